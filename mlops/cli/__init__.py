@@ -1,0 +1,1 @@
+"""The `mlops` command line: one module per command group, assembled in `app`."""
