@@ -1,0 +1,78 @@
+"""The catalog of namespaces the platform uses, and the traffic allowed between them.
+
+This is data, not code paths: tenancy turns it into Namespaces, Pod Security labels and
+NetworkPolicies, and every other component installs into the namespace named here.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+Plane = Literal["platform", "analytics", "serving"]
+PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+PSA_ORDER: tuple[PodSecurityLevel, ...] = ("privileged", "baseline", "restricted")
+
+
+@dataclass(frozen=True)
+class PlatformNamespace:
+    """One namespace; `needs` is the least strict Pod Security level its workloads require."""
+
+    name: str
+    plane: Plane
+    needs: PodSecurityLevel = "restricted"
+    workloads: bool = False  # runs user workloads: gets quotas and LimitRange defaults
+    web_ui: bool = False  # reached from the ingress controller
+
+
+NAMESPACES: dict[str, PlatformNamespace] = {
+    "cert_manager": PlatformNamespace("cert-manager", "platform"),
+    "ingress": PlatformNamespace("ingress-nginx", "platform", needs="baseline"),
+    "argocd": PlatformNamespace("argocd", "platform", web_ui=True),
+    "gpu": PlatformNamespace("gpu-operator", "platform", needs="privileged"),
+    "registry": PlatformNamespace("registry", "platform"),
+    "governance": PlatformNamespace("governance", "platform", web_ui=True),
+    "storage": PlatformNamespace("object-storage", "analytics"),
+    "mlflow": PlatformNamespace("mlflow", "analytics", web_ui=True),
+    "kubeflow": PlatformNamespace(
+        "kubeflow", "analytics", needs="baseline", workloads=True, web_ui=True
+    ),
+    "notebooks": PlatformNamespace(
+        "notebooks", "analytics", needs="baseline", workloads=True, web_ui=True
+    ),
+    "kserve": PlatformNamespace("kserve", "serving"),
+    "models": PlatformNamespace("models", "serving", workloads=True),
+    "monitoring": PlatformNamespace("monitoring", "serving", needs="privileged", web_ui=True),
+}
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Pods in `source` may open connections to pods in `destination` on `ports`."""
+
+    source: str
+    destination: str
+    ports: tuple[int, ...]
+
+
+MINIO_PORTS = (9000,)
+MLFLOW_PORTS = (5000,)
+GOVERNANCE_PORTS = (8080,)
+REGISTRY_PORTS = (5000,)
+
+ALLOWED_FLOWS: tuple[Flow, ...] = (
+    Flow("mlflow", "storage", MINIO_PORTS),
+    Flow("kubeflow", "storage", MINIO_PORTS),
+    Flow("kubeflow", "mlflow", MLFLOW_PORTS),
+    Flow("kubeflow", "governance", GOVERNANCE_PORTS),
+    Flow("notebooks", "storage", MINIO_PORTS),
+    Flow("notebooks", "mlflow", MLFLOW_PORTS),
+    Flow("models", "storage", MINIO_PORTS),
+    Flow("models", "governance", GOVERNANCE_PORTS),
+    Flow("monitoring", "governance", GOVERNANCE_PORTS),
+)
+
+
+def effective_pod_security(
+    namespace: PlatformNamespace, configured: PodSecurityLevel
+) -> PodSecurityLevel:
+    """What the stack asks for, relaxed only as far as the namespace's own tools require."""
+    return min(configured, namespace.needs, key=PSA_ORDER.index)

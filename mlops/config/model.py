@@ -1,0 +1,290 @@
+"""The typed model of everything a stack may set: the single home of platform configuration.
+
+Environments differ by these values only; component code never branches on the environment
+name. Every model forbids unknown keys, so a typo in a stack file is an error, not a default.
+"""
+
+from ipaddress import IPv4Network
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+EnvironmentName = Literal["local", "dev", "int", "prod"]
+GPU_RESOURCE = "nvidia.com/gpu"
+
+Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+HostName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
+Cidr = Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
+
+
+class Strict(BaseModel):
+    """Base of every configuration model: unknown keys are rejected, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CloudConfig(Strict):
+    """Where the platform runs: an AWS account (EKS) or an existing kubeconfig context."""
+
+    mode: Literal["aws", "existing"]
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    kube_context: str | None = None
+
+    @model_validator(mode="after")
+    def _mode_needs_its_settings(self) -> Self:
+        if self.mode == "aws" and self.region is None:
+            raise ValueError("mode 'aws' needs 'region' (for example eu-central-1)")
+        if self.mode == "existing" and not self.kube_context:
+            raise ValueError("mode 'existing' needs 'kube_context' (a context in your kubeconfig)")
+        return self
+
+
+class NetworkConfig(Strict):
+    """The VPC of an AWS stack; ignored in `existing` mode."""
+
+    vpc_cidr: Cidr = "10.0.0.0/16"
+    availability_zones: int = Field(default=2, ge=2, le=6)
+    nat_gateways: Literal["single", "one_per_az"] = "single"
+
+    @model_validator(mode="after")
+    def _cidr_is_valid(self) -> Self:
+        network = IPv4Network(self.vpc_cidr, strict=True)
+        if network.prefixlen > 20:
+            raise ValueError(f"vpc_cidr {self.vpc_cidr} is too small; use a /20 or larger")
+        return self
+
+
+class Taint(Strict):
+    key: str
+    value: str = "present"
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class NodePool(Strict):
+    """One managed node group. GPU pools scale to zero and must repel non-GPU pods."""
+
+    instance_types: list[str] = Field(min_length=1)
+    min_size: int = Field(ge=0)
+    max_size: int = Field(ge=1)
+    desired_size: int = Field(ge=0)
+    disk_size_gb: int = Field(default=100, ge=20, le=16384)
+    gpu_count: int = Field(default=0, ge=0, le=16)
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sizes_and_gpu_taint(self) -> Self:
+        if self.max_size < self.min_size:
+            raise ValueError(f"max_size ({self.max_size}) is below min_size ({self.min_size})")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"desired_size ({self.desired_size}) must lie between min_size "
+                f"({self.min_size}) and max_size ({self.max_size})"
+            )
+        if self.gpu_count and not any(
+            taint.key == GPU_RESOURCE and taint.effect == "NoSchedule" for taint in self.taints
+        ):
+            raise ValueError(
+                f"a GPU pool (gpu_count {self.gpu_count}) needs the taint "
+                f"'{GPU_RESOURCE}' with effect NoSchedule"
+            )
+        return self
+
+
+class NodePools(Strict):
+    system: NodePool
+    training_gpu: NodePool
+    inference_gpu: NodePool
+
+    @model_validator(mode="after")
+    def _gpu_pools_have_gpus(self) -> Self:
+        for name in ("training_gpu", "inference_gpu"):
+            if getattr(self, name).gpu_count < 1:
+                raise ValueError(f"{name} must have gpu_count of at least 1")
+        return self
+
+
+class ChartPin(Strict):
+    """A Helm chart (or a kustomize tree for `kubeflow_pipelines`) pinned to one exact version."""
+
+    repository: str = Field(pattern=r"^(https://|oci://)\S+$")
+    chart: str
+    version: str = Field(pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+
+
+class ChartVersions(Strict):
+    """Every chart the platform installs; each must be pinned (no ranges, no `latest`)."""
+
+    cert_manager: ChartPin
+    nvidia_device_plugin: ChartPin
+    dcgm_exporter: ChartPin
+    minio: ChartPin
+    postgresql: ChartPin
+    mlflow: ChartPin
+    kubeflow_pipelines: ChartPin
+    kserve_crd: ChartPin
+    kserve: ChartPin
+    kube_prometheus_stack: ChartPin
+    ingress_nginx: ChartPin
+    oauth2_proxy: ChartPin
+    argo_cd: ChartPin
+    docker_registry: ChartPin
+    jupyterhub: ChartPin
+
+
+class StorageConfig(Strict):
+    """Object storage for MLflow artifacts, datasets and pipeline artifacts."""
+
+    mode: Literal["minio", "s3"]
+    buckets: list[Name] = Field(
+        default_factory=lambda: ["mlflow-artifacts", "datasets", "pipeline-artifacts"], min_length=1
+    )
+    minio_volume_size_gb: int = Field(default=50, ge=1)
+    force_destroy: bool = False
+
+
+class DatabaseConfig(Strict):
+    """MLflow's PostgreSQL backend: in the cluster (local/dev) or RDS (encrypted and private)."""
+
+    mode: Literal["in_cluster", "rds"]
+    engine_version: str = "16.4"
+    instance_class: str = "db.t4g.medium"
+    allocated_storage_gb: int = Field(default=20, ge=20)
+    backup_retention_days: int = Field(default=7, ge=1, le=35)
+    multi_az: bool = False
+    deletion_protection: bool = True
+
+
+class Replicas(Strict):
+    """Replica counts of the platform's own services (HA is two or more)."""
+
+    mlflow: int = Field(default=1, ge=1)
+    governance: int = Field(default=1, ge=1)
+    ingress_controller: int = Field(default=1, ge=1)
+    argo_cd_server: int = Field(default=1, ge=1)
+    kserve_controller: int = Field(default=1, ge=1)
+
+
+class IngressHosts(Strict):
+    mlflow: HostName
+    kubeflow_pipelines: HostName
+    grafana: HostName
+    argo_cd: HostName
+    governance: HostName
+    notebooks: HostName
+
+
+class ExposureConfig(Strict):
+    """How endpoints are reached: the Kubernetes API and the ingress load balancer."""
+
+    api_endpoint: Literal["public", "private"]
+    public_access_cidrs: list[Cidr] = Field(default_factory=list)
+    load_balancer: Literal["internet-facing", "internal"]
+    ingress_class: Name = "nginx"
+    hosts: IngressHosts
+    tls: bool = True
+
+    @model_validator(mode="after")
+    def _public_endpoint_is_restricted(self) -> Self:
+        if self.api_endpoint == "public" and not self.public_access_cidrs:
+            raise ValueError(
+                "api_endpoint 'public' needs public_access_cidrs (never 0.0.0.0/0 by accident)"
+            )
+        if "0.0.0.0/0" in self.public_access_cidrs:
+            raise ValueError("public_access_cidrs must not contain 0.0.0.0/0")
+        return self
+
+
+class SecurityConfig(Strict):
+    """Policy strictness: Pod Security level and default-deny network policies."""
+
+    pod_security_level: Literal["privileged", "baseline", "restricted"]
+    default_deny_network_policies: bool
+    allowed_registries: list[str] = Field(default_factory=list)
+
+
+class GitOpsConfig(Strict):
+    """What Argo CD syncs: this repository's `gitops/` tree for the environment."""
+
+    repo_url: str = Field(pattern=r"^(https://|git@|ssh://)\S+$")
+    target_revision: str = "main"
+    path: str = Field(pattern=r"^gitops(/[A-Za-z0-9._-]+)*$")
+    automated_sync: bool
+    prune: bool
+    self_heal: bool
+
+
+class GovernanceConfig(Strict):
+    """The governance (Audit API) service the platform deploys and every step reports to."""
+
+    url: str = Field(pattern=r"^https?://\S+$")
+    image: str = Field(pattern=r"^[a-z0-9./:-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$")
+    database: Literal["sqlite", "postgresql"] = "sqlite"
+    storage_size_gb: int = Field(default=10, ge=1)
+
+
+class RegistryConfig(Strict):
+    """Container registry for the platform's own images: ECR, or a registry in the cluster."""
+
+    mode: Literal["ecr", "in_cluster"]
+    repositories: list[Name] = Field(
+        default_factory=lambda: ["governance", "predictor", "pipeline-components"], min_length=1
+    )
+
+
+class NotebooksConfig(Strict):
+    enabled: bool
+    default_cpu: str = "1"
+    default_memory: str = "4Gi"
+
+
+class GpuConfig(Strict):
+    """GPU enablement and how many GPUs each namespace may request."""
+
+    dcgm_exporter: bool = True
+    namespace_quotas: dict[Name, int] = Field(default_factory=dict)
+
+
+class TenancyConfig(Strict):
+    """Per-namespace CPU and memory quotas (the LimitRange defaults come from the same data)."""
+
+    cpu_quota: str = "16"
+    memory_quota: str = "64Gi"
+    default_cpu_request: str = "100m"
+    default_memory_request: str = "128Mi"
+    default_cpu_limit: str = "1"
+    default_memory_limit: str = "1Gi"
+
+
+class StackConfig(Strict):
+    """Everything one stack (local, dev, int, prod) sets."""
+
+    environment: EnvironmentName
+    cloud: CloudConfig
+    kubernetes_version: str = Field(pattern=r"^1\.\d{2}$")
+    network: NetworkConfig = NetworkConfig()
+    node_pools: NodePools
+    storage: StorageConfig
+    database: DatabaseConfig
+    charts: ChartVersions
+    replicas: Replicas = Replicas()
+    exposure: ExposureConfig
+    security: SecurityConfig
+    gitops: GitOpsConfig
+    governance: GovernanceConfig
+    registry: RegistryConfig
+    notebooks: NotebooksConfig
+    gpu: GpuConfig = GpuConfig()
+    tenancy: TenancyConfig = TenancyConfig()
+
+    @model_validator(mode="after")
+    def _cloud_resources_need_aws(self) -> Self:
+        if self.cloud.mode == "existing":
+            for what, value, aws_value in (
+                ("storage.mode", self.storage.mode, "s3"),
+                ("database.mode", self.database.mode, "rds"),
+                ("registry.mode", self.registry.mode, "ecr"),
+            ):
+                if value == aws_value:
+                    raise ValueError(f"{what} '{aws_value}' needs cloud.mode 'aws'")
+        return self

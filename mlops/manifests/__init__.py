@@ -1,0 +1,1 @@
+"""Kubernetes manifests: schema validation of everything the project generates."""

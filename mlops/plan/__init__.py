@@ -1,0 +1,1 @@
+"""Offline plan: the Pulumi program run under mocks, capturing every resource it declares."""

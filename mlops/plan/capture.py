@@ -1,0 +1,97 @@
+"""A Pulumi mock monitor that records what the program declares, with parents and inputs.
+
+The stock MockMonitor keeps no parent and hands inputs to the mocks only; the plan, the policy
+check and the component tests all need the whole tree, so this records every registration.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+
+SECRET_PLACEHOLDER = "[secret]"
+MOCK_ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    """One declared resource: its type token, logical name, parent's name and resolved inputs."""
+
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]
+    custom: bool
+    urn: str = field(compare=False)
+
+
+def redact_secrets(value: Any) -> Any:
+    """Replace every secret value by a placeholder, so a plan never prints one."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {key: redact_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_secrets(item) for item in value]
+    return value
+
+
+class CapturingMonitor(MockMonitor):
+    """MockMonitor that also records each registration in declaration order."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.planned: list[PlannedResource] = []
+        self._names_by_urn: dict[str, str] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._names_by_urn[response.urn] = request.name
+            self.planned.append(
+                PlannedResource(
+                    type=request.type,
+                    name=request.name,
+                    parent=self._names_by_urn.get(request.parent),
+                    inputs=redact_secrets(rpc.deserialize_properties(request.object)),
+                    custom=bool(request.custom),
+                    urn=response.urn,
+                )
+            )
+        return response
+
+
+class PlatformMocks(Mocks):
+    """Echo inputs as outputs and fill the few provider-computed outputs components read."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        outputs.update(_computed_outputs(args.typ, args.name))
+        return f"{args.name}-id", outputs
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            region = "eu-central-1"
+            return {"names": [f"{region}{zone}" for zone in "abc"], "zoneIds": []}, None
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": MOCK_ACCOUNT_ID, "arn": "", "userId": ""}, None
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, None
+        return {}, None
+
+
+def _computed_outputs(type_token: str, name: str) -> dict[str, Any]:
+    arn_service = type_token.split(":")[1].split("/", maxsplit=1)[0]
+    outputs: dict[str, Any] = {"arn": f"arn:aws:{arn_service}::{MOCK_ACCOUNT_ID}:{name}"}
+    if type_token == "aws:eks/cluster:Cluster":
+        outputs |= {
+            "endpoint": f"https://{name}.eks.mock",
+            "certificateAuthority": {"data": "bW9jay1jYQ=="},
+            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.mock/id/{name}"}]}],
+        }
+    if type_token == "random:index/randomPassword:RandomPassword":
+        outputs["result"] = f"mock-password-{name}"
+    if type_token == "aws:rds/instance:Instance":
+        outputs["address"] = f"{name}.rds.mock"
+    return outputs
