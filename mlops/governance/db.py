@@ -1,0 +1,136 @@
+"""A thin DB-API layer so the evidence log runs the same SQL on SQLite and PostgreSQL.
+
+Why not an ORM: the log needs exactly three things from a database (an exclusive write
+transaction, ordered inserts, ordered reads) and its hot path must stay close to the raw driver.
+SQL is written with `?` placeholders and translated for psycopg.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mlops.errors import BadInputError
+
+ADVISORY_LOCK_KEY = 0x6D6C6F7073  # "mlops": serialises appends across PostgreSQL connections
+BUSY_TIMEOUT_MS = 60_000
+
+
+@dataclass(frozen=True)
+class DbUrl:
+    """A parsed database location: `sqlite:///rel/path`, `sqlite:////abs/path`, a bare file path,
+    or `postgresql://user@host/db`."""
+
+    dialect: str
+    path: Path | None
+    url: str
+
+    @classmethod
+    def parse(cls, text: str) -> DbUrl:
+        if "://" not in text:
+            if not text:
+                raise BadInputError(
+                    "--db: empty; allowed: a file path, sqlite:///PATH or postgresql://..."
+                )
+            return cls("sqlite", Path(text), f"sqlite:///{text}")
+        scheme = urlsplit(text).scheme
+        if scheme == "sqlite":
+            path = text[len("sqlite:///") :] if text.startswith("sqlite:///") else ""
+            if not path:
+                raise BadInputError(
+                    f"{text}: no file path; allowed: sqlite:///PATH or sqlite:////ABS/PATH"
+                )
+            return cls("sqlite", Path(path), text)
+        if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+            return cls(
+                "postgresql", None, text.replace("postgresql+psycopg://", "postgresql://", 1)
+            )
+        raise BadInputError(
+            f"{text.split('://', 1)[0]}://...: unknown database scheme; allowed: sqlite, postgresql"
+        )
+
+
+class Db:
+    """One connection, autocommit outside explicit transactions, with `?` placeholders."""
+
+    def __init__(self, url: DbUrl) -> None:
+        self.dialect = url.dialect
+        if url.dialect == "sqlite":
+            assert url.path is not None
+            url.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._conn: Any = sqlite3.connect(
+                    url.path,
+                    isolation_level=None,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    check_same_thread=False,
+                )
+                self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                # FULL: a commit is on disk before append() returns, even across power loss.
+                self._conn.execute("PRAGMA synchronous=FULL")
+            except sqlite3.Error as error:
+                raise BadInputError(f"{url.path}: cannot open as SQLite: {error}") from None
+        else:
+            import psycopg
+
+            try:
+                self._conn = psycopg.connect(url.url, autocommit=True)
+            except psycopg.Error as error:
+                raise BadInputError(f"{_redact(url.url)}: cannot connect: {error}") from None
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.dialect == "sqlite":
+            self._conn.executemany(sql, rows)
+        else:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(sql, params).fetchall())
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else tuple(row)
+
+    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 5000) -> Iterator[tuple]:
+        """Rows in batches, so verifying a long log does not hold it all in memory twice."""
+        cursor = self.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
+
+    def begin_write(self) -> None:
+        """Start a transaction that holds the log's single writer lock until commit/rollback."""
+        if self.dialect == "sqlite":
+            self._conn.execute("BEGIN IMMEDIATE")
+        else:
+            self._conn.execute("BEGIN")
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+
+    def commit(self) -> None:
+        self._conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        with contextlib.suppress(Exception):  # nothing to roll back is fine
+            self._conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url

@@ -1,0 +1,205 @@
+"""The evidence entry, its subject, and the canonical bytes its hash is computed over.
+
+An entry is hashed as canonical JSON (sorted keys, no spaces, UTF-8, no NaN/Infinity) so that any
+implementation in any language can recompute the chain byte for byte. The hash of entry n covers
+its sequence number, time, kind, subject, name, value, unit, source, artifact digests and the
+hash of entry n-1 (`prev`), which is what makes deletion, reordering and editing detectable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlops.errors import BadInputError
+
+GENESIS_HASH = "0" * 64
+SUBJECT_FIELDS = ("model", "version", "environment", "run", "commit")
+KINDS = ("measurement", "verdict", "oversight", "certificate", "document")
+Kind = Literal["measurement", "verdict", "oversight", "certificate", "document"]
+MAX_VALUE_BYTES = 64 * 1024
+MAX_TEXT = 256
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_DIGEST = re.compile(r"^[a-z0-9]+:[0-9a-f]{32,128}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,255}$")
+_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+class Subject(BaseModel):
+    """What a measurement is about; every field is optional, filters match on the fields given."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str | None = Field(default=None, max_length=MAX_TEXT)
+    version: str | None = Field(default=None, max_length=MAX_TEXT)
+    environment: str | None = Field(default=None, max_length=MAX_TEXT)
+    run: str | None = Field(default=None, max_length=MAX_TEXT)
+    commit: str | None = Field(default=None, max_length=MAX_TEXT)
+
+    @classmethod
+    def parse(cls, text: str) -> Subject:
+        """Read `model=credit-risk,version=3` (keys: model, version, environment, run, commit)."""
+        fields: dict[str, str] = {}
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            key, sep, value = part.partition("=")
+            key, value = key.strip(), value.strip()
+            if not sep or key not in SUBJECT_FIELDS or not value:
+                raise BadInputError(
+                    f"--subject: {part!r} is not key=value; allowed keys: {', '.join(SUBJECT_FIELDS)}"
+                    " (e.g. model=credit-risk,version=3)"
+                )
+            if key in fields:
+                raise BadInputError(f"--subject: key {key!r} given twice")
+            fields[key] = value
+        return cls(**fields)
+
+    def render(self) -> str:
+        """The inverse of `parse`: `model=credit-risk,version=3`."""
+        return ",".join(f"{k}={v}" for k, v in self.as_dict().items() if v is not None)
+
+    def as_dict(self) -> dict[str, str | None]:
+        """All five fields in a fixed order (None where not set)."""
+        return {k: getattr(self, k) for k in SUBJECT_FIELDS}
+
+    def matches(self, other: Subject) -> bool:
+        """True when every field set on self equals the same field of `other`."""
+        return all(v is None or getattr(other, k) == v for k, v in self.as_dict().items())
+
+
+class Entry(BaseModel):
+    """One stored evidence entry, as read back from the log (hash verified by `verify`, not here)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    time: str
+    kind: Kind
+    subject: Subject
+    name: str
+    value: Any
+    unit: str | None
+    source: str
+    artifacts: dict[str, str]
+    prev_hash: str
+    hash: str
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON text: sorted keys, no whitespace, non-ASCII kept, NaN/Infinity refused."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def now_text() -> str:
+    """The current UTC time in the one fixed-width format stored in the log (sorts as text)."""
+    return datetime.now(UTC).strftime(TIME_FORMAT)
+
+
+def time_text(moment: datetime | str) -> str:
+    """Normalise a datetime or ISO 8601 string to the stored format, for time-range queries."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadInputError(
+                f"time {moment!r}: not ISO 8601; allowed: e.g. 2025-01-31T12:00:00Z"
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def _check_finite(value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadInputError(f"value: {value} is not a finite number; allowed: JSON values")
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_finite(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_finite(item)
+
+
+def value_text(value: Any) -> str:
+    """Canonical JSON of a measured value, refusing non-JSON, non-finite or oversized values."""
+    _check_finite(value)
+    try:
+        text = canonical_json(value)
+    except (TypeError, ValueError) as error:
+        raise BadInputError(f"value: not representable as JSON: {error}") from None
+    if len(text.encode()) > MAX_VALUE_BYTES:
+        raise BadInputError(f"value: larger than {MAX_VALUE_BYTES} bytes as JSON")
+    return text
+
+
+def check_fields(
+    kind: str, name: str, unit: str | None, source: str, artifacts: dict[str, str] | None
+) -> dict[str, str]:
+    """Validate the text fields of an append; returns the artifacts mapping (never None)."""
+    if kind not in KINDS:
+        raise BadInputError(f"kind: {kind!r} is unknown; allowed: {', '.join(KINDS)}")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise BadInputError(
+            f"name: {name!r} is not a measurement name; allowed: 1-256 chars of A-Z a-z 0-9 _.:/@+-"
+        )
+    if unit is not None and (not isinstance(unit, str) or len(unit) > MAX_TEXT):
+        raise BadInputError(f"unit: must be a string of at most {MAX_TEXT} characters")
+    if not isinstance(source, str) or len(source) > MAX_TEXT:
+        raise BadInputError(f"source: must be a string of at most {MAX_TEXT} characters")
+    artifacts = dict(artifacts or {})
+    if len(artifacts) > 256:
+        raise BadInputError("artifacts: more than 256 digests")
+    for key, digest in artifacts.items():
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_TEXT:
+            raise BadInputError(f"artifacts: key {key!r} must be a 1-{MAX_TEXT} character string")
+        if not isinstance(digest, str) or not _DIGEST.match(digest):
+            raise BadInputError(
+                f"artifacts: {key}: {digest!r} is not a digest; allowed: <algorithm>:<hex>, "
+                "e.g. sha256:9f86d0..."
+            )
+    return artifacts
+
+
+def content_bytes(
+    seq: int,
+    time: str,
+    kind: str,
+    subject: tuple[str | None, ...],
+    name: str,
+    value_json: str,
+    unit: str | None,
+    source: str,
+    artifacts_json: str,
+    prev_hash: str,
+) -> bytes:
+    """Canonical JSON bytes of an entry, spliced from stored text (fast; equals canonical_json).
+
+    `value_json` and `artifacts_json` are spliced as stored, so a changed byte there changes the
+    hash. The key order below is the sorted order, so the result is canonical JSON.
+    """
+    model, version, environment, run, commit = subject
+
+    def s(text: str | None) -> str:
+        return "null" if text is None else _encode_str(text)
+
+    return (
+        f'{{"artifacts":{artifacts_json},"kind":{s(kind)},"name":{s(name)},'
+        f'"prev":{s(prev_hash)},"seq":{seq},"source":{s(source)},'
+        f'"subject":{{"commit":{s(commit)},"environment":{s(environment)},"model":{s(model)},'
+        f'"run":{s(run)},"version":{s(version)}}},"time":{s(time)},"unit":{s(unit)},'
+        f'"value":{value_json}}}'
+    ).encode()
+
+
+def entry_hash(content: bytes) -> str:
+    """SHA-256 hex digest of an entry's canonical content."""
+    return hashlib.sha256(content).hexdigest()
