@@ -9,6 +9,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mlops.config.namespaces import NAMESPACES
+
 EnvironmentName = Literal["local", "dev", "int", "prod"]
 GPU_RESOURCE = "nvidia.com/gpu"
 
@@ -112,24 +114,46 @@ class ChartPin(Strict):
     version: str = Field(pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 
 
-class ChartVersions(Strict):
-    """Every chart the platform installs; each must be pinned (no ranges, no `latest`)."""
+def _pin(repository: str, chart: str, version: str) -> ChartPin:
+    return ChartPin(repository=repository, chart=chart, version=version)
 
-    cert_manager: ChartPin
-    nvidia_device_plugin: ChartPin
-    dcgm_exporter: ChartPin
-    minio: ChartPin
-    postgresql: ChartPin
-    mlflow: ChartPin
-    kubeflow_pipelines: ChartPin
-    kserve_crd: ChartPin
-    kserve: ChartPin
-    kube_prometheus_stack: ChartPin
-    ingress_nginx: ChartPin
-    oauth2_proxy: ChartPin
-    argo_cd: ChartPin
-    docker_registry: ChartPin
-    jupyterhub: ChartPin
+
+class ChartVersions(Strict):
+    """Every chart the platform installs, pinned to one version; a stack overrides deliberately.
+
+    `kubeflow_pipelines` has no upstream Helm chart: it names the upstream kustomize tree and the
+    Git tag it is taken from.
+    """
+
+    cert_manager: ChartPin = _pin("https://charts.jetstack.io", "cert-manager", "v1.18.2")
+    nvidia_device_plugin: ChartPin = _pin(
+        "https://nvidia.github.io/k8s-device-plugin", "nvidia-device-plugin", "0.17.3"
+    )
+    dcgm_exporter: ChartPin = _pin(
+        "https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter", "4.1.1"
+    )
+    minio: ChartPin = _pin("https://charts.min.io", "minio", "5.4.0")
+    postgresql: ChartPin = _pin("oci://registry-1.docker.io/bitnamicharts", "postgresql", "16.7.21")
+    mlflow: ChartPin = _pin("https://community-charts.github.io/helm-charts", "mlflow", "1.3.3")
+    kubeflow_pipelines: ChartPin = _pin(
+        "https://github.com/kubeflow/pipelines",
+        "manifests/kustomize/env/platform-agnostic",
+        "2.5.0",
+    )
+    kserve_crd: ChartPin = _pin("oci://ghcr.io/kserve/charts", "kserve-crd", "v0.15.2")
+    kserve: ChartPin = _pin("oci://ghcr.io/kserve/charts", "kserve", "v0.15.2")
+    kube_prometheus_stack: ChartPin = _pin(
+        "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "75.15.1"
+    )
+    ingress_nginx: ChartPin = _pin(
+        "https://kubernetes.github.io/ingress-nginx", "ingress-nginx", "4.13.0"
+    )
+    oauth2_proxy: ChartPin = _pin(
+        "https://oauth2-proxy.github.io/manifests", "oauth2-proxy", "7.12.18"
+    )
+    argo_cd: ChartPin = _pin("https://argoproj.github.io/argo-helm", "argo-cd", "8.1.3")
+    docker_registry: ChartPin = _pin("https://helm.twun.io", "docker-registry", "2.2.3")
+    jupyterhub: ChartPin = _pin("https://hub.jupyter.org/helm-chart", "jupyterhub", "4.2.0")
 
 
 class StorageConfig(Strict):
@@ -242,7 +266,19 @@ class GpuConfig(Strict):
     """GPU enablement and how many GPUs each namespace may request."""
 
     dcgm_exporter: bool = True
-    namespace_quotas: dict[Name, int] = Field(default_factory=dict)
+    namespace_quotas: dict[str, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _quotas_name_known_namespaces(self) -> Self:
+        unknown = sorted(set(self.namespace_quotas) - set(NAMESPACES))
+        if unknown:
+            raise ValueError(
+                f"namespace_quotas: unknown namespace '{unknown[0]}'; allowed: "
+                + ", ".join(sorted(NAMESPACES))
+            )
+        if any(count < 0 for count in self.namespace_quotas.values()):
+            raise ValueError("namespace_quotas: GPU counts must be 0 or more")
+        return self
 
 
 class TenancyConfig(Strict):
@@ -256,6 +292,33 @@ class TenancyConfig(Strict):
     default_memory_limit: str = "1Gi"
 
 
+Role = Literal["data-scientist", "ml-engineer", "auditor", "ci"]
+
+
+class AccessConfig(Strict):
+    """Who may do what: identity-provider groups bound to the platform roles, per namespace.
+
+    Access narrows by data: dev binds data scientists to the analytics namespaces, int binds
+    only CI, prod binds CI and read-only auditors.
+    """
+
+    groups: dict[Role, str]
+    bindings: dict[Role, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bindings_name_known_things(self) -> Self:
+        for role, namespaces in self.bindings.items():
+            if role not in self.groups:
+                raise ValueError(f"bindings.{role}: no group configured for role '{role}'")
+            unknown = sorted(set(namespaces) - set(NAMESPACES))
+            if unknown:
+                raise ValueError(
+                    f"bindings.{role}: unknown namespace '{unknown[0]}'; allowed: "
+                    + ", ".join(sorted(NAMESPACES))
+                )
+        return self
+
+
 class StackConfig(Strict):
     """Everything one stack (local, dev, int, prod) sets."""
 
@@ -266,7 +329,7 @@ class StackConfig(Strict):
     node_pools: NodePools
     storage: StorageConfig
     database: DatabaseConfig
-    charts: ChartVersions
+    charts: ChartVersions = ChartVersions()
     replicas: Replicas = Replicas()
     exposure: ExposureConfig
     security: SecurityConfig
@@ -276,6 +339,7 @@ class StackConfig(Strict):
     notebooks: NotebooksConfig
     gpu: GpuConfig = GpuConfig()
     tenancy: TenancyConfig = TenancyConfig()
+    access: AccessConfig
 
     @model_validator(mode="after")
     def _cloud_resources_need_aws(self) -> Self:

@@ -76,3 +76,18 @@ def effective_pod_security(
 ) -> PodSecurityLevel:
     """What the stack asks for, relaxed only as far as the namespace's own tools require."""
     return min(configured, namespace.needs, key=PSA_ORDER.index)
+
+
+def flows_between(installed: tuple[str, ...]) -> list[Flow]:
+    """Every allowed flow among the installed namespaces: the catalog's flows, Prometheus
+    scraping every namespace, and the ingress controller reaching the web UIs."""
+    flows = list(ALLOWED_FLOWS)
+    flows += [Flow("monitoring", key, ()) for key in installed]
+    flows += [Flow("ingress", key, ()) for key in installed if NAMESPACES[key].web_ui]
+    return [
+        flow
+        for flow in flows
+        if flow.source in installed
+        and flow.destination in installed
+        and flow.source != flow.destination
+    ]

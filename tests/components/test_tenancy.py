@@ -1,0 +1,70 @@
+from components.tenancy import Tenancy, TenancyArgs
+from mlops.config.model import StackConfig
+from mlops.plan.runner import capture
+from tests.components.helpers import named, of_type, schema_errors
+
+NAMESPACE = "kubernetes:core/v1:Namespace"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def declare(config: StackConfig, namespaces: tuple[str, ...]) -> list:
+    args = TenancyArgs(
+        environment=config.environment,
+        namespaces=namespaces,
+        security=config.security,
+        tenancy=config.tenancy,
+        gpu=config.gpu,
+        access=config.access,
+    )
+    return capture(config.environment, lambda: Tenancy("tenancy", args))
+
+
+def test_prod_namespaces_are_restricted_unless_their_tools_need_less(stack_configs):
+    resources = declare(stack_configs["prod"], ("models", "monitoring", "kubeflow"))
+    labels = {r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"] for r in of_type(resources, NAMESPACE)}
+    assert labels["models"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["kubeflow"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["monitoring"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert all(label["pod-security.kubernetes.io/warn"] == "restricted" for label in labels.values())
+    assert labels["models"]["mlops.platform/plane"] == "serving"
+
+
+def test_default_deny_in_every_prod_namespace_with_explicit_allows(stack_configs):
+    resources = declare(stack_configs["prod"], ("models", "storage", "governance", "monitoring"))
+    policies = of_type(resources, NETWORK_POLICY)
+    for namespace in ("models", "object-storage", "governance", "monitoring"):
+        deny = named(resources, f"{namespace}-default-deny")
+        assert deny.inputs["spec"]["policyTypes"] == ["Ingress", "Egress"]
+        assert deny.inputs["spec"]["podSelector"] == {}
+    names = {p.name for p in policies}
+    assert "object-storage-allow-from-models" in names
+    assert "models-allow-to-object-storage" in names
+    assert "governance-allow-from-models" in names
+    # flows whose source is not installed are not opened
+    assert "object-storage-allow-from-kubeflow" not in names
+
+
+def test_no_network_policies_when_the_stack_does_not_ask_for_them(stack_configs):
+    resources = declare(stack_configs["local"], ("models", "storage"))
+    assert of_type(resources, NETWORK_POLICY) == []
+
+
+def test_workload_namespaces_get_quotas_with_gpu_limits(stack_configs):
+    resources = declare(stack_configs["prod"], ("models", "governance"))
+    quota = named(resources, "models-quota")
+    assert quota.inputs["spec"]["hard"]["requests.nvidia.com/gpu"] == "6"
+    assert named(resources, "models-limits").inputs["spec"]["limits"][0]["default"]["cpu"] == "1"
+    assert not [r for r in of_type(resources, "kubernetes:core/v1:ResourceQuota") if "governance" in r.name]
+
+
+def test_roles_bound_only_where_the_stack_says(stack_configs):
+    resources = declare(stack_configs["prod"], ("models", "governance", "kubeflow"))
+    bindings = {r.name for r in of_type(resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")}
+    assert bindings == {"models-ci", "models-auditor", "governance-auditor"}
+    auditor = named(resources, "role-auditor").inputs["rules"]
+    assert all(set(rule["verbs"]) <= {"get", "list", "watch"} for rule in auditor)
+
+
+def test_every_object_validates_against_its_schema(stack_configs):
+    resources = declare(stack_configs["prod"], ("models", "storage", "kubeflow", "monitoring", "ingress", "mlflow"))
+    assert schema_errors(resources) == []
