@@ -6,7 +6,7 @@ import click
 import typer
 from rich.markup import escape
 
-from mlops.cli import plan
+from mlops.cli import maturity, plan
 from mlops.cli.console import err
 from mlops.errors import BadInputError, CheckFailedError
 
@@ -18,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="plan")(plan.plan)
+app.add_typer(maturity.app, name="maturity")
 
 
 def main() -> None:
