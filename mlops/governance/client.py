@@ -35,6 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from mlops.errors import BadInputError
+from mlops.governance.certificates import Certifier
 from mlops.governance.entry import Entry, Subject
 from mlops.governance.log import EvidenceLog
 
@@ -93,6 +94,7 @@ class EmbeddedAuditClient:
 
     def __init__(self, db: str, key_file: Path | None = None) -> None:
         self.log = EvidenceLog.open(db, key_file)
+        self.certifier = Certifier(self.log)
 
     def append(
         self,
@@ -105,7 +107,11 @@ class EmbeddedAuditClient:
         *,
         kind: str = "measurement",
     ) -> Entry:
-        return self.log.append(subject, name, value, unit, source, artifacts, kind=kind)
+        if kind == "certificate":
+            raise BadInputError("kind: certificate entries are written by the certifier only")
+        entry = self.log.append(subject, name, value, unit, source, artifacts, kind=kind)
+        self.certifier.enforce([entry])
+        return entry
 
     def query(
         self,

@@ -232,6 +232,10 @@ class EvidenceLog:
             self._db.close()
 
     @property
+    def signing_key(self) -> Ed25519PrivateKey | None:
+        return self._key
+
+    @property
     def public_key(self) -> Ed25519PublicKey | None:
         return self._key.public_key() if self._key else None
 
