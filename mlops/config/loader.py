@@ -18,7 +18,8 @@ from mlops.yamlio import load_yaml
 PROJECT = "mlops-platform"
 CONFIG_KEY = f"{PROJECT}:platform"
 STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt"}
-ALLOWED_CONFIG_KEYS = {CONFIG_KEY}
+SECRET_KEYS = {"oidc_client_secret"}  # set with `pulumi config set --secret`, read by __main__.py
+ALLOWED_CONFIG_KEYS = {CONFIG_KEY} | {f"{PROJECT}:{key}" for key in SECRET_KEYS}
 
 
 def stack_file(stacks_dir: Path, stack: str) -> Path:

@@ -142,6 +142,9 @@ class ChartVersions(Strict):
     )
     kserve_crd: ChartPin = _pin("oci://ghcr.io/kserve/charts", "kserve-crd", "v0.15.2")
     kserve: ChartPin = _pin("oci://ghcr.io/kserve/charts", "kserve", "v0.15.2")
+    knative_operator: ChartPin = _pin(
+        "https://knative.github.io/operator", "knative-operator", "v1.18.1"
+    )
     kube_prometheus_stack: ChartPin = _pin(
         "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "75.15.1"
     )
@@ -292,6 +295,27 @@ class TenancyConfig(Strict):
     default_memory_limit: str = "1Gi"
 
 
+class ServingConfig(Strict):
+    """KServe: RawDeployment by default (no Knative); Serverless enables canary traffic splits."""
+
+    deployment_mode: Literal["RawDeployment", "Serverless"] = "RawDeployment"
+
+
+class MonitoringConfig(Strict):
+    retention_days: int = Field(default=15, ge=1, le=400)
+    prometheus_storage_gb: int = Field(default=50, ge=1)
+    alertmanager_replicas: int = Field(default=1, ge=1)
+
+
+class AuthConfig(Strict):
+    """Single sign-on in front of every web UI (oauth2-proxy against the organisation's OIDC
+    provider). The client secret is a Pulumi secret (`oidc_client_secret`), never in this file."""
+
+    oidc_issuer_url: str = Field(pattern=r"^https://\S+$")
+    oidc_client_id: str = Field(min_length=1)
+    allowed_email_domains: list[str] = Field(min_length=1)
+
+
 Role = Literal["data-scientist", "ml-engineer", "auditor", "ci"]
 
 
@@ -340,6 +364,9 @@ class StackConfig(Strict):
     gpu: GpuConfig = GpuConfig()
     tenancy: TenancyConfig = TenancyConfig()
     access: AccessConfig
+    serving: ServingConfig = ServingConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+    auth: AuthConfig
 
     @model_validator(mode="after")
     def _cloud_resources_need_aws(self) -> Self:

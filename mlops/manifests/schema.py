@@ -5,16 +5,18 @@ A kind with no schema is an error, never a silent pass.
 """
 
 import copy
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import kubernetes_validate
+import kubernetes_validate.utils
 import yaml
+from referencing import Registry, Resource
 
 CRD_DIR = Path(__file__).parent / "crds"
-KUBERNETES_VERSION = "1.33.0"
+KUBERNETES_VERSION = "1.33.0"  # schemas of the oldest Kubernetes the stacks allow
 
 
 @cache
@@ -22,7 +24,7 @@ def _crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """Map (apiVersion, kind) to a strict JSON schema, for every vendored CRD version."""
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
     for path in sorted(CRD_DIR.glob("*.yaml")):
-        for crd in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for crd in yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader):
             if not crd or crd.get("kind") != "CustomResourceDefinition":
                 continue
             group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
@@ -60,6 +62,11 @@ def _strict(schema: dict[str, Any], top: bool = False) -> dict[str, Any]:
     return result
 
 
+@cache
+def _crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
+    return jsonschema.Draft7Validator(_crd_schemas()[(api_version, kind)])
+
+
 def known_custom_kinds() -> set[tuple[str, str]]:
     return set(_crd_schemas())
 
@@ -71,21 +78,42 @@ def validation_errors(manifest: dict[str, Any]) -> list[str]:
         return ["object has no apiVersion or kind"]
     schema = _crd_schemas().get((api_version, kind))
     if schema is not None:
-        validator = jsonschema.Draft7Validator(schema)
-        return [
-            f"{kind} {_name(manifest)}: {'.'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
-            for error in sorted(
-                validator.iter_errors(manifest), key=lambda e: list(e.absolute_path)
-            )
-        ]
-    try:
-        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
-    except kubernetes_validate.SchemaNotFoundError:
+        return _messages(_crd_validator(api_version, kind), manifest)
+    core = _core_validator(api_version, kind)
+    if core is None:
         return [f"{kind} {_name(manifest)}: no schema for {api_version} {kind} (vendor its CRD)"]
-    except kubernetes_validate.ValidationError as error:
-        path = ".".join(map(str, error.path)) or "<root>"
-        return [f"{kind} {_name(manifest)}: {path}: {error.message}"]
-    return []
+    return _messages(core, manifest)
+
+
+def _messages(validator: jsonschema.protocols.Validator, manifest: dict[str, Any]) -> list[str]:
+    return [
+        f"{manifest['kind']} {_name(manifest)}: "
+        f"{'.'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+        for error in sorted(validator.iter_errors(manifest), key=lambda e: list(e.absolute_path))
+    ]
+
+
+@cache
+def _core_definitions() -> Resource:
+    return Resource.from_contents(_core_schema("_definitions.json"))
+
+
+@cache
+def _core_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    """The strict upstream schema of a core kind, as kubernetes-validate bundles it (cached:
+    loading its shared definitions costs about a second)."""
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = _core_schema(f"{kind.lower()}-{group_version}.json")
+    except FileNotFoundError:
+        return None
+    registry = Resource.from_contents(schema) @ (_core_definitions() @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _core_schema(file_name: str) -> Any:
+    folder = f"kubernetes-json-schema/v{KUBERNETES_VERSION}-local-strict"
+    return kubernetes_validate.utils.schema_contents(f"{folder}/{file_name}", KUBERNETES_VERSION)
 
 
 def _name(manifest: dict[str, Any]) -> str:

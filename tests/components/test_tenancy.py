@@ -21,11 +21,16 @@ def declare(config: StackConfig, namespaces: tuple[str, ...]) -> list:
 
 def test_prod_namespaces_are_restricted_unless_their_tools_need_less(stack_configs):
     resources = declare(stack_configs["prod"], ("models", "monitoring", "kubeflow"))
-    labels = {r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"] for r in of_type(resources, NAMESPACE)}
+    labels = {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]
+        for r in of_type(resources, NAMESPACE)
+    }
     assert labels["models"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert labels["kubeflow"]["pod-security.kubernetes.io/enforce"] == "baseline"
     assert labels["monitoring"]["pod-security.kubernetes.io/enforce"] == "privileged"
-    assert all(label["pod-security.kubernetes.io/warn"] == "restricted" for label in labels.values())
+    assert all(
+        label["pod-security.kubernetes.io/warn"] == "restricted" for label in labels.values()
+    )
     assert labels["models"]["mlops.platform/plane"] == "serving"
 
 
@@ -54,17 +59,23 @@ def test_workload_namespaces_get_quotas_with_gpu_limits(stack_configs):
     quota = named(resources, "models-quota")
     assert quota.inputs["spec"]["hard"]["requests.nvidia.com/gpu"] == "6"
     assert named(resources, "models-limits").inputs["spec"]["limits"][0]["default"]["cpu"] == "1"
-    assert not [r for r in of_type(resources, "kubernetes:core/v1:ResourceQuota") if "governance" in r.name]
+    assert not [
+        r for r in of_type(resources, "kubernetes:core/v1:ResourceQuota") if "governance" in r.name
+    ]
 
 
 def test_roles_bound_only_where_the_stack_says(stack_configs):
     resources = declare(stack_configs["prod"], ("models", "governance", "kubeflow"))
-    bindings = {r.name for r in of_type(resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")}
+    bindings = {
+        r.name for r in of_type(resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+    }
     assert bindings == {"models-ci", "models-auditor", "governance-auditor"}
     auditor = named(resources, "role-auditor").inputs["rules"]
     assert all(set(rule["verbs"]) <= {"get", "list", "watch"} for rule in auditor)
 
 
 def test_every_object_validates_against_its_schema(stack_configs):
-    resources = declare(stack_configs["prod"], ("models", "storage", "kubeflow", "monitoring", "ingress", "mlflow"))
+    resources = declare(
+        stack_configs["prod"], ("models", "storage", "kubeflow", "monitoring", "ingress", "mlflow")
+    )
     assert schema_errors(resources) == []
