@@ -89,7 +89,7 @@ def _print_terminal(
         table.add_row(*cells)
     out.print(table)
     latest = assessment.latest
-    limiting = ", ".join(
+    limiting = "; ".join(
         f"{d.id}: {', '.join(d.limiting)}" for d in latest.dimensions if d.level < 4
     )
     if limiting:
