@@ -49,6 +49,8 @@ _ARGO_API = re.compile(r"argoproj\.io/")
 _MLFLOW = re.compile(r"mlflow", re.IGNORECASE)
 _REGISTERS = re.compile(r"register_model|registered_model|model_registry|ModelRegistry")
 _MONITORS = re.compile(r"\b(ServiceMonitor|PodMonitor|PrometheusRule)\b")
+VERDICT_PREFIX = "gate."
+"""Verdict entries are named `gate.<gate>` (mlops.governance.quality)."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class Collected:
 @dataclass(frozen=True)
 class Verdict:
     seq: int
-    name: str
+    gate: str
     cite: str
 
 
@@ -209,7 +211,7 @@ def read_verdicts(audit_log: str) -> tuple[list[Verdict], list[str]]:
     verdicts = [
         Verdict(
             seq=e.seq,
-            name=e.name,
+            gate=_gate_of(e.name, e.value),
             cite=f"{audit_log}#seq={e.seq}: verdict {e.name}{_outcome(e.value)}"
             f"{_subject(e.subject.render())} hash {e.hash[:12]}",
         )
@@ -232,13 +234,30 @@ def _subject(rendered: str) -> str:
     return f" [{rendered}]" if rendered else ""
 
 
-def _gate_coverage(gates: list[Path], verdicts: list[Verdict]) -> tuple[list[str], list[str]]:
-    """(covered, uncovered) gate names: a gate is covered when a verdict's name mentions it."""
-    covered, uncovered = [], []
-    for gate in gates:
-        pattern = re.compile(rf"(^|[^A-Za-z0-9_-]){re.escape(gate.stem)}($|[^A-Za-z0-9_-])")
-        (covered if any(pattern.search(v.name) for v in verdicts) else uncovered).append(gate.stem)
-    return covered, uncovered
+def _gate_of(name: str, value: Any) -> str:
+    """The gate a verdict entry is about: its value's `gate`, else its name less `gate.`."""
+    if isinstance(value, dict) and isinstance(value.get("gate"), str):
+        return str(value["gate"])
+    return name.removeprefix(VERDICT_PREFIX)
+
+
+def _gate_name(repo: Path, path: Path) -> str:
+    """A gate file's `name:` when it has one, else its file name without the suffix."""
+    try:
+        data = parse_yaml(path.read_text(encoding="utf-8"), _rel(repo, path))
+    except (BadInputError, OSError, UnicodeDecodeError):
+        return path.stem
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name else path.stem
+
+
+def _gate_coverage(
+    repo: Path, gates: list[Path], verdicts: list[Verdict]
+) -> tuple[list[str], list[str]]:
+    """(covered, uncovered) gate names: a gate is covered when a verdict names it."""
+    judged = {v.gate for v in verdicts}
+    names = [_gate_name(repo, gate) for gate in gates]
+    return [n for n in names if n in judged], [n for n in names if n not in judged]
 
 
 def _ci_and_cd(repo: Path, collected: Collected) -> tuple[list[Path], list[str]]:
@@ -312,7 +331,7 @@ def _compliance(
     if verdicts:
         reasons.append(f"{len(verdicts)} gate verdict(s) recorded in a verified audit log")
         gates = _gate_files(repo)
-        covered, uncovered = _gate_coverage(gates, verdicts)
+        covered, uncovered = _gate_coverage(repo, gates, verdicts)
         if in_ci and len(gates) >= 2 and not uncovered:
             level = 4
             reasons.append(f"every gate ({', '.join(covered)}) has verdicts: continuous audit")

@@ -52,7 +52,7 @@ def platform_repo(tmp_path: Path) -> Path:
             "tests/test_app.py": "def test_ok():\n    assert True\n",
             "policies/crossguard/PulumiPolicy.yaml": "runtime: python\n",
             "policies/gates/dev-to-int.yaml": "rules: []\n",
-            "policies/gates/int-to-prod.yaml": "rules: []\n",
+            "policies/gates/int-to-prod.yaml": "name: int-to-prod\nrules: []\n",
             "components/tracking.py": "# MLflow tracking server\nIMAGE = 'ghcr.io/mlflow/mlflow'\n",
             "pipelines/train.py": "import mlflow\nmlflow.register_model('runs:/1/model', 'm')\n",
             "gitops/int/monitor.yaml": "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n",
@@ -147,12 +147,9 @@ def test_argo_cd_applications_count_as_cd(tmp_path: Path) -> None:
 def _log(path: Path, gates: list[str]) -> str:
     with EvidenceLog(str(path)) as log:
         for gate in gates:
-            log.append(
-                Subject(model="churn", version="3"),
-                f"gate:{gate}",
-                {"passed": True},
-                kind="verdict",
-            )
+            verdict = {"gate": gate, "passed": True, "rules": []}
+            subject = Subject(model="churn", version="3")
+            log.append(subject, f"gate.{gate}", verdict, kind="verdict")
     return str(path)
 
 
@@ -163,10 +160,10 @@ def test_verdicts_for_every_gate_with_ci_policies_is_continuous_audit(
     finding = _by_key(collect(platform_repo, db).findings)[("testing_validation", "compliance")]
     assert finding.level == 4
     assert (
-        f"{db}#seq=1: verdict gate:dev-to-int = pass [model=churn,version=3]"
+        f"{db}#seq=1: verdict gate.dev-to-int = pass [model=churn,version=3]"
         in finding.evidence[-2]
     )
-    assert finding.evidence[-1].startswith(f"{db}#seq=2: verdict gate:int-to-prod")
+    assert finding.evidence[-1].startswith(f"{db}#seq=2: verdict gate.int-to-prod")
 
 
 def test_verdicts_for_some_gates_only(platform_repo: Path, tmp_path: Path) -> None:
