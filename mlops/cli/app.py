@@ -6,6 +6,7 @@ import click
 import typer
 from rich.markup import escape
 
+from mlops.cli import audit as audit_cli
 from mlops.cli import maturity, plan
 from mlops.cli.console import err
 from mlops.errors import BadInputError, CheckFailedError
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.command(name="plan")(plan.plan)
 app.add_typer(maturity.app, name="maturity")
+app.add_typer(audit_cli.app, name="audit")
 
 
 def main() -> None:

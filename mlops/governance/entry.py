@@ -203,3 +203,14 @@ def content_bytes(
 def entry_hash(content: bytes) -> str:
     """SHA-256 hex digest of an entry's canonical content."""
     return hashlib.sha256(content).hexdigest()
+
+
+def recompute_hash(entry: Entry) -> str:
+    """The hash an entry must have, recomputed from its fields (for offline checks of exports)."""
+    subject = tuple(entry.subject.as_dict().values())
+    return entry_hash(
+        content_bytes(
+            entry.seq, entry.time, entry.kind, subject, entry.name, canonical_json(entry.value),
+            entry.unit, entry.source, canonical_json(entry.artifacts), entry.prev_hash,
+        )
+    )  # fmt: skip

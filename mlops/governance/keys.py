@@ -130,3 +130,14 @@ def resolve_signing_key(explicit: Path | None, sidecar: Path | None) -> Ed25519P
         return write_private_key(sidecar)
     except FileExistsError:
         return load_private_key(sidecar)
+
+
+def load_public_pem(text: str) -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM text (as bundled)."""
+    try:
+        key = serialization.load_pem_public_key(text.encode())
+    except (ValueError, TypeError) as error:
+        raise BadInputError(f"public key: not PEM: {error}") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise BadInputError(f"public key: type {type(key).__name__}; allowed: Ed25519")
+    return key

@@ -370,6 +370,12 @@ class EvidenceLog:
             signature=row[4],
         )  # fmt: skip
 
+    def links(self) -> list[tuple[int, str, str]]:
+        """(seq, prev_hash, hash) of every entry: the chain proof without the contents."""
+        with self._lock:
+            rows = self._db.all("SELECT seq, prev_hash, hash FROM audit_entries ORDER BY seq")
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the newest entry; (0, genesis) when empty."""
         with self._lock:

@@ -1,0 +1,493 @@
+"""`mlops audit`: the governance service and its five stages from the command line.
+
+`--db` takes a file path (SQLite), `sqlite:///PATH` or `postgresql://...`; without it
+$MLOPS_AUDIT_DB_URL is used. `--subject` is written `model=credit-risk,version=3` (keys: model,
+version, environment, run, commit). The signing key is `--key`, else
+$MLOPS_AUDIT_SIGNING_KEY_FILE, else `<db file>.key.pem` beside a SQLite log (created on first use).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from mlops.cli.console import err, out
+from mlops.errors import BadInputError, CheckFailedError
+from mlops.governance import keys
+from mlops.governance.api import DB_ENV
+from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
+from mlops.governance.entry import Subject
+from mlops.governance.log import Checkpoint, EvidenceLog
+
+app = typer.Typer(
+    help="Continuous audit: append-only evidence log, Audit API, reports, quality records, certificates.",
+    no_args_is_help=True,
+)
+certificate_app = typer.Typer(
+    help="Certificates: issue, revoke, list, verify offline.", no_args_is_help=True
+)
+app.add_typer(certificate_app, name="certificate")
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLite path, sqlite:///PATH or postgresql://... (default: $MLOPS_AUDIT_DB_URL)",
+    ),
+]
+KeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        help="Ed25519 PEM private key (default: $MLOPS_AUDIT_SIGNING_KEY_FILE or <db>.key.pem)",
+    ),
+]
+SubjectOpt = Annotated[
+    str | None, typer.Option("--subject", help="e.g. model=credit-risk,version=3")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+OPENAPI_PATH = Path(__file__).resolve().parents[1] / "governance" / "openapi.json"
+
+
+def _url(db: str | None) -> str:
+    url = db or os.environ.get(DB_ENV)
+    if not url:
+        raise BadInputError(
+            f"--db: not given and {DB_ENV} not set; allowed: a path or database URL"
+        )
+    return url
+
+
+def _open(db: str | None, key: Path | None = None) -> EvidenceLog:
+    return EvidenceLog.open(_url(db), key)
+
+
+def _subject(text: str | None) -> Subject:
+    return Subject.parse(text) if text else Subject()
+
+
+def _model_version(text: str | None) -> tuple[str, str]:
+    subject = _subject(text)
+    if not subject.model or not subject.version:
+        raise BadInputError("--subject: needs model and version, e.g. model=credit-risk,version=3")
+    return subject.model, subject.version
+
+
+def _emit(text: str, dest: Path | None) -> None:
+    if dest is None:
+        sys.stdout.write(text)
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+    err.print(f"wrote {escape(str(dest))}")
+
+
+def _value(text: str) -> Any:
+    """JSON when it parses (0.91, true, {"a": 1}), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@app.command()
+def serve(
+    db: DbOpt = None,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
+    tokens: Annotated[
+        Path | None, typer.Option(help=f"Tokens file (default: ${TOKENS_ENV}).")
+    ] = None,
+    key: KeyOpt = None,
+) -> None:
+    """Run the Audit API (OpenAPI at /openapi.json, health at /healthz)."""
+    import uvicorn
+
+    from mlops.governance.api import create_app
+
+    tokens_file = tokens or (Path(os.environ[TOKENS_ENV]) if os.environ.get(TOKENS_ENV) else None)
+    token_map = load_tokens(tokens_file) if tokens_file else {}
+    if not token_map:
+        err.print("warning: no tokens configured; every protected route will answer 401")
+    log = _open(db, key)
+    uvicorn.run(create_app(log, token_map), host=host, port=port, log_level="info")
+
+
+@app.command()
+def append(
+    name: Annotated[str, typer.Option("--name", help="Measurement name, e.g. accuracy.")],
+    value: Annotated[str, typer.Option("--value", help="JSON value (0.91, true, {...}) or text.")],
+    db: DbOpt = None,
+    subject: SubjectOpt = None,
+    unit: Annotated[str | None, typer.Option(help="Unit, e.g. ratio, ms.")] = None,
+    source: Annotated[str, typer.Option(help="Producing tool.")] = "cli",
+    kind: Annotated[
+        str, typer.Option(help="measurement, verdict, oversight or document.")
+    ] = "measurement",
+    artifact: Annotated[list[str] | None, typer.Option(help="NAME=ALGO:HEX, repeatable.")] = None,
+    key: KeyOpt = None,
+) -> None:
+    """Append one entry and print it as JSON once it is durable."""
+    if kind == "certificate":
+        raise BadInputError("--kind: certificate entries are written by `mlops audit certificate`")
+    artifacts = {}
+    for item in artifact or []:
+        label, sep, digest = item.partition("=")
+        if not sep:
+            raise BadInputError(f"--artifact: {item!r} is not NAME=ALGO:HEX")
+        artifacts[label] = digest
+    from mlops.governance.client import EmbeddedAuditClient
+
+    chosen = _subject(subject)
+    client = EmbeddedAuditClient(_url(db), key)
+    try:
+        entry = client.append(chosen, name, _value(value), unit, source, artifacts, kind=kind)
+    finally:
+        client.close()
+    out.print_json(entry.model_dump_json())
+
+
+@app.command()
+def verify(
+    db: DbOpt = None,
+    json_output: JsonOpt = False,
+    public_key: Annotated[
+        Path | None, typer.Option(help="Trusted public key PEM (default: the log's own).")
+    ] = None,
+    anchor: Annotated[
+        list[Path] | None, typer.Option(help="A checkpoint JSON kept earlier; repeatable.")
+    ] = None,
+    all_signatures: Annotated[
+        bool, typer.Option(help="Check every checkpoint's signature.")
+    ] = False,
+) -> int:
+    """Recompute the chain: exit 0 intact, 1 tampered (naming the first bad entry)."""
+    trusted = keys.load_public_key(public_key) if public_key else None
+    anchors = []
+    for path in anchor or []:
+        try:
+            anchors.append(Checkpoint.model_validate_json(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as error:
+            raise BadInputError(f"{path}: not a checkpoint JSON: {error}") from None
+    log = EvidenceLog(_open_url(db))
+    with log:
+        result = log.verify(public_key=trusted, anchors=anchors, all_signatures=all_signatures)
+    if json_output:
+        out.print_json(json.dumps(result.as_dict()))
+    elif result.ok:
+        out.print(f"intact: {result.entries} entries, head {result.head_seq} {result.head_hash}, "
+                  f"{result.checkpoints} checkpoints")  # fmt: skip
+        for warning in result.warnings:
+            err.print(f"warning: {escape(warning)}")
+    else:
+        err.print(f"[bold red]tampered:[/] first bad entry {result.first_bad_seq}")
+        for problem in result.problems:
+            err.print(f"  {escape(problem.message)}")
+    return 0 if result.ok else 1
+
+
+def _open_url(db: str | None) -> str:
+    """The URL of a log that must already exist (readers never create an empty one)."""
+    url = _url(db)
+    path = Path(url) if "://" not in url else None
+    if path is not None and not path.is_file():
+        raise BadInputError(f"{url}: no such log file")
+    return url
+
+
+@app.command()
+def export(
+    db: DbOpt = None,
+    subject: SubjectOpt = None,
+    name: Annotated[str | None, typer.Option(help="Only this measurement.")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO 8601, inclusive.")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO 8601, inclusive.")] = None,
+    format: Annotated[str, typer.Option(help="json or csv.")] = "json",
+    output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+) -> None:
+    """Documentation: evidence by subject and time as JSON (with checkpoint) or CSV."""
+    from mlops.governance.documentation import to_csv, to_json
+
+    if format not in ("json", "csv"):
+        raise BadInputError(f"--format: {format!r}; allowed: json, csv")
+    with EvidenceLog(_open_url(db)) as log:
+        rows = log.query(_subject(subject), name, since, until)
+        text = (
+            to_csv(rows) if format == "csv" else to_json(rows, log.latest_checkpoint(), log.log_id)
+        )
+    _emit(text, output)
+
+
+@app.command()
+def report(
+    output: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    db: DbOpt = None,
+    subject: SubjectOpt = None,
+) -> None:
+    """Reporting: a self-contained HTML report with charts of key figures over time."""
+    from mlops.governance.certificates import Certifier
+    from mlops.governance.reporting import render_html
+
+    chosen = _subject(subject)
+    with EvidenceLog(_open_url(db)) as log:
+        html = render_html(
+            log.query(chosen), log.verify(), Certifier(log).registry(chosen.model, chosen.version)
+        )
+    _emit(html, output)
+
+
+@app.command("model-card")
+def model_card(
+    subject: SubjectOpt = None,
+    db: DbOpt = None,
+    format: Annotated[str, typer.Option(help="markdown or json.")] = "markdown",
+    output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+) -> None:
+    """Self-assessment: the public quality record of a model version, from evidence only."""
+    from mlops.governance.certificates import Certifier
+    from mlops.governance.selfassessment import model_card_markdown, quality_record
+
+    if format not in ("markdown", "json"):
+        raise BadInputError(f"--format: {format!r}; allowed: markdown, json")
+    model, version = _model_version(subject)
+    with EvidenceLog(_open_url(db)) as log:
+        record = quality_record(
+            model, version, log.query(Subject(model=model, version=version)),
+            Certifier(log).registry(model, version), log.latest_checkpoint(),
+        )  # fmt: skip
+    _emit(
+        model_card_markdown(record)
+        if format == "markdown"
+        else json.dumps(record, indent=2) + "\n",
+        output,
+    )
+
+
+@app.command()
+def gate(
+    gate_name: Annotated[str, typer.Option("--gate", help="Gate name, e.g. int-to-prod.")],
+    require: Annotated[
+        list[str], typer.Option(help="MEASUREMENT OP VALUE, e.g. 'accuracy>=0.85'; repeatable.")
+    ],
+    subject: SubjectOpt = None,
+    db: DbOpt = None,
+    key: KeyOpt = None,
+    json_output: JsonOpt = False,
+) -> int:
+    """Quality control: evaluate requirements on the newest evidence and record the verdict."""
+    import re
+
+    from mlops.governance.client import EmbeddedAuditClient
+    from mlops.governance.quality import evaluate, record_verdict
+
+    pattern = re.compile(r"^\s*([A-Za-z0-9_.:/@+-]+)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
+    requirements = []
+    for text in require:
+        match = pattern.match(text)
+        if not match:
+            raise BadInputError(
+                f"--require: {text!r}; allowed: MEASUREMENT OP VALUE with OP in >= > <= < == !="
+            )
+        requirements.append((match[1], match[2], _value(match[3])))
+    chosen = _subject(subject)
+    client = EmbeddedAuditClient(_open_url(db), key)
+    try:
+        verdict, used = evaluate(gate_name, requirements, client.query(chosen))
+        entry = record_verdict(client, chosen, verdict, used, source="mlops audit gate")
+    finally:
+        client.close()
+    if json_output:
+        out.print_json(entry.model_dump_json())
+    else:
+        for rule in verdict.rules:
+            mark = "pass" if rule.passed else "FAIL"
+            out.print(f"{mark}: {rule.measurement} {rule.op} {rule.required!r} "
+                      f"(actual {rule.actual!r}, entry {rule.evidence_seq})")  # fmt: skip
+        out.print(
+            f"gate {gate_name}: {'passed' if verdict.passed else 'failed'} (entry {entry.seq})"
+        )
+    return 0 if verdict.passed else 1
+
+
+@app.command()
+def checkpoint(
+    db: DbOpt = None,
+    output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+) -> None:
+    """Print the newest signed checkpoint: keep it as an anchor for `verify --anchor`."""
+    with EvidenceLog(_open_url(db)) as log:
+        latest = log.latest_checkpoint()
+    if latest is None:
+        raise CheckFailedError("no signed checkpoint in this log yet")
+    _emit(latest.model_dump_json(indent=2) + "\n", output)
+
+
+@app.command()
+def bundle(
+    output: Annotated[Path, typer.Option("--out", help="Directory, or a path ending in .zip.")],
+    subject: SubjectOpt = None,
+    db: DbOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Export bundle for a regulator: documentation, evidence, oversight, certificates, chain proof."""
+    from mlops.governance.bundle import build_bundle, write_bundle
+    from mlops.governance.certificates import Certifier
+
+    model, version = _model_version(subject)
+    with _open(_open_url(db), key) as log:
+        files = build_bundle(log, Certifier(log), model, version)
+    out.print(f"wrote {escape(str(write_bundle(files, output)))} ({len(files)} files)")
+
+
+@app.command("bundle-verify")
+def bundle_verify(
+    path: Annotated[Path, typer.Argument(help="Bundle directory or zip.")],
+    public_key: Annotated[
+        Path | None, typer.Option(help="Trusted public key PEM (default: the bundled one).")
+    ] = None,
+    json_output: JsonOpt = False,
+) -> int:
+    """Check a bundle offline: manifest signature, file digests, entries against the chain proof."""
+    from mlops.governance.bundle import verify_bundle
+
+    problems = verify_bundle(path, keys.load_public_key(public_key) if public_key else None)
+    if json_output:
+        out.print_json(json.dumps({"ok": not problems, "problems": problems}))
+    elif problems:
+        for problem in problems:
+            err.print(f"[bold red]problem:[/] {escape(problem)}")
+    else:
+        out.print(f"intact: {escape(str(path))}")
+    return 1 if problems else 0
+
+
+@app.command()
+def keygen(
+    out_path: Annotated[Path, typer.Option("--out", help="New PEM private key file (mode 0600).")],
+) -> None:
+    """Create an Ed25519 signing key; prints its public key PEM."""
+    if out_path.exists():
+        raise BadInputError(f"{out_path}: already exists; allowed: a new path")
+    key = keys.write_private_key(out_path)
+    out.print(keys.public_pem(key.public_key()).rstrip())
+
+
+@app.command("token-digest")
+def token_digest_command() -> None:
+    """Read a token on stdin and print the SHA-256 digest the tokens file stores."""
+    token = sys.stdin.readline().strip()
+    if not token:
+        raise BadInputError("stdin: empty; allowed: one token on one line")
+    out.print(token_digest(token))
+
+
+@app.command()
+def openapi(
+    check: Annotated[bool, typer.Option(help="Exit 1 when the committed file is stale.")] = False,
+) -> int:
+    """Write (or check) mlops/governance/openapi.json from the API definition."""
+    from mlops.governance.openapi import render_openapi
+
+    text = render_openapi()
+    if check:
+        current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
+        if current != text:
+            err.print(f"{OPENAPI_PATH}: stale; run `mlops audit openapi`")
+            return 1
+        out.print(f"{OPENAPI_PATH}: current")
+        return 0
+    OPENAPI_PATH.write_text(text, encoding="utf-8")
+    out.print(f"wrote {OPENAPI_PATH}")
+    return 0
+
+
+@certificate_app.command("issue")
+def certificate_issue(
+    scope: Annotated[str, typer.Option(help="Scope name, e.g. eu-ai-act-high-risk.")],
+    gate_names: Annotated[list[str], typer.Option("--gate", help="Gate in scope; repeatable.")],
+    subject: SubjectOpt = None,
+    db: DbOpt = None,
+    key: KeyOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the certificate JSON here too.")
+    ] = None,
+) -> None:
+    """Issue when the newest verdict of every gate in scope passed (exit 1 otherwise)."""
+    from mlops.governance.certificates import Certifier
+
+    model, version = _model_version(subject)
+    with _open(_open_url(db), key) as log:
+        cert = Certifier(log).issue(model, version, scope, gate_names)
+    text = cert.model_dump_json(indent=2) + "\n"
+    if output:
+        _emit(text, output)
+    sys.stdout.write(text)
+
+
+@certificate_app.command("revoke")
+def certificate_revoke(
+    certificate_id: Annotated[str, typer.Option("--id", help="Certificate id.")],
+    reason: Annotated[str, typer.Option(help="Why it is revoked.")],
+    db: DbOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Revoke a certificate (signed revocation, recorded in the chain)."""
+    from mlops.governance.certificates import Certifier
+
+    with _open(_open_url(db), key) as log:
+        revocation = Certifier(log).revoke(certificate_id, reason)
+    out.print_json(revocation.model_dump_json())
+
+
+@certificate_app.command("list")
+def certificate_list(
+    db: DbOpt = None, subject: SubjectOpt = None, json_output: JsonOpt = False
+) -> None:
+    """The registry: every certificate and its status."""
+    from mlops.governance.certificates import Certifier
+
+    chosen = _subject(subject)
+    with EvidenceLog(_open_url(db)) as log:
+        rows = Certifier(log).registry(chosen.model, chosen.version)
+    if json_output:
+        out.print_json(json.dumps([r.as_dict() for r in rows]))
+        return
+    for r in rows:
+        c = r.certificate
+        out.print(f"{c.id}  {escape(c.model)} {escape(c.version)}  {escape(c.scope)}  {r.status}")
+
+
+@certificate_app.command("verify")
+def certificate_verify(
+    path: Annotated[Path, typer.Argument(help="Certificate JSON file.")],
+    public_key: Annotated[Path, typer.Option(help="Public key PEM of the certification body.")],
+    db: Annotated[
+        str | None, typer.Option("--db", help="Also check revocation status in this log.")
+    ] = None,
+) -> int:
+    """Offline: signature and content (exit 1 when invalid, or revoked when --db is given)."""
+    from mlops.governance.certificates import Certifier, verify_certificate
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BadInputError(f"{path}: not a certificate JSON file: {error}") from None
+    cert = verify_certificate(document, keys.load_public_key(public_key))
+    if db:
+        with EvidenceLog(_open_url(db)) as log:
+            status = {r.certificate.id: r for r in Certifier(log).registry()}.get(cert.id)
+        if status is None or status.revocation is not None:
+            why = (
+                status.revocation.reason if status and status.revocation else "not in the registry"
+            )
+            raise CheckFailedError(f"certificate {cert.id}: signature valid but {why}")
+    out.print(
+        f"valid: {cert.id} ({escape(cert.model)} {escape(cert.version)}, scope {escape(cert.scope)})"
+    )
+    return 0
