@@ -14,7 +14,8 @@ Rules (level = the lowest level the evidence is enough for):
 - Compliance: policy packs, checkov checks or gates under policies/ that a CI workflow runs,
   or gate verdicts in an audit log that verifies -> testing_validation.compliance 2; both -> 3;
   both and a verdict for every gate under policies/gates/ (at least two) -> 4.
-- Experiment tracking: MLflow configured in components/, stacks/, pipelines/ or gitops/ ->
+- Experiment tracking: MLflow configured (a configuration key, a tracking server image, the
+  tracking URI or client calls) in components/, stacks/, pipelines/ or gitops/ ->
   model_creation.experiment_tracking 4.
 - Versioning: training pipeline code under pipelines/ that registers its models ->
   model_creation.code_and_model_versioning 3.
@@ -46,7 +47,13 @@ _RUNS_POLICIES = re.compile(
 )
 _ARGO_APP = re.compile(r"^\s*kind:\s*(Application|ApplicationSet)\s*$")
 _ARGO_API = re.compile(r"argoproj\.io/")
-_MLFLOW = re.compile(r"mlflow", re.IGNORECASE)
+_MLFLOW = re.compile(
+    r"^\s*[\w.:-]*mlflow[\w.-]*\s*:(\s|$)"  # a configuration key: `mlflow: host`, `mlops:mlflow:`
+    r"|MLFLOW_TRACKING_URI|\bimport mlflow\b|\bfrom mlflow\b|\bmlflow\.[a-z_]+\("  # client use
+    r"|image\W.*mlflow",  # a tracking server image
+    re.IGNORECASE,
+)
+"""Lines that configure or use MLflow (prose that merely mentions it does not count)."""
 _REGISTERS = re.compile(r"register_model|registered_model|model_registry|ModelRegistry")
 _MONITORS = re.compile(r"\b(ServiceMonitor|PodMonitor|PrometheusRule)\b")
 VERDICT_PREFIX = "gate."

@@ -100,7 +100,11 @@ def test_full_platform_prefills_with_cited_evidence(platform_repo: Path) -> None
     assert "policies/crossguard/PulumiPolicy.yaml" in compliance
     assert any(e.startswith(".github/workflows/ci.yml:9:") for e in compliance)
     tracking = found[("model_creation", "experiment_tracking")].evidence
-    assert tracking[0].startswith("components/tracking.py:1:")
+    assert tracking == (
+        "components/tracking.py:2: IMAGE = 'ghcr.io/mlflow/mlflow'",
+        "pipelines/train.py:1: import mlflow",
+        "pipelines/train.py:2: mlflow.register_model('runs:/1/model', 'm')",
+    )
 
 
 def test_ci_without_deployment_proves_tests_only(tmp_path: Path) -> None:
@@ -224,10 +228,26 @@ def test_prefill_fills_unrated_and_flags_contradictions(
     latest = filled.milestones[1].answers
     tracking = latest[("model_creation", "experiment_tracking")]
     assert (tracking.level, tracking.source) == (4, "platform")
-    assert tracking.evidence[0].startswith("components/tracking.py:1:")
+    assert tracking.evidence[0].startswith("components/tracking.py:2:")
     assert latest[("release_integration", "release_management")].level == 1
     actions = {(n.dimension, n.factor): n.action for n in notes}
     assert actions[("model_creation", "experiment_tracking")] == "filled"
     assert actions[("release_integration", "release_management")] == "contradicted"
     assert actions[("testing_validation", "compliance")] == "confirmed"
     assert all(n.milestone == "MS4" and n.evidence for n in notes)
+
+
+def test_prose_mentioning_mlflow_is_not_tracking_configuration(tmp_path: Path) -> None:
+    repo = _write(
+        tmp_path,
+        {
+            "components/storage.py": '"""Object storage for MLflow artifacts."""\n',
+            "stacks/Pulumi.dev.yaml": "roles:\n  data-scientist: [notebooks, mlflow]\n",
+        },
+    )
+    assert collect(repo).findings == []
+    repo = _write(
+        tmp_path, {"stacks/Pulumi.int.yaml": "hosts:\n  mlflow: mlflow.int.example.com\n"}
+    )
+    [finding] = collect(repo).findings
+    assert finding.evidence == ("stacks/Pulumi.int.yaml:2: mlflow: mlflow.int.example.com",)
