@@ -133,16 +133,21 @@ def assess_command(
     """Validate answers, compute each dimension's level (minimum of its factors) and report."""
     scheme = load_scheme()
     answers = load_answers(answers_file, scheme)
-    if html is not None and not html.parent.is_dir():
-        raise BadInputError(f"{html}: --html: directory {html.parent} does not exist")
+    if html is not None and (html.is_dir() or not html.parent.is_dir()):
+        raise BadInputError(
+            f"{html}: --html: is a directory or its directory does not exist; "
+            "allowed: a file path in an existing directory"
+        )
     collected = _collect(from_platform, repo, audit_log)
     answers, notes = prefill(answers, collected.findings)
     assessment = assess(answers, scheme)
     items = roadmap(assessment.latest, scheme)
     if html is not None:
-        html.write_text(
-            render_html(assessment, scheme, items, notes, collected.notes), encoding="utf-8"
-        )
+        page = render_html(assessment, scheme, items, notes, collected.notes)
+        try:
+            html.write_text(page, encoding="utf-8")
+        except OSError as error:
+            raise BadInputError(f"{html}: --html: cannot write: {error.strerror}") from None
     if json_output:
         typer.echo(json.dumps(as_json(assessment, items, notes, collected.notes), indent=2))
     else:

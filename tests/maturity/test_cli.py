@@ -115,7 +115,10 @@ def test_html_into_missing_directory_is_bad_input(
         monkeypatch, capsys, "assess", str(EXAMPLE), "--html", str(tmp_path / "no" / "r.html")
     )
     assert code == 2
-    assert "--html: directory" in err
+    assert "--html: is a directory or its directory does not exist" in " ".join(err.split())
+    code, _, err = run(monkeypatch, capsys, "assess", str(EXAMPLE), "--html", str(tmp_path))
+    assert code == 2
+    assert f"{tmp_path}: --html: is a directory" in " ".join(err.split())
 
 
 def test_audit_log_needs_from_platform(
