@@ -24,7 +24,9 @@ Rules (level = the lowest level the evidence is enough for):
 """
 
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,6 +189,24 @@ def _gate_files(repo: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
+def _require_sqlite_log(path: Path, audit_log: str) -> None:
+    """Check read-only that a SQLite file is an evidence log, so opening it writes nothing."""
+    allowed = "allowed: an evidence log written by the governance service"
+    if not path.is_file():
+        raise BadInputError(f"{audit_log}: --audit-log: file not found; {allowed}")
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_entries'"
+            ).fetchone()
+    except sqlite3.Error as error:
+        raise BadInputError(
+            f"{audit_log}: --audit-log: not a SQLite database ({error}); {allowed}"
+        ) from None
+    if found is None:
+        raise BadInputError(f"{audit_log}: --audit-log: no audit_entries table; {allowed}")
+
+
 def read_verdicts(audit_log: str) -> tuple[list[Verdict], list[str]]:
     """Gate verdicts from the evidence log, only if its hash chain verifies.
 
@@ -197,8 +217,8 @@ def read_verdicts(audit_log: str) -> tuple[list[Verdict], list[str]]:
     from mlops.governance.log import EvidenceLog
 
     url = DbUrl.parse(audit_log)
-    if url.path is not None and not url.path.is_file():
-        raise BadInputError(f"{audit_log}: --audit-log: file not found; allowed: an evidence log")
+    if url.path is not None:
+        _require_sqlite_log(url.path, audit_log)
     try:
         with EvidenceLog(audit_log) as log:
             result = log.verify()

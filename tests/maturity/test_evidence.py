@@ -1,6 +1,7 @@
 """Evidence pre-fill: each rule fires on what exists in a repository, and cites it."""
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +252,17 @@ def test_prose_mentioning_mlflow_is_not_tracking_configuration(tmp_path: Path) -
     )
     [finding] = collect(repo).findings
     assert finding.evidence == ("stacks/Pulumi.int.yaml:2: mlflow: mlflow.int.example.com",)
+
+
+def test_a_file_that_is_not_an_evidence_log_is_bad_input_and_untouched(tmp_path: Path) -> None:
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text("not a database\n" * 100)
+    with pytest.raises(BadInputError, match=r"notes\.txt: --audit-log: not a SQLite database"):
+        collect(tmp_path, str(text_file))
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    before = other.read_bytes()
+    with pytest.raises(BadInputError, match=r"other\.db: --audit-log: no audit_entries table"):
+        collect(tmp_path, str(other))
+    assert other.read_bytes() == before
