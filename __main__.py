@@ -2,16 +2,18 @@
 
 import pulumi
 
+from components.platform import PlatformSecrets
 from components.program import program
 from mlops.config.loader import CONFIG_KEY, validate_platform_config
 from mlops.errors import BadInputError
 
+settings = pulumi.Config()
 try:
     config = validate_platform_config(
-        pulumi.Config().require_object("platform"),
+        settings.require_object("platform"),
         source=f"stacks/Pulumi.{pulumi.get_stack()}.yaml: {CONFIG_KEY}",
     )
 except BadInputError as error:
     raise pulumi.RunError(str(error)) from None
 
-program(config)
+program(config, PlatformSecrets(oidc_client_secret=settings.require_secret("oidc_client_secret")))

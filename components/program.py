@@ -6,19 +6,20 @@ so the plan is exactly what the real program declares.
 
 import pulumi
 
-from components.platform import Platform
+from components.platform import Platform, PlatformSecrets
 from mlops.config.model import StackConfig
 
 
-def program(config: StackConfig) -> dict[str, pulumi.Output[object]]:
-    platform = Platform("platform", config)
-    outputs: dict[str, pulumi.Output[object]] = {
-        "environment": pulumi.Output.from_input(config.environment),
-        "endpoints": pulumi.Output.from_input(platform.endpoints),
-        "buckets": pulumi.Output.from_input(platform.buckets),
-        "namespaces": pulumi.Output.from_input(platform.namespaces),
-        "kubeconfig": pulumi.Output.secret(platform.kubeconfig),
+def program(config: StackConfig, secrets: PlatformSecrets) -> dict[str, object]:
+    platform = Platform("platform", config, secrets)
+    outputs: dict[str, object] = {
+        "environment": config.environment,
+        "endpoints": platform.endpoints,
+        "buckets": platform.buckets,
+        "namespaces": platform.namespaces,
     }
+    if platform.kubeconfig is not None:
+        outputs["kubeconfig"] = pulumi.Output.secret(platform.kubeconfig)
     for key, value in outputs.items():
         pulumi.export(key, value)
     return outputs

@@ -12,6 +12,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 
 SECRET_PLACEHOLDER = "[secret]"
 MOCK_ACCOUNT_ID = "123456789012"
+MOCK_REGION = "eu-central-1"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class PlannedResource:
     inputs: dict[str, Any]
     custom: bool
     urn: str = field(compare=False)
+    parent_urn: str = field(compare=False, default="")
 
 
 def redact_secrets(value: Any) -> Any:
@@ -57,6 +59,7 @@ class CapturingMonitor(MockMonitor):
                     inputs=redact_secrets(rpc.deserialize_properties(request.object)),
                     custom=bool(request.custom),
                     urn=response.urn,
+                    parent_urn=request.parent,
                 )
             )
         return response
@@ -70,15 +73,12 @@ class PlatformMocks(Mocks):
         outputs.update(_computed_outputs(args.typ, args.name))
         return f"{args.name}-id", outputs
 
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> dict[str, Any]:
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            region = "eu-central-1"
-            return {"names": [f"{region}{zone}" for zone in "abc"], "zoneIds": []}, None
+            return {"names": [f"{MOCK_REGION}{zone}" for zone in "abcdef"], "zoneIds": []}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": MOCK_ACCOUNT_ID, "arn": "", "userId": ""}, None
-        if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, None
-        return {}, None
+            return {"accountId": MOCK_ACCOUNT_ID, "arn": "", "userId": ""}
+        return {}
 
 
 def _computed_outputs(type_token: str, name: str) -> dict[str, Any]:
@@ -90,6 +90,12 @@ def _computed_outputs(type_token: str, name: str) -> dict[str, Any]:
             "certificateAuthority": {"data": "bW9jay1jYQ=="},
             "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.mock/id/{name}"}]}],
         }
+    if type_token == "aws:ecr/repository:Repository":
+        outputs["repositoryUrl"] = f"{MOCK_ACCOUNT_ID}.dkr.ecr.{MOCK_REGION}.amazonaws.com/{name}"
+    if type_token == "aws:s3/bucket:Bucket":
+        outputs["bucket"] = f"{name}-mock"
+    if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
+        outputs["latestVersion"] = 1
     if type_token == "random:index/randomPassword:RandomPassword":
         outputs["result"] = f"mock-password-{name}"
     if type_token == "aws:rds/instance:Instance":

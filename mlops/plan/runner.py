@@ -10,6 +10,8 @@ from mlops.config.loader import PROJECT
 from mlops.config.model import StackConfig
 from mlops.plan.capture import CapturingMonitor, PlannedResource, PlatformMocks
 
+OFFLINE_SECRET = "offline-plan-placeholder"  # stands in for `pulumi config set --secret` values
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -31,9 +33,11 @@ class Plan:
 
 def plan_stack(stack: str, config: StackConfig) -> Plan:
     """Declare the whole platform under mocks; nothing leaves the process."""
+    from components.platform import PlatformSecrets
     from components.program import program
 
-    return Plan(stack=stack, resources=capture(stack, lambda: program(config)))
+    secrets = PlatformSecrets(oidc_client_secret=pulumi.Output.secret(OFFLINE_SECRET))
+    return Plan(stack=stack, resources=capture(stack, lambda: program(config, secrets)))
 
 
 def capture(stack: str, build: Callable[[], object]) -> list[PlannedResource]:

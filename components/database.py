@@ -1,0 +1,195 @@
+"""A PostgreSQL database for one platform service (MLflow's backend store, the governance log):
+in the cluster for local and dev, or RDS (encrypted, private, backed up, TLS forced) elsewhere.
+
+Each service gets its own instance, so the evidence log never shares a blast radius with the
+experiment tracker."""
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.helm import pinned_release
+from mlops.config.model import ChartPin, DatabaseConfig
+
+POSTGRES_PORT = 5432
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    purpose: str  # mlflow, governance: names the database, its user and its resources
+    settings: DatabaseConfig
+    namespace: str  # where the service (and, in the cluster, PostgreSQL) runs
+    postgresql_chart: ChartPin
+    cluster_name: str = ""
+    vpc_id: pulumi.Input[str] | None = None
+    vpc_cidr: str | None = None
+    private_subnet_ids: list[pulumi.Input[str]] | None = None
+    tags: dict[str, str] | None = None
+
+
+class Database(pulumi.ComponentResource):
+    """Outputs how to connect; the password lives only in `password_secret` (key `password`)."""
+
+    host: pulumi.Output[str]
+    port: int
+    database_name: str
+    user: str
+    password_secret: pulumi.Output[str]
+    url_secret: pulumi.Output[str]  # Secret holding the whole connection URL (key `url`)
+
+    def __init__(
+        self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:database:Database", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.port = POSTGRES_PORT
+        self.database_name = args.purpose
+        self.user = args.purpose
+        password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
+        if args.settings.mode == "rds":
+            self.host = self._rds(name, args, password)
+        else:
+            self.host = self._in_cluster(name, args, password)
+        credentials = k8s.core.v1.Secret(
+            f"{name}-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{args.purpose}-database", namespace=args.namespace
+            ),
+            string_data={
+                "password": password.result,
+                "postgres-password": password.result,
+                "url": pulumi.Output.format(
+                    "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode={5}",
+                    self.user,
+                    password.result,
+                    self.host,
+                    self.port,
+                    self.database_name,
+                    "require" if args.settings.mode == "rds" else "prefer",
+                ),
+            },
+            opts=child,
+        )
+        self.password_secret = credentials.metadata.name
+        self.url_secret = credentials.metadata.name
+        self.register_outputs({"host": self.host, "password_secret": self.password_secret})
+
+    def _in_cluster(
+        self, name: str, args: DatabaseArgs, password: random.RandomPassword
+    ) -> pulumi.Output[str]:
+        release_name = f"{args.purpose}-postgresql"
+        pinned_release(
+            release_name,
+            args.postgresql_chart,
+            args.namespace,
+            values={
+                "fullnameOverride": release_name,
+                "auth": {
+                    "username": self.user,
+                    "database": self.database_name,
+                    "existingSecret": f"{args.purpose}-database",
+                    "secretKeys": {
+                        "adminPasswordKey": "postgres-password",
+                        "userPasswordKey": "password",
+                    },
+                },
+                "primary": {
+                    "persistence": {
+                        "enabled": True,
+                        "size": f"{args.settings.allocated_storage_gb}Gi",
+                    },
+                    "resources": {
+                        "requests": {"cpu": "250m", "memory": "512Mi"},
+                        "limits": {"cpu": "2", "memory": "2Gi"},
+                    },
+                    "containerSecurityContext": {
+                        "runAsNonRoot": True,
+                        "readOnlyRootFilesystem": True,
+                        "allowPrivilegeEscalation": False,
+                        "capabilities": {"drop": ["ALL"]},
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                },
+                "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[password]),
+        )
+        return pulumi.Output.from_input(f"{release_name}.{args.namespace}.svc.cluster.local")
+
+    def _rds(
+        self, name: str, args: DatabaseArgs, password: random.RandomPassword
+    ) -> pulumi.Output[str]:
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+        key = aws.kms.Key(
+            f"{name}-storage",
+            description=f"{args.cluster_name}: {args.purpose} database",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=args.tags,
+            opts=child,
+        )
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets", subnet_ids=args.private_subnet_ids, tags=args.tags, opts=child
+        )
+        firewall = aws.ec2.SecurityGroup(
+            f"{name}-postgres",
+            description=f"{args.purpose} PostgreSQL: reachable from inside the VPC only",
+            vpc_id=args.vpc_id,
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp",
+                    from_port=POSTGRES_PORT,
+                    to_port=POSTGRES_PORT,
+                    cidr_blocks=[args.vpc_cidr],
+                    description="PostgreSQL from the cluster's VPC",
+                )
+            ],
+            tags=args.tags,
+            opts=child,
+        )
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-parameters",
+            family=f"postgres{settings.engine_version.split('.')[0]}",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
+            ],
+            tags=args.tags,
+            opts=child,
+        )
+        instance = aws.rds.Instance(
+            name,
+            identifier_prefix=f"{args.cluster_name}-{args.purpose}-",
+            engine="postgres",
+            engine_version=settings.engine_version,
+            instance_class=settings.instance_class,
+            allocated_storage=settings.allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=key.arn,
+            db_name=self.database_name,
+            username=self.user,
+            password=password.result,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[firewall.id],
+            parameter_group_name=parameters.name,
+            publicly_accessible=False,
+            multi_az=settings.multi_az,
+            backup_retention_period=settings.backup_retention_days,
+            deletion_protection=settings.deletion_protection,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{args.cluster_name}-{args.purpose}-final",
+            copy_tags_to_snapshot=True,
+            auto_minor_version_upgrade=True,
+            iam_database_authentication_enabled=True,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=key.arn,
+            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            tags=args.tags,
+            opts=child,
+        )
+        return instance.address

@@ -1,0 +1,61 @@
+"""Workload identity (IRSA): an IAM role that exactly one Kubernetes service account may assume,
+so pods get short-lived AWS credentials instead of stored keys."""
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam import policy_document
+
+
+@dataclass(frozen=True)
+class ServiceAccountRoleArgs:
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]  # https://oidc.eks.<region>.amazonaws.com/id/<id>
+    namespace: str
+    service_account: str
+    policy: pulumi.Input[str] | None = None  # inline policy document (JSON)
+    managed_policy_arns: tuple[str, ...] = ()
+    tags: dict[str, str] | None = None
+
+
+class ServiceAccountRole(pulumi.ComponentResource):
+    """An IAM role bound to `system:serviceaccount:<namespace>:<service_account>` only."""
+
+    arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ServiceAccountRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:workload_identity:ServiceAccountRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+            lambda values: _trust_policy(values[0], values[1], args.namespace, args.service_account)
+        )
+        role = aws.iam.Role(name, assume_role_policy=trust, tags=args.tags, opts=child)
+        if args.policy is not None:
+            aws.iam.RolePolicy(name, role=role.id, policy=args.policy, opts=child)
+        for index, policy_arn in enumerate(args.managed_policy_arns):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{index}", role=role.name, policy_arn=policy_arn, opts=child
+            )
+        self.arn = role.arn
+        self.register_outputs({"arn": role.arn})
+
+
+def _trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
+    host = issuer.removeprefix("https://")
+    return policy_document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                    f"{host}:aud": "sts.amazonaws.com",
+                }
+            },
+        }
+    )
