@@ -2,7 +2,6 @@
 
 import sys
 
-import click
 import typer
 from rich.markup import escape
 
@@ -24,19 +23,13 @@ app.add_typer(audit_cli.app, name="audit")
 
 
 def main() -> None:
-    """Run the app; bad input exits 2 and failed checks exit 1, each with one message, never a traceback."""
+    """Run the app. Typer reports usage errors itself (exit 2); our own errors get one line:
+    bad input exits 2, a failed check exits 1, never with a traceback."""
     try:
-        result = app(standalone_mode=False)
+        app()
     except BadInputError as error:
         err.print(f"[bold red]error:[/] {escape(str(error))}")
         sys.exit(2)
     except CheckFailedError as error:
         err.print(f"[bold red]failed:[/] {escape(str(error))}")
         sys.exit(1)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except click.ClickException as usage_error:
-        usage_error.show()
-        sys.exit(usage_error.exit_code)
-    sys.exit(result if isinstance(result, int) else 0)
