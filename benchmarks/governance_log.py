@@ -1,0 +1,193 @@
+"""Benchmark of the evidence log next to its raw floor, in one run on one disk.
+
+Floor: plain SQLite inserts of the same rows into the same table with the same durability
+(WAL, synchronous=FULL, one transaction per batch / per single insert), and hashlib over the same
+canonical bytes. The log adds validation, canonical JSON, chaining, the head read under the
+writer lock and one signed checkpoint per transaction.
+
+    uv run python benchmarks/governance_log.py [--dir DIR] [--out benchmarks/results/governance.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from mlops.governance.entry import Subject, canonical_json, content_bytes
+from mlops.governance.log import _INSERT_ENTRY, _SCHEMA, EvidenceLog, NewEntry
+
+BATCH = 1000
+BATCHES = 50
+SINGLES = 2000
+VERIFY_N = 100_000
+SUBJECT = Subject(model="credit-risk", version="3", environment="prod", run="r-42", commit="abc123")
+DIGEST = "sha256:" + "ab" * 32
+
+
+def _raw_conn(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    return conn
+
+
+def _rows(start: int, count: int) -> list[tuple]:
+    subject = tuple(SUBJECT.as_dict().values())
+    artifacts = canonical_json({"model": DIGEST})
+    return [
+        (seq, "2025-01-01T00:00:00.000000Z", "measurement", *subject, "accuracy",
+         canonical_json(0.9 + seq % 100 / 1000), "ratio", "bench", artifacts, "0" * 64, "f" * 64)
+        for seq in range(start, start + count)
+    ]  # fmt: skip
+
+
+def _content(row: tuple) -> bytes:
+    return content_bytes(
+        row[0], row[1], row[2], row[3:8], row[8], row[9], row[10], row[11], row[12], row[13]
+    )
+
+
+def _items(count: int) -> list[NewEntry]:
+    return [
+        NewEntry(SUBJECT, "accuracy", 0.9 + i % 100 / 1000, "ratio", "bench", {"model": DIGEST})
+        for i in range(count)
+    ]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_batched(tmp: Path, key: Ed25519PrivateKey) -> tuple[float, float]:
+    conn = _raw_conn(tmp / "raw-batch.db")
+    start = time.perf_counter()
+    for b in range(BATCHES):
+        rows = _rows(b * BATCH + 1, BATCH)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(_INSERT_ENTRY, rows)
+        conn.execute("COMMIT")
+    raw = BATCHES * BATCH / (time.perf_counter() - start)
+    conn.close()
+    with EvidenceLog(str(tmp / "log-batch.db"), signing_key=key) as log:
+        start = time.perf_counter()
+        for _ in range(BATCHES):
+            log.append_many(_items(BATCH))
+        ours = BATCHES * BATCH / (time.perf_counter() - start)
+    return raw, ours
+
+
+def bench_single(tmp: Path, key: Ed25519PrivateKey) -> tuple[list[float], list[float]]:
+    conn = _raw_conn(tmp / "raw-single.db")
+    raw = []
+    for row in _rows(1, SINGLES):
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(_INSERT_ENTRY, row)
+        conn.execute("COMMIT")
+        raw.append(time.perf_counter() - start)
+    conn.close()
+    ours = []
+    with EvidenceLog(str(tmp / "log-single.db"), signing_key=key) as log:
+        for i in range(SINGLES):
+            start = time.perf_counter()
+            log.append(
+                SUBJECT, "accuracy", 0.9 + i % 100 / 1000, "ratio", "bench", {"model": DIGEST}
+            )
+            ours.append(time.perf_counter() - start)
+    return raw, ours
+
+
+def bench_verify(tmp: Path, key: Ed25519PrivateKey) -> tuple[float, float, int]:
+    with EvidenceLog(str(tmp / "log-verify.db"), signing_key=key) as log:
+        for _ in range(VERIFY_N // 5000):
+            log.append_many(_items(5000))
+        start = time.perf_counter()
+        result = log.verify(public_key=key.public_key())
+        ours = time.perf_counter() - start
+        assert result.ok and result.entries == VERIFY_N
+    conn = sqlite3.connect(tmp / "log-verify.db")
+    start = time.perf_counter()
+    cursor = conn.execute("SELECT * FROM audit_entries ORDER BY seq")
+    count = 0
+    while rows := cursor.fetchmany(5000):
+        for row in rows:
+            hashlib.sha256(_content(row)).hexdigest()
+            count += 1
+    raw = time.perf_counter() - start
+    conn.close()
+    return raw, ours, count
+
+
+def bench_hash_only() -> float:
+    contents = [_content(row) for row in _rows(1, VERIFY_N)]
+    start = time.perf_counter()
+    for content in contents:
+        hashlib.sha256(content).hexdigest()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="Where the databases go (default: a temp dir)."
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="Also write the Markdown table here."
+    )
+    args = parser.parse_args()
+    key = Ed25519PrivateKey.generate()
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp_name:
+        tmp = Path(tmp_name)
+        raw_batch, our_batch = bench_batched(tmp, key)
+        raw_single, our_single = bench_single(tmp, key)
+        raw_verify, our_verify, _ = bench_verify(tmp, key)
+        hash_only = bench_hash_only()
+        where = tmp_name
+    ms = 1000
+    lines = [
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}; databases under {where} ({_fs(where)}).",
+        "",
+        "| measure | raw floor | evidence log | target |",
+        "|---|---|---|---|",
+        f"| batched append ({BATCH}/transaction), entries/s | {raw_batch:,.0f} | {our_batch:,.0f} | >= 5,000 |",
+        f"| single append p50, ms | {statistics.median(raw_single) * ms:.3f} | {statistics.median(our_single) * ms:.3f} | |",
+        f"| single append p99, ms | {_pct(raw_single, 0.99) * ms:.3f} | {_pct(our_single, 0.99) * ms:.3f} | <= 5 |",
+        f"| verify {VERIFY_N:,} entries, s | {raw_verify:.3f} (read + sha256) | {our_verify:.3f} | < 1 |",
+        f"| sha256 over the same {VERIFY_N:,} canonical contents, s | {hash_only:.3f} | | |",
+        "",
+        f"Command: `uv run python {' '.join(['benchmarks/governance_log.py', *sys.argv[1:]])}`",
+    ]
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("# Evidence log benchmark\n\n" + text, encoding="utf-8")
+
+
+def _fs(path: str) -> str:
+    """The filesystem type of path (fsync cost depends on it), from /proc/mounts where available."""
+    try:
+        mounts = [line.split() for line in Path("/proc/mounts").read_text().splitlines()]
+    except OSError:
+        return "unknown filesystem"
+    real = os.path.realpath(path)
+    best = max((m for m in mounts if real.startswith(m[1])), key=lambda m: len(m[1]), default=None)
+    return f"{best[2]} on {best[1]}" if best else "unknown filesystem"
+
+
+if __name__ == "__main__":
+    main()
