@@ -114,7 +114,7 @@ def chart_values(args: MlflowServerArgs) -> dict[str, Any]:
         },
         # gunicorn's heartbeat files and proxied uploads need a writable /tmp
         "extraVolumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}}],
-        "extraVolumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (in the container),
+        "extraVolumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (a path in the container)
         "resources": RESOURCES,
         "service": {"enabled": True, "type": "ClusterIP", "port": PORT},
         "backendStore": {
