@@ -140,16 +140,30 @@ class ObjectStorage(pulumi.ComponentResource):
             secret_key = random.RandomPassword(
                 f"{name}-{consumer}", length=40, special=False, opts=child
             )
+            credentials = {"access_key": consumer, "secret_key": secret_key.result}
             k8s.core.v1.Secret(
                 f"{name}-{consumer}-credentials",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=self.credentials_secret, namespace=consumer
                 ),
-                string_data={"access_key": consumer, "secret_key": secret_key.result},
+                string_data=credentials,
+                opts=child,
+            )
+            user_secret = k8s.core.v1.Secret(
+                f"{name}-{consumer}-user",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"minio-user-{consumer}", namespace=args.namespace
+                ),
+                string_data=credentials,
                 opts=child,
             )
             users.append(
-                {"accessKey": consumer, "secretKey": secret_key.result, "policy": "readwrite"}
+                {
+                    "accessKey": consumer,
+                    "existingSecret": user_secret.metadata.name,
+                    "existingSecretKey": "secret_key",
+                    "policy": "readwrite",
+                }
             )
         pinned_release(
             f"{name}-minio",

@@ -7,6 +7,7 @@ check and the component tests all need the whole tree, so this records every reg
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi import Output
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
@@ -29,14 +30,24 @@ class PlannedResource:
 
 
 def redact_secrets(value: Any) -> Any:
-    """Replace every secret value by a placeholder, so a plan never prints one."""
+    """Replace every secret value by a placeholder, so a plan never prints one. Maps and lists
+    keep their shape (Pulumi marks a whole `stringData` secret when one value is), so that the
+    redacted object still validates against its schema."""
     if rpc.is_rpc_secret(value):
-        return SECRET_PLACEHOLDER
+        return _mask(value["value"])
     if isinstance(value, dict):
         return {key: redact_secrets(item) for key, item in value.items()}
     if isinstance(value, list):
         return [redact_secrets(item) for item in value]
     return value
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    return SECRET_PLACEHOLDER
 
 
 class CapturingMonitor(MockMonitor):
@@ -97,7 +108,7 @@ def _computed_outputs(type_token: str, name: str) -> dict[str, Any]:
     if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
         outputs["latestVersion"] = 1
     if type_token == "random:index/randomPassword:RandomPassword":
-        outputs["result"] = f"mock-password-{name}"
+        outputs["result"] = Output.secret(f"mock-password-{name}")  # as the real provider does
     if type_token == "aws:rds/instance:Instance":
         outputs["address"] = f"{name}.rds.mock"
     return outputs

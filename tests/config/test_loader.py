@@ -1,0 +1,117 @@
+"""Every bad stack configuration is refused before any resource is declared, with one message
+naming the stack file, the key and what is allowed."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops.config.loader import CONFIG_KEY, load_stack
+from mlops.errors import BadInputError
+from tests.conftest import STACK_NAMES, STACKS_DIR
+
+
+def write_stack(folder: Path, mutate) -> Path:
+    """Copy the dev stack into `folder`, change its platform object, and return the folder."""
+    document = yaml.safe_load((STACKS_DIR / "Pulumi.dev.yaml").read_text())
+    mutate(document["config"][CONFIG_KEY])
+    (folder / "Pulumi.bad.yaml").write_text(yaml.safe_dump(document))
+    return folder
+
+
+def refused(folder: Path) -> str:
+    with pytest.raises(BadInputError) as caught:
+        load_stack(folder, "bad")
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_repository_stacks_are_valid(stack):
+    assert load_stack(STACKS_DIR, stack).environment == stack
+
+
+def test_unknown_key_names_it_and_lists_the_allowed_ones(tmp_path):
+    message = refused(write_stack(tmp_path, lambda c: c["storage"].update(mdoe="s3")))
+    assert "Pulumi.bad.yaml" in message
+    assert "unknown key 'mdoe' at 'storage.mdoe'" in message
+    assert "allowed: buckets, force_destroy, minio_volume_size_gb, mode" in message
+
+
+def test_wrong_type(tmp_path):
+    message = refused(
+        write_stack(tmp_path, lambda c: c["node_pools"]["system"].update(max_size="many"))
+    )
+    assert "'node_pools.system.max_size'" in message
+    assert "valid integer" in message
+
+
+def test_pool_with_max_below_min(tmp_path):
+    def shrink(config):
+        config["node_pools"]["system"].update(min_size=3, max_size=2, desired_size=3)
+
+    message = refused(write_stack(tmp_path, shrink))
+    assert "'node_pools.system'" in message
+    assert "max_size (2) is below min_size (3)" in message
+
+
+def test_gpu_pool_without_gpu_taint(tmp_path):
+    message = refused(
+        write_stack(tmp_path, lambda c: c["node_pools"]["training_gpu"].update(taints=[]))
+    )
+    assert "'node_pools.training_gpu'" in message
+    assert "needs the taint 'nvidia.com/gpu' with effect NoSchedule" in message
+
+
+def test_unknown_environment(tmp_path):
+    message = refused(write_stack(tmp_path, lambda c: c.update(environment="staging")))
+    assert "'environment'" in message
+    assert "'local', 'dev', 'int' or 'prod'" in message
+
+
+def test_unknown_stack_lists_the_stacks_that_exist():
+    with pytest.raises(BadInputError, match=r"unknown stack 'qa'; allowed: dev, int, local, prod"):
+        load_stack(STACKS_DIR, "qa")
+
+
+def test_public_endpoint_open_to_the_world_is_refused(tmp_path):
+    message = refused(
+        write_stack(tmp_path, lambda c: c["exposure"].update(public_access_cidrs=["0.0.0.0/0"]))
+    )
+    assert "must not contain 0.0.0.0/0" in message
+
+
+def test_aws_only_storage_on_an_existing_cluster_is_refused(tmp_path):
+    def existing_with_s3(config):
+        config["cloud"] = {"mode": "existing", "kube_context": "kind-mlops"}
+        config["storage"]["mode"] = "s3"
+
+    assert "storage.mode 's3' needs cloud.mode 'aws'" in refused(
+        write_stack(tmp_path, existing_with_s3)
+    )
+
+
+def test_unpinned_chart_version_is_refused(tmp_path):
+    def float_chart(config):
+        config["charts"] = {
+            "kserve": {
+                "repository": "oci://ghcr.io/kserve/charts",
+                "chart": "kserve",
+                "version": "latest",
+            }
+        }
+
+    assert "'charts.kserve.version'" in refused(write_stack(tmp_path, float_chart))
+
+
+def test_unknown_config_key_outside_the_platform_object(tmp_path):
+    document = yaml.safe_load((STACKS_DIR / "Pulumi.dev.yaml").read_text())
+    document["config"]["aws:region"] = "eu-west-1"
+    (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(document))
+    message = refused(tmp_path)
+    assert "config: unknown key 'aws:region'" in message
+    assert "mlops-platform:platform" in message
+
+
+def test_hostile_yaml_is_refused(tmp_path):
+    (tmp_path / "Pulumi.bad.yaml").write_text("config: &a\n  x: *a\n")
+    assert "anchors" in refused(tmp_path)

@@ -1,0 +1,136 @@
+"""The offline plan of each repository stack holds what the platform issue promises."""
+
+import pytest
+
+from mlops.plan.capture import SECRET_PLACEHOLDER
+from mlops.plan.runner import Plan, plan_stack
+from tests.components.helpers import schema_errors
+from tests.conftest import STACK_NAMES
+
+
+@pytest.fixture(scope="module")
+def plans(stack_configs) -> dict[str, Plan]:
+    return {name: plan_stack(name, stack_configs[name]) for name in STACK_NAMES}
+
+
+def test_local_declares_no_aws_resource(plans):
+    types = {resource.type for resource in plans["local"].resources}
+    assert not [t for t in types if t.startswith("aws:") or t == "pulumi:providers:aws"]
+    assert "pulumi:providers:kubernetes" in types
+
+
+def test_prod_cluster_is_private_encrypted_and_logged(plans):
+    (cluster,) = plans["prod"].of_type("aws:eks/cluster:Cluster")
+    vpc = cluster.inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is False
+    assert vpc["endpointPrivateAccess"] is True
+    assert cluster.inputs["encryptionConfig"]["resources"] == ["secrets"]
+    assert set(cluster.inputs["enabledClusterLogTypes"]) == {
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    }
+    assert len(plans["prod"].of_type("aws:ec2/vpc:Vpc")) == 1
+    assert len(plans["prod"].of_type("aws:ec2/subnet:Subnet")) == 6  # three zones, public + private
+
+
+def test_dev_public_endpoint_is_restricted_to_listed_ranges(plans):
+    (cluster,) = plans["dev"].of_type("aws:eks/cluster:Cluster")
+    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is True
+    assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_prod_has_three_node_groups_and_gpu_ones_are_tainted(plans):
+    groups = {
+        g.inputs["labels"]["mlops.platform/pool"]: g
+        for g in plans["prod"].of_type("aws:eks/nodeGroup:NodeGroup")
+    }
+    assert set(groups) == {"system", "training-gpu", "inference-gpu"}
+    for pool in ("training-gpu", "inference-gpu"):
+        taints = groups[pool].inputs["taints"]
+        assert {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"} in taints
+        assert groups[pool].inputs["amiType"] == "AL2023_x86_64_NVIDIA"
+    assert groups["training-gpu"].inputs["scalingConfig"]["minSize"] == 0
+    assert not groups["system"].inputs.get("taints")
+
+
+def test_every_launch_template_requires_imdsv2(plans):
+    for stack in ("dev", "int", "prod"):
+        for template in plans[stack].of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+            assert template.inputs["metadataOptions"]["httpTokens"] == "required"
+            assert template.inputs["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
+
+
+def test_prod_buckets_are_encrypted_versioned_and_private(plans):
+    prod = plans["prod"]
+    buckets = prod.of_type("aws:s3/bucket:Bucket")
+    assert len(buckets) == 3
+    assert len(prod.of_type("aws:s3/bucketVersioning:BucketVersioning")) == 3
+    for block in prod.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+        assert all(
+            block.inputs[k] is True
+            for k in (
+                "blockPublicAcls",
+                "blockPublicPolicy",
+                "ignorePublicAcls",
+                "restrictPublicBuckets",
+            )
+        )
+    for encryption in prod.of_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ):
+        assert (
+            encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
+            == "aws:kms"
+        )
+
+
+def test_prod_database_is_encrypted_private_and_backed_up(plans):
+    for instance in plans["prod"].of_type("aws:rds/instance:Instance"):
+        assert instance.inputs["storageEncrypted"] is True
+        assert instance.inputs["publiclyAccessible"] is False
+        assert instance.inputs["backupRetentionPeriod"] == 30
+        assert instance.inputs["multiAz"] is True
+        assert instance.inputs["password"] == SECRET_PLACEHOLDER
+
+
+def test_ecr_repositories_are_immutable_and_scanned(plans):
+    repositories = plans["prod"].of_type("aws:ecr/repository:Repository")
+    assert repositories
+    for repository in repositories:
+        assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+        assert repository.inputs["imageScanningConfiguration"]["scanOnPush"] is True
+
+
+def test_kms_keys_rotate(plans):
+    keys = plans["prod"].of_type("aws:kms/key:Key")
+    assert keys and all(key.inputs["enableKeyRotation"] is True for key in keys)
+
+
+def test_prod_namespaces_are_guarded(plans):
+    prod = plans["prod"]
+    namespaces = prod.of_type("kubernetes:core/v1:Namespace")
+    assert all(
+        "pod-security.kubernetes.io/enforce" in n.inputs["metadata"]["labels"] for n in namespaces
+    )
+    denied = {
+        p.inputs["metadata"]["namespace"]
+        for p in prod.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.inputs["metadata"]["name"] == "default-deny"
+    }
+    assert denied == {n.inputs["metadata"]["name"] for n in namespaces}
+    assert prod.of_type("kubernetes:core/v1:ResourceQuota")
+
+
+def test_secrets_never_appear_in_a_plan(plans):
+    for plan in plans.values():
+        text = repr(plan.as_json())
+        assert "mock-password" not in text
+        assert "offline-plan-placeholder" not in text
+
+
+def test_every_kubernetes_object_of_every_stack_validates(plans):
+    for plan in plans.values():
+        assert schema_errors(plan.resources) == []
