@@ -88,6 +88,12 @@ def _emit(text: str, dest: Path | None) -> None:
     err.print(f"wrote {escape(str(dest))}")
 
 
+def _finish(ok: bool) -> None:
+    """Exit 1 when a check failed (the report is already printed)."""
+    if not ok:
+        raise typer.Exit(1)
+
+
 def _value(text: str) -> Any:
     """JSON when it parses (0.91, true, {"a": 1}), else the text itself."""
     try:
@@ -166,7 +172,7 @@ def verify(
     all_signatures: Annotated[
         bool, typer.Option(help="Check every checkpoint's signature.")
     ] = False,
-) -> int:
+) -> None:
     """Recompute the chain: exit 0 intact, 1 tampered (naming the first bad entry)."""
     trusted = keys.load_public_key(public_key) if public_key else None
     anchors = []
@@ -189,7 +195,7 @@ def verify(
         err.print(f"[bold red]tampered:[/] first bad entry {result.first_bad_seq}")
         for problem in result.problems:
             err.print(f"  {escape(problem.message)}")
-    return 0 if result.ok else 1
+    _finish(result.ok)
 
 
 def _open_url(db: str | None) -> str:
@@ -279,7 +285,7 @@ def gate(
     db: DbOpt = None,
     key: KeyOpt = None,
     json_output: JsonOpt = False,
-) -> int:
+) -> None:
     """Quality control: evaluate requirements on the newest evidence and record the verdict."""
     import re
 
@@ -312,7 +318,7 @@ def gate(
         out.print(
             f"gate {gate_name}: {'passed' if verdict.passed else 'failed'} (entry {entry.seq})"
         )
-    return 0 if verdict.passed else 1
+    _finish(verdict.passed)
 
 
 @app.command()
@@ -352,7 +358,7 @@ def bundle_verify(
         Path | None, typer.Option(help="Trusted public key PEM (default: the bundled one).")
     ] = None,
     json_output: JsonOpt = False,
-) -> int:
+) -> None:
     """Check a bundle offline: manifest signature, file digests, entries against the chain proof."""
     from mlops.governance.bundle import verify_bundle
 
@@ -364,7 +370,7 @@ def bundle_verify(
             err.print(f"[bold red]problem:[/] {escape(problem)}")
     else:
         out.print(f"intact: {escape(str(path))}")
-    return 1 if problems else 0
+    _finish(not problems)
 
 
 @app.command()
@@ -390,7 +396,7 @@ def token_digest_command() -> None:
 @app.command()
 def openapi(
     check: Annotated[bool, typer.Option(help="Exit 1 when the committed file is stale.")] = False,
-) -> int:
+) -> None:
     """Write (or check) mlops/governance/openapi.json from the API definition."""
     from mlops.governance.openapi import render_openapi
 
@@ -399,12 +405,11 @@ def openapi(
         current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
         if current != text:
             err.print(f"{OPENAPI_PATH}: stale; run `mlops audit openapi`")
-            return 1
+            raise typer.Exit(1)
         out.print(f"{OPENAPI_PATH}: current")
-        return 0
+        return
     OPENAPI_PATH.write_text(text, encoding="utf-8")
     out.print(f"wrote {OPENAPI_PATH}")
-    return 0
 
 
 @certificate_app.command("issue")
@@ -470,7 +475,7 @@ def certificate_verify(
     db: Annotated[
         str | None, typer.Option("--db", help="Also check revocation status in this log.")
     ] = None,
-) -> int:
+) -> None:
     """Offline: signature and content (exit 1 when invalid, or revoked when --db is given)."""
     from mlops.governance.certificates import Certifier, verify_certificate
 
@@ -490,4 +495,3 @@ def certificate_verify(
     out.print(
         f"valid: {cert.id} ({escape(cert.model)} {escape(cert.version)}, scope {escape(cert.scope)})"
     )
-    return 0

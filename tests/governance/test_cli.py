@@ -56,13 +56,7 @@ def test_verify_exits_1_naming_the_first_bad_entry(mlops, db):
      ["audit", "append", "--name", "n", "--value", "1"],
      ["audit", "verify", "--db", "MISSING.db"],
      ["audit", "export", "--db", "X", "--format", "xml"],
-     pytest.param(
-         ["audit", "append", "--db", "X", "--value", "1"],
-         marks=pytest.mark.xfail(
-             reason="mlops.cli.app.main catches click.ClickException, but typer 0.29 raises its "
-             "vendored typer._click exceptions for usage errors (missing option): traceback"
-         ),
-     )],
+     ["audit", "append", "--db", "X", "--value", "1"]],
 )  # fmt: skip
 def test_bad_input_exits_2_without_traceback_and_writes_nothing(mlops, tmp_path, args):
     db = str(tmp_path / "x.db")
