@@ -7,6 +7,7 @@ from rich.markup import escape
 
 from mlops.cli import audit as audit_cli
 from mlops.cli import maturity, plan
+from mlops.cli import render
 from mlops.cli.console import err
 from mlops.errors import BadInputError, CheckFailedError
 
@@ -18,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="plan")(plan.plan)
+app.command(name="render")(render.render)
 app.add_typer(maturity.app, name="maturity")
 app.add_typer(audit_cli.app, name="audit")
 
