@@ -7,7 +7,6 @@ are parsed (413). Deployment contract (images/governance/Dockerfile): port 8080,
 MLOPS_AUDIT_DB_URL, MLOPS_AUDIT_TOKENS_FILE, MLOPS_AUDIT_SIGNING_KEY_FILE.
 """
 
-
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
