@@ -1,0 +1,316 @@
+"""KServe for the serving plane: cert-manager, the pinned KServe charts, Knative Serving (with
+Kourier) only in Serverless mode, and the platform's own serving runtimes."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.helm import pinned_release
+from components.web_ui import disruption_budget
+from mlops.config.model import GPU_RESOURCE, ChartPin, ExposureConfig, NodePool, ServingConfig
+from mlops.config.namespaces import NAMESPACES
+
+KSERVE_CONTROLLER = "kserve-controller-manager"
+CONTROLLER_SELECTOR = {"control-plane": KSERVE_CONTROLLER, "controller-tools.k8s.io": "1.0"}
+KOURIER_CLASS = "kourier.ingress.networking.knative.dev"
+# The newest Knative Serving the pinned operator (knative-v1.18.1) bundles.
+KNATIVE_SERVING_VERSION = "1.18.0"
+# MLServer release KServe v0.15 ships and tests its MLServer runtime with (mlserver-mlflow inside).
+MLSERVER_IMAGE = "docker.io/seldonio/mlserver:1.5.0"
+RUNTIME_PRIORITY = 10  # above the chart's built-in runtimes (1-2), so auto-selection picks ours
+RUNTIME_RESOURCES = {
+    "requests": {"cpu": "1", "memory": "2Gi"},
+    "limits": {"cpu": "1", "memory": "2Gi"},
+}
+SMALL = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "privileged": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+GPU_ANNOTATION = "mlops.platform/accelerator"
+TOLERATION_ANNOTATION = "mlops.platform/tolerates"
+
+
+@dataclass(frozen=True)
+class KServeArgs:
+    cert_manager_chart: ChartPin  # charts.cert_manager
+    crd_chart: ChartPin  # charts.kserve_crd
+    chart: ChartPin  # charts.kserve
+    knative_operator_chart: ChartPin  # charts.knative_operator (installed only for Serverless)
+    serving: ServingConfig  # serving
+    controller_replicas: int  # replicas.kserve_controller
+    exposure: ExposureConfig  # exposure: ingress class and TLS (URL scheme)
+    inference_pool: NodePool  # node_pools.inference_gpu: its taints become runtime tolerations
+    ingress_domain: str  # InferenceService hosts are <name>-<namespace>.<ingress_domain>
+    knative_namespace: str = "knative-serving"  # where Knative Serving runs (Serverless only)
+
+
+class KServe(pulumi.ComponentResource):
+    """Model serving: RawDeployment by default, Serverless (Knative + Kourier) where configured."""
+
+    ingress_domain: pulumi.Output[str]
+    url_scheme: pulumi.Output[str]
+    ingress_class: pulumi.Output[str]
+    deployment_mode: pulumi.Output[str]
+    runtimes: pulumi.Output[list[str]]
+    cert_manager: k8s.helm.v3.Release  # ClusterIssuers (platform-issuer) depend on it
+
+    def __init__(
+        self, name: str, args: KServeArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:kserve:KServe", name, None, opts)
+        namespace = NAMESPACES["kserve"].name
+        child = pulumi.ResourceOptions(parent=self)
+        serverless = args.serving.deployment_mode == "Serverless"
+        self.cert_manager = pinned_release(
+            "cert-manager",
+            args.cert_manager_chart,
+            NAMESPACES["cert_manager"].name,
+            cert_manager_values(),
+            child,
+        )
+        crds = pinned_release("kserve-crd", args.crd_chart, namespace, {}, child)
+        needs: list[pulumi.Resource] = [self.cert_manager, crds]
+        if serverless:
+            needs.append(self._knative(args, namespace))
+        kserve = pinned_release(
+            "kserve",
+            args.chart,
+            namespace,
+            kserve_values(args),
+            pulumi.ResourceOptions(parent=self, depends_on=needs),
+        )
+        after_kserve = pulumi.ResourceOptions(parent=self, depends_on=[kserve])
+        k8s.apps.v1.DeploymentPatch(
+            "kserve-controller-replicas",
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=KSERVE_CONTROLLER, namespace=namespace),
+            # the chart (v0.15) has no replica value; leader election makes extra replicas safe
+            spec=k8s.apps.v1.DeploymentSpecPatchArgs(replicas=args.controller_replicas),
+            opts=after_kserve,
+        )
+        if args.controller_replicas >= 2:
+            disruption_budget(
+                KSERVE_CONTROLLER,
+                namespace=namespace,
+                match_labels=CONTROLLER_SELECTOR,
+                opts=after_kserve,
+            )
+        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[crds])
+        runtimes = serving_runtimes(args, args.chart.version)
+        for runtime_name, spec in runtimes.items():
+            _runtime(runtime_name, spec, after_crds)
+        self.ingress_domain = pulumi.Output.from_input(args.ingress_domain)
+        self.url_scheme = pulumi.Output.from_input(_scheme(args.exposure))
+        self.ingress_class = pulumi.Output.from_input(
+            KOURIER_CLASS if serverless else args.exposure.ingress_class
+        )
+        self.deployment_mode = pulumi.Output.from_input(args.serving.deployment_mode)
+        self.runtimes = pulumi.Output.from_input(list(runtimes))
+        self.register_outputs(
+            {
+                "ingress_domain": self.ingress_domain,
+                "url_scheme": self.url_scheme,
+                "ingress_class": self.ingress_class,
+                "deployment_mode": self.deployment_mode,
+                "runtimes": self.runtimes,
+            }
+        )
+
+    def _knative(self, args: KServeArgs, namespace: str) -> pulumi.Resource:
+        """The Knative operator and one KnativeServing with Kourier (cluster-internal service:
+        external traffic reaches it through the platform's ingress controller)."""
+        operator = pinned_release(
+            "knative-operator",
+            args.knative_operator_chart,
+            namespace,
+            knative_operator_values(),
+            pulumi.ResourceOptions(parent=self),
+        )
+        return k8s.apiextensions.CustomResource(
+            "knative-serving",
+            api_version="operator.knative.dev/v1beta1",
+            kind="KnativeServing",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="knative-serving", namespace=args.knative_namespace
+            ),
+            spec=knative_serving_spec(args),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]),
+        )
+
+
+def _scheme(exposure: ExposureConfig) -> str:
+    return "https" if exposure.tls else "http"
+
+
+def cert_manager_values() -> dict[str, Any]:
+    """cert-manager with its CRDs (kept on uninstall, so certificates survive), restricted pods."""
+    component = {"resources": SMALL, "containerSecurityContext": RESTRICTED_CONTAINER}
+    return {
+        "crds": {"enabled": True, "keep": True},
+        "global": {"leaderElection": {"namespace": NAMESPACES["cert_manager"].name}},
+        "securityContext": RESTRICTED_POD,
+        **component,
+        "webhook": {**component, "securityContext": RESTRICTED_POD},
+        "cainjector": {**component, "securityContext": RESTRICTED_POD},
+        "startupapicheck": {**component, "securityContext": RESTRICTED_POD},
+    }
+
+
+def kserve_values(args: KServeArgs) -> dict[str, Any]:
+    """Values of the `kserve` chart (v0.15 keys): mode, ingress settings, restricted controller."""
+    return {
+        "kserve": {
+            "controller": {
+                "deploymentMode": args.serving.deployment_mode,
+                "gateway": {
+                    "domain": args.ingress_domain,
+                    "urlScheme": _scheme(args.exposure),
+                    "disableIstioVirtualHost": True,  # no Istio: Kourier or the ingress class
+                    "ingressGateway": {"className": args.exposure.ingress_class},
+                },
+                "securityContext": RESTRICTED_POD,
+                "containerSecurityContext": RESTRICTED_CONTAINER,
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "300Mi"},
+                    "limits": {"cpu": "1", "memory": "1Gi"},
+                },
+            },
+            # predictor pods do not talk to the API server
+            "security": {"autoMountServiceAccountToken": False},
+        }
+    }
+
+
+def knative_operator_values() -> dict[str, Any]:
+    restricted = {**RESTRICTED_CONTAINER}
+    return {
+        "knative_operator": {
+            "knative_operator": {"containerSecurityContext": restricted},
+            "operator_webhook": {"containerSecurityContext": restricted},
+        }
+    }
+
+
+def knative_serving_spec(args: KServeArgs) -> dict[str, Any]:
+    return {
+        "version": KNATIVE_SERVING_VERSION,
+        "high-availability": {"replicas": args.controller_replicas},
+        "ingress": {"kourier": {"enabled": True, "service-type": "ClusterIP"}},
+        "config": {
+            "network": {"ingress-class": KOURIER_CLASS},
+            "domain": {args.ingress_domain: ""},
+            # GPU requests and the inference pool's taint are allowed on Knative revisions
+            "features": {
+                "kubernetes.podspec-tolerations": "enabled",
+                "kubernetes.podspec-nodeselector": "enabled",
+                "kubernetes.podspec-affinity": "enabled",
+                "secure-pod-defaults": "enabled",
+            },
+        },
+    }
+
+
+def serving_runtimes(args: KServeArgs, kserve_version: str) -> dict[str, dict[str, Any]]:
+    """The runtimes the platform serves with: MLflow models on MLServer, and scikit-learn.
+
+    They are GPU-capable: they tolerate the inference pool's taints, so an InferenceService that
+    requests `nvidia.com/gpu` is scheduled there; a CPU-only one stays on the system pool (the
+    taint repels it only if it does not ask for a GPU, because tolerations never force a node).
+    """
+    tolerations = [
+        {"key": taint.key, "operator": "Exists", "effect": taint.effect}
+        for taint in args.inference_pool.taints
+    ]
+    tmp = {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}
+    container_defaults = {
+        "resources": RUNTIME_RESOURCES,
+        # upstream runtimes write caches and worker state below their working directory,
+        # so the root filesystem stays writable; everything else is restricted
+        "securityContext": {**RESTRICTED_CONTAINER, "readOnlyRootFilesystem": False},
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (in the container)
+    }
+    common = {
+        "annotations": {
+            "prometheus.kserve.io/port": "8080",
+            "prometheus.kserve.io/path": "/metrics",
+        },
+        "tolerations": tolerations,
+        "volumes": [tmp],
+    }
+    return {
+        "platform-mlflow": {
+            **common,
+            "supportedModelFormats": [
+                {
+                    "name": "mlflow",
+                    "version": version,
+                    "autoSelect": True,
+                    "priority": RUNTIME_PRIORITY,
+                }
+                for version in ("1", "2")
+            ],
+            "protocolVersions": ["v2"],
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": MLSERVER_IMAGE,
+                    "env": [
+                        {
+                            "name": "MLSERVER_MODEL_IMPLEMENTATION",
+                            "value": "mlserver_mlflow.MLflowRuntime",
+                        },
+                        {"name": "MLSERVER_HTTP_PORT", "value": "8080"},
+                        {"name": "MLSERVER_GRPC_PORT", "value": "9000"},
+                        {"name": "MODELS_DIR", "value": "/mnt/models"},
+                    ],
+                    **container_defaults,
+                }
+            ],
+        },
+        "platform-sklearn": {
+            **common,
+            "supportedModelFormats": [
+                {
+                    "name": "sklearn",
+                    "version": "1",
+                    "autoSelect": True,
+                    "priority": RUNTIME_PRIORITY,
+                }
+            ],
+            "protocolVersions": ["v1", "v2"],
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": f"kserve/sklearnserver:{kserve_version}",
+                    "args": [
+                        "--model_name={{.Name}}",
+                        "--model_dir=/mnt/models",
+                        "--http_port=8080",
+                    ],
+                    **container_defaults,
+                }
+            ],
+        },
+    }
+
+
+def _runtime(name: str, spec: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+    tolerated = ",".join(sorted({t["key"] for t in spec["tolerations"]}))
+    k8s.apiextensions.CustomResource(
+        name,
+        api_version="serving.kserve.io/v1alpha1",
+        kind="ClusterServingRuntime",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name,
+            annotations={GPU_ANNOTATION: GPU_RESOURCE, TOLERATION_ANNOTATION: tolerated},
+        ),
+        spec=spec,
+        opts=opts,
+    )
