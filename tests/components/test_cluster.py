@@ -48,7 +48,7 @@ def test_workload_identity_provider_trusts_sts(stack_configs):
 
 def test_ebs_driver_role_is_bound_to_its_service_account_only(stack_configs):
     resources = declare(stack_configs["prod"])
-    role = [r for r in of_type(resources, "aws:iam/role:Role") if r.name == "cluster-ebs-csi"][0]
+    role = next(r for r in of_type(resources, "aws:iam/role:Role") if r.name == "cluster-ebs-csi")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     condition = trust["Condition"]["StringEquals"]
     assert (
