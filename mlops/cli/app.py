@@ -6,8 +6,7 @@ import typer
 from rich.markup import escape
 
 from mlops.cli import audit as audit_cli
-from mlops.cli import maturity, plan
-from mlops.cli import render
+from mlops.cli import maturity, plan, render
 from mlops.cli.console import err
 from mlops.errors import BadInputError, CheckFailedError
 
