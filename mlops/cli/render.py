@@ -26,13 +26,14 @@ def render(
             "--root", help="Repository root holding stacks/ and gitops/.", show_default=False
         ),
     ] = REPO_ROOT,
-) -> int:
+) -> None:
     """Render gitops/ for one stack: Argo CD bootstrap objects, and the InferenceServices,
     monitoring, NetworkPolicies and PodDisruptionBudgets of every model release."""
     rendering = render_environment(root, env)
     changes = drift(root, rendering) if check else write(root, rendering)
     _report(env, check, changes, len(rendering.files), rendering.releases, as_json)
-    return 1 if check and not changes.clean else 0
+    if check and not changes.clean:
+        raise typer.Exit(1)
 
 
 def _report(

@@ -1,0 +1,63 @@
+"""Shared fixtures: the committed sample descriptors, environments, a scratch copy of the tree,
+and `mlops` run in-process with its real exit-code mapping."""
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops.gitops.environment import Environment, load_environment
+from mlops.yamlio import load_yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ENVS = ("dev", "int", "prod")
+STACKS = (*ENVS, "local")
+
+
+@pytest.fixture(scope="session")
+def environments() -> dict[str, Environment]:
+    return {name: load_environment(REPO, name) for name in STACKS}
+
+
+@pytest.fixture
+def sample() -> dict[str, Any]:
+    """The prod descriptor as a plain dict, to vary per test."""
+    return load_yaml(REPO / "gitops/envs/prod/models/credit-risk.yaml")
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of what `mlops render` reads and writes, so tests never touch the real tree."""
+    for part in ("gitops", "stacks"):
+        shutil.copytree(REPO / part, tmp_path / part)
+    return tmp_path
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted((root / "gitops").rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def mlops(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Call the `mlops` entry point; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        from mlops.cli.app import main
+
+        monkeypatch.setattr(sys, "argv", ["mlops", *args])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
