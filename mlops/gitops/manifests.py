@@ -27,6 +27,7 @@ MODEL_LABEL = f"{LABEL}/model"
 ROLE_LABEL = f"{LABEL}/role"
 VERSION_LABEL = f"{LABEL}/version"
 METRICS_LABEL = f"{LABEL}/metrics"
+CONSUMER_LABEL = f"{LABEL}/model-consumer"  # on a namespace: its pods may call models directly
 SHADOW_URL_ENV = "MLOPS_SHADOW_URL"
 SHADOW_PERCENT_ENV = "MLOPS_SHADOW_PERCENT"
 
@@ -338,12 +339,13 @@ def _prometheus_rule(release: ModelRelease, env: Environment) -> dict[str, Any]:
 
 
 def _network_policy(release: ModelRelease, env: Environment) -> dict[str, Any]:
-    """Who may reach the model's pods: the serving data plane, Prometheus, and the model's own
-    pods (the shadow mirror). Everything else stays behind the namespace's default deny."""
+    """Who may reach the model's pods: the serving data plane, namespaces labelled as model
+    consumers, Prometheus, and the model's own pods (the shadow mirror). Nobody else."""
     mode = env.mode
     http = [{"port": port, "protocol": "TCP"} for port in mode.pod_ports]
     metrics = RUNTIMES[release.runtime].metrics_port
     own_pods = {"podSelector": {"matchLabels": {MODEL_LABEL: release.model}}}
+    consumers = {"namespaceSelector": {"matchLabels": {CONSUMER_LABEL: "true"}}}
     dataplane = {
         "namespaceSelector": {
             "matchExpressions": [
@@ -368,7 +370,7 @@ def _network_policy(release: ModelRelease, env: Environment) -> dict[str, Any]:
             "podSelector": {"matchLabels": {MODEL_LABEL: release.model}},
             "policyTypes": ["Ingress"],
             "ingress": [
-                {"from": [dataplane, own_pods], "ports": http},
+                {"from": [dataplane, consumers, own_pods], "ports": http},
                 {"from": [monitoring], "ports": [{"port": metrics, "protocol": "TCP"}]},
             ],
         },
