@@ -28,12 +28,12 @@ def plan(
     stacks_dir: Annotated[Path, typer.Option(help="Folder of the stack files.")] = STACKS_DIR,
 ) -> None:
     """Run the Pulumi program of a stack offline and print the resources it declares."""
-    # Pulumi and its providers take seconds to import: only `plan` pays for them.
+    config = load_stack(stacks_dir, stack)
+    other_config = load_stack(stacks_dir, diff) if diff else None
+    # Pulumi and its providers take seconds to import: only a valid `plan` pays for them.
     from mlops.plan.diff import diff_plans
     from mlops.plan.runner import plan_stack
 
-    config = load_stack(stacks_dir, stack)
-    other_config = load_stack(stacks_dir, diff) if diff else None
     planned = plan_stack(stack, config)
     if other_config is not None and diff is not None:
         changes = diff_plans(planned, plan_stack(diff, other_config))
