@@ -12,7 +12,12 @@ from tests.conftest import REPO, STACKS_DIR
 
 def mlops(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mlops", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "mlops", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
