@@ -162,7 +162,10 @@ class GpuStack(pulumi.ComponentResource):
             spec={
                 "selector": {"matchLabels": DCGM_LABELS},
                 "namespaceSelector": {"matchNames": [namespace]},
-                "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "15s"}],
+                # keep DCGM's namespace/pod labels: they name the workload using the GPU
+                "endpoints": [
+                    {"port": "metrics", "path": "/metrics", "interval": "15s", "honorLabels": True}
+                ],
             },
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[exporter, *self._args.monitoring_depends_on]

@@ -1,0 +1,259 @@
+"""Monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana) with the dashboards
+committed under `monitoring/dashboards/`, each loaded into a ConfigMap Grafana's sidecar reads.
+
+Prometheus selects every ServiceMonitor, PodMonitor and PrometheusRule in the cluster (not only
+this release's), so the other components' monitors need no special label. Grafana sits behind the
+SSO ingress; behind it dashboards are read-only for everyone, and the generated admin password
+(kept in a Secret, exported as a secret output) is the only way to change them.
+
+Node exporter needs the host's network and PID namespaces, hence the privileged Pod Security
+level of the monitoring namespace; Grafana's sidecar watches ConfigMaps, so Grafana's
+ServiceAccount keeps its API token.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.helm import pinned_release
+from components.ingress import web_annotations, web_tls
+from mlops.config.model import ChartVersions, ExposureConfig, MonitoringConfig
+from mlops.config.namespaces import NAMESPACES
+from mlops.errors import BadInputError
+
+DASHBOARDS_DIR = Path(__file__).resolve().parents[1] / "monitoring" / "dashboards"
+DASHBOARD_LABEL = "grafana_dashboard"
+DASHBOARD_KEYS = ("uid", "title", "schemaVersion", "panels")
+CONFIGMAP_LIMIT = 1024 * 1024
+RELEASE = "kube-prometheus-stack"
+ADMIN_SECRET = "grafana-admin"
+RESTRICTED = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    monitoring: MonitoringConfig
+    charts: ChartVersions  # kube_prometheus_stack
+    exposure: ExposureConfig  # hosts.grafana, ingress_class, tls
+    auth_annotations: Mapping[str, str]  # Ingress(...).auth_annotations
+    dashboards_dir: Path = DASHBOARDS_DIR
+    storage_class: str | None = None  # Prometheus' volume class; None: the cluster default
+    control_plane_metrics: bool = False  # EKS does not expose scheduler/etcd/controller metrics
+
+
+def load_dashboards(directory: Path) -> dict[str, str]:
+    """Every `*.json` dashboard of `directory` by file name, checked to be one Grafana can load."""
+    dashboards: dict[str, str] = {}
+    for path in sorted(directory.glob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        try:
+            board = json.loads(text)
+        except ValueError as error:
+            raise BadInputError(f"{path}: not JSON: {error}") from None
+        if not isinstance(board, dict):
+            raise BadInputError(f"{path}: a Grafana dashboard is a JSON object")
+        missing = [key for key in DASHBOARD_KEYS if key not in board]
+        if missing:
+            raise BadInputError(
+                f"{path}: {missing[0]}: missing; a Grafana dashboard needs "
+                + ", ".join(DASHBOARD_KEYS)
+            )
+        if not isinstance(board["panels"], list) or not board["panels"]:
+            raise BadInputError(f"{path}: panels: empty; allowed: a list of panels")
+        if len(text.encode()) >= CONFIGMAP_LIMIT:
+            raise BadInputError(f"{path}: larger than a ConfigMap holds (1 MiB)")
+        dashboards[path.name] = text
+    uids = [json.loads(text)["uid"] for text in dashboards.values()]
+    duplicates = sorted({uid for uid in uids if uids.count(uid) > 1})
+    if duplicates:
+        raise BadInputError(f"{directory}: uid '{duplicates[0]}' is used by two dashboards")
+    return dashboards
+
+
+class Monitoring(pulumi.ComponentResource):
+    """kube-prometheus-stack with retention, storage and HA from config; Grafana behind SSO."""
+
+    release: k8s.helm.v3.Release  # installs the Prometheus Operator CRDs others depend on
+    grafana_url: str
+    prometheus_url: str
+    alertmanager_url: str
+    grafana_admin_password: pulumi.Output[str]
+    dashboards: list[str]
+
+    def __init__(
+        self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:monitoring:Monitoring", name, None, opts)
+        self._args = args
+        self._namespace = NAMESPACES["monitoring"].name
+        dashboards = load_dashboards(args.dashboards_dir)
+        child = pulumi.ResourceOptions(parent=self)
+
+        password = random.RandomPassword(
+            "grafana-admin-password", length=32, special=False, opts=child
+        )
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        admin = k8s.core.v1.Secret(
+            ADMIN_SECRET,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ADMIN_SECRET, namespace=self._namespace),
+            type="Opaque",
+            string_data={"admin-user": "admin", "admin-password": password.result},
+            opts=child,
+        )
+        configmaps = [
+            k8s.core.v1.ConfigMap(
+                f"dashboard-{Path(file_name).stem}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"dashboard-{Path(file_name).stem}",
+                    namespace=self._namespace,
+                    labels={DASHBOARD_LABEL: "1"},
+                ),
+                data={file_name: text},
+                opts=child,
+            )
+            for file_name, text in dashboards.items()
+        ]
+        self.dashboards = list(dashboards)
+        self.release = pinned_release(
+            RELEASE,
+            args.charts.kube_prometheus_stack,
+            self._namespace,
+            self._values(),
+            pulumi.ResourceOptions(parent=self, depends_on=[admin, *configmaps]),
+        )
+        scheme = "https" if args.exposure.tls else "http"
+        service = f"{self._namespace}.svc.cluster.local"
+        self.grafana_url = f"{scheme}://{args.exposure.hosts.grafana}"
+        self.prometheus_url = f"http://{RELEASE}-prometheus.{service}:9090"
+        self.alertmanager_url = f"http://{RELEASE}-alertmanager.{service}:9093"
+        self.register_outputs(
+            {
+                "grafana_url": self.grafana_url,
+                "prometheus_url": self.prometheus_url,
+                "alertmanager_url": self.alertmanager_url,
+                "grafana_admin_password": self.grafana_admin_password,
+                "dashboards": self.dashboards,
+            }
+        )
+
+    def _values(self) -> dict[str, Any]:
+        args = self._args
+        config = args.monitoring
+        host = args.exposure.hosts.grafana
+        scheme = "https" if args.exposure.tls else "http"
+        volume: dict[str, Any] = {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": f"{config.prometheus_storage_gb}Gi"}},
+        }
+        if args.storage_class:
+            volume["storageClassName"] = args.storage_class
+        off = {"enabled": args.control_plane_metrics}
+        return {
+            "fullnameOverride": RELEASE,
+            "crds": {"enabled": True},
+            "kubeControllerManager": off,
+            "kubeScheduler": off,
+            "kubeEtcd": off,
+            "kubeProxy": off,
+            "prometheusOperator": {
+                "resources": _resources("100m", "128Mi", "500m", "512Mi"),
+                "containerSecurityContext": RESTRICTED | {"readOnlyRootFilesystem": True},
+            },
+            "prometheus": {
+                "prometheusSpec": {
+                    "retention": f"{config.retention_days}d",
+                    # stop before the volume is full: Prometheus cannot write to a full disk
+                    "retentionSize": f"{max(1, int(config.prometheus_storage_gb * 0.85))}GB",
+                    "storageSpec": {"volumeClaimTemplate": {"spec": volume}},
+                    "serviceMonitorSelectorNilUsesHelmValues": False,
+                    "podMonitorSelectorNilUsesHelmValues": False,
+                    "ruleSelectorNilUsesHelmValues": False,
+                    "probeSelectorNilUsesHelmValues": False,
+                    "resources": _resources("500m", "2Gi", "2", "8Gi"),
+                    "securityContext": _pod_security(1000, 2000),
+                },
+            },
+            "alertmanager": {
+                "alertmanagerSpec": {
+                    "replicas": config.alertmanager_replicas,
+                    "resources": _resources("50m", "64Mi", "200m", "256Mi"),
+                    "securityContext": _pod_security(1000, 2000),
+                },
+                "podDisruptionBudget": {
+                    "enabled": config.alertmanager_replicas >= 2,
+                    "minAvailable": 1,
+                },
+            },
+            "grafana": {
+                "admin": {
+                    "existingSecret": ADMIN_SECRET,
+                    "userKey": "admin-user",
+                    "passwordKey": "admin-password",
+                },
+                "ingress": {
+                    "enabled": True,
+                    "ingressClassName": args.exposure.ingress_class,
+                    "annotations": web_annotations(args.exposure, args.auth_annotations),
+                    "hosts": [host],
+                    "path": "/",
+                    "tls": web_tls(args.exposure, host),
+                },
+                "grafana.ini": {
+                    "server": {"root_url": f"{scheme}://{host}"},
+                    # SSO is the gate; behind it everyone reads, only the admin edits. Trusting
+                    # oauth2-proxy's e-mail header instead would let any pod that reaches
+                    # Grafana directly (no default-deny in dev) claim to be the admin.
+                    "auth.anonymous": {"enabled": True, "org_role": "Viewer"},
+                    "users": {"allow_sign_up": False},
+                    "analytics": {"reporting_enabled": False, "check_for_updates": False},
+                },
+                "sidecar": {
+                    "dashboards": {
+                        "enabled": True,
+                        "label": DASHBOARD_LABEL,
+                        "labelValue": "1",
+                        "searchNamespace": self._namespace,
+                    },
+                    "resources": _resources("50m", "64Mi", "200m", "256Mi"),
+                    "securityContext": RESTRICTED | {"readOnlyRootFilesystem": True},
+                },
+                "rbac": {"namespaced": True},
+                "serviceAccount": {"autoMount": True},
+                "resources": _resources("100m", "256Mi", "1", "1Gi"),
+                "securityContext": _pod_security(472, 472),
+                "containerSecurityContext": RESTRICTED,
+            },
+            "kube-state-metrics": {
+                "resources": _resources("50m", "128Mi", "500m", "512Mi"),
+            },
+            "prometheus-node-exporter": {
+                "resources": _resources("50m", "64Mi", "250m", "256Mi"),
+            },
+        }
+
+
+def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
+    return {
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }
+
+
+def _pod_security(user: int, group: int) -> dict[str, Any]:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": user,
+        "runAsGroup": group,
+        "fsGroup": group,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
