@@ -1,0 +1,275 @@
+import asyncio
+import json
+import re
+
+import pulumi
+import pytest
+
+from components.artifact_store import ArtifactStore
+from components.kubeflow_pipelines import (
+    KubeflowPipelines,
+    KubeflowPipelinesArgs,
+    ObjectStoreSettings,
+    _transform,
+    patch_child,
+    resolve_settings,
+)
+from mlops.config.model import StackConfig
+from mlops.plan.runner import capture
+from tests.components.helpers import named, of_type, schema_errors
+from tests.components.pulumi_mocks import assert_equal, pulumi_mocks  # noqa: F401
+
+DIRECTORY = "kubernetes:kustomize/v2:Directory"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+AUTH = {
+    "nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy.ingress-nginx.svc/oauth2/auth",
+    "nginx.ingress.kubernetes.io/auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri",
+}
+TRACKING = "http://mlflow.mlflow.svc.cluster.local:5000"
+ROLE = "arn:aws:iam::123456789012:role/pipelines"
+MINIO_STORE = ArtifactStore(
+    endpoint_url="http://minio.object-storage.svc.cluster.local:9000",
+    bucket="pipeline-artifacts",
+    credentials_secret="object-store-credentials",
+    irsa_role_arn=None,
+)
+S3_STORE = ArtifactStore(
+    endpoint_url=None,
+    bucket="acme-pipeline-artifacts",
+    credentials_secret=None,
+    irsa_role_arn=ROLE,
+    region="eu-central-1",
+)
+MINIO = resolve_settings(
+    "http://minio.object-storage.svc.cluster.local:9000",
+    "pipeline-artifacts",
+    "object-store-credentials",
+    None,
+    None,
+)
+S3 = resolve_settings(None, "acme-pipeline-artifacts", None, ROLE, "eu-central-1")
+
+
+def args_for(config: StackConfig, store: ArtifactStore = MINIO_STORE) -> KubeflowPipelinesArgs:
+    return KubeflowPipelinesArgs(
+        manifests=config.charts.kubeflow_pipelines,
+        exposure=config.exposure,
+        auth_annotations=AUTH,
+        artifacts=store,
+        mlflow_tracking_url=TRACKING,
+    )
+
+
+def declare(config: StackConfig, store: ArtifactStore = MINIO_STORE) -> list:
+    return capture(config.environment, lambda: KubeflowPipelines("kfp", args_for(config, store)))
+
+
+def upstream_config_map(name: str, data: dict[str, str]) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def upstream_deployment(name: str, container: str, env: list[dict]) -> dict:
+    pod = {
+        "containers": [{"name": container, "image": f"ghcr.io/kubeflow/{name}:2.5.0", "env": env}]
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {"replicas": 1, "template": {"spec": pod}},
+    }
+
+
+def key_from_upstream_secret(variable: str, key: str) -> dict:
+    return {
+        "name": variable,
+        "valueFrom": {"secretKeyRef": {"name": "mlpipeline-minio-artifact", "key": key}},
+    }
+
+
+def test_upstream_tree_is_pinned_to_the_configured_tag(stack_configs):
+    pin = stack_configs["prod"].charts.kubeflow_pipelines
+    (tree,) = of_type(declare(stack_configs["prod"]), DIRECTORY)
+    directory = tree.inputs["directory"]
+    assert directory == (
+        "https://github.com/kubeflow/pipelines//manifests/kustomize/env/platform-agnostic"
+        f"?ref={pin.version}"
+    )
+    ref = directory.rsplit("?ref=", 1)[1]
+    assert re.fullmatch(r"v?\d+\.\d+\.\d+", ref)  # a release tag, never a branch
+    assert tree.inputs["namespace"] == "kubeflow"
+
+
+def test_install_config_and_launcher_point_at_the_platform_bucket():
+    install = patch_child(
+        CONFIG_MAP,
+        upstream_config_map(
+            "pipeline-install-config", {"bucketName": "mlpipeline", "appName": "pipeline"}
+        ),
+        MINIO,
+    )
+    assert install["data"] == {
+        "bucketName": "pipeline-artifacts",
+        "appName": "pipeline",
+        "defaultPipelineRoot": "s3://pipeline-artifacts/v2/artifacts",
+    }
+    launcher = patch_child(CONFIG_MAP, upstream_config_map("kfp-launcher", {}), MINIO)["data"]
+    provider = json.loads(launcher["providers"])["s3"]["default"]
+    assert provider["endpoint"] == "minio.object-storage.svc.cluster.local:9000"
+    assert provider["disableSSL"] is True
+    assert provider["credentials"]["secretRef"] == {
+        "secretName": "object-store-credentials",
+        "accessKeyKey": "access_key",
+        "secretKeyKey": "secret_key",
+    }
+
+
+def test_s3_uses_the_regional_endpoint_and_sdk_credentials():
+    launcher = patch_child(CONFIG_MAP, upstream_config_map("kfp-launcher", {}), S3)["data"]
+    provider = json.loads(launcher["providers"])["s3"]["default"]
+    assert provider["endpoint"] == "s3.eu-central-1.amazonaws.com:443"
+    assert provider["credentials"] == {"fromEnv": True}
+    argo = patch_child(
+        CONFIG_MAP, upstream_config_map("workflow-controller-configmap", {"executor": "x"}), S3
+    )["data"]
+    repository = json.loads(argo["artifactRepository"])["s3"]
+    assert repository["bucket"] == "acme-pipeline-artifacts"
+    assert repository["useSDKCreds"] is True and repository["insecure"] is False
+    assert "accessKeySecret" not in repository
+    assert argo["executor"] == "x"  # the rest of upstream's configuration stays
+
+
+def test_workflow_artifacts_use_the_platform_secret_on_minio():
+    argo = patch_child(CONFIG_MAP, upstream_config_map("workflow-controller-configmap", {}), MINIO)[
+        "data"
+    ]
+    repository = json.loads(argo["artifactRepository"])["s3"]
+    assert repository["accessKeySecret"] == {
+        "name": "object-store-credentials",
+        "key": "access_key",
+    }
+    assert repository["insecure"] is True
+
+
+def test_api_server_reads_the_platform_store():
+    deployment = upstream_deployment(
+        "ml-pipeline",
+        "ml-pipeline-api-server",
+        [
+            {"name": "OBJECTSTORECONFIG_SECURE", "value": "false"},
+            key_from_upstream_secret("OBJECTSTORECONFIG_ACCESSKEY", "accesskey"),
+        ],
+    )
+    env = {
+        e["name"]: e
+        for e in patch_child(DEPLOYMENT, deployment, MINIO)["spec"]["template"]["spec"][
+            "containers"
+        ][0]["env"]
+    }
+    assert env["OBJECTSTORECONFIG_HOST"]["value"] == "minio.object-storage.svc.cluster.local"
+    assert env["OBJECTSTORECONFIG_PORT"]["value"] == "9000"
+    assert env["OBJECTSTORECONFIG_SECURE"]["value"] == "false"
+    assert env["OBJECTSTORECONFIG_ACCESSKEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "object-store-credentials",
+        "key": "access_key",
+    }
+    on_s3 = patch_child(DEPLOYMENT, deployment, S3)["spec"]["template"]["spec"]["containers"][0]
+    names = {e["name"] for e in on_s3["env"]}
+    assert "OBJECTSTORECONFIG_ACCESSKEY" not in names  # IRSA: no static keys at all
+    assert {"name": "OBJECTSTORECONFIG_SECURE", "value": "true"} in on_s3["env"]
+
+
+def test_bundled_minio_is_scaled_to_zero_and_unrelated_objects_untouched():
+    minio = upstream_deployment("minio", "minio", [])
+    assert patch_child(DEPLOYMENT, minio, MINIO)["spec"]["replicas"] == 0
+    other = upstream_deployment("metadata-writer", "main", [{"name": "X", "value": "1"}])
+    assert patch_child(DEPLOYMENT, other, MINIO) is None
+    assert patch_child(CONFIG_MAP, upstream_config_map("metadata-grpc-configmap", {}), S3) is None
+
+
+def test_irsa_role_annotated_on_the_accounts_that_touch_artifacts():
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "pipeline-runner"},
+    }
+    patched = patch_child(SERVICE_ACCOUNT, account, S3)
+    assert patched["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE}
+    assert patch_child(SERVICE_ACCOUNT, account, MINIO) is None
+
+
+def test_the_transform_applies_the_patch_to_children():
+    async def run() -> dict:
+        transform = _transform(pulumi.Output.from_input(MINIO))
+        args = pulumi.ResourceTransformArgs(
+            custom=True,
+            type_=CONFIG_MAP,
+            name="kfp-pipeline-install-config",
+            props=upstream_config_map("pipeline-install-config", {"bucketName": "mlpipeline"}),
+            opts=pulumi.ResourceOptions(),
+        )
+        return (await transform(args)).props
+
+    loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the loop Pulumi tests use
+    try:
+        props = loop.run_until_complete(run())
+    finally:
+        loop.close()
+    assert props["data"]["bucketName"] == "pipeline-artifacts"
+
+
+def test_pipeline_steps_get_mlflow_and_store_settings(stack_configs):
+    data = named(declare(stack_configs["dev"]), "platform-endpoints").inputs["data"]
+    assert data["MLFLOW_TRACKING_URI"] == TRACKING
+    assert data["MLOPS_PIPELINE_BUCKET"] == "pipeline-artifacts"
+    assert data["MLFLOW_S3_ENDPOINT_URL"] == MINIO_STORE.endpoint_url
+    on_s3 = named(declare(stack_configs["prod"], S3_STORE), "platform-endpoints").inputs["data"]
+    assert "MLFLOW_S3_ENDPOINT_URL" not in on_s3
+    assert on_s3["AWS_DEFAULT_REGION"] == "eu-central-1"
+
+
+def test_ui_only_behind_the_sso_ingress(stack_configs):
+    config = stack_configs["prod"]
+    (ingress,) = of_type(declare(config), INGRESS)
+    rule = ingress.inputs["spec"]["rules"][0]
+    assert rule["host"] == config.exposure.hosts.kubeflow_pipelines
+    assert rule["http"]["paths"][0]["backend"]["service"]["name"] == "ml-pipeline-ui"
+    assert "nginx.ingress.kubernetes.io/auth-url" in ingress.inputs["metadata"]["annotations"]
+    assert ingress.inputs["spec"]["tls"][0]["hosts"] == [config.exposure.hosts.kubeflow_pipelines]
+
+
+def test_s3_store_without_a_region_is_refused():
+    with pytest.raises(ValueError, match="region"):
+        resolve_settings(None, "bucket", None, ROLE, None)
+
+
+def test_every_object_validates_against_its_schema(stack_configs):
+    for stack, store in (("local", MINIO_STORE), ("prod", S3_STORE)):
+        assert schema_errors(declare(stack_configs[stack], store)) == []
+
+
+@pytest.mark.usefixtures("pulumi_mocks")
+@pulumi.runtime.test
+def test_outputs_are_the_api_and_ui_addresses(stack_configs):
+    kfp = KubeflowPipelines("kfp", args_for(stack_configs["local"]))
+    return pulumi.Output.all(kfp.api_url, kfp.ui_url).apply(
+        lambda urls: assert_equal(
+            urls, ["http://ml-pipeline.kubeflow.svc.cluster.local:8888", "http://kfp.localtest.me"]
+        )
+    )
+
+
+def test_settings_parse_https_endpoints():
+    settings = resolve_settings("https://minio.example.com", "b", "s", None, None)
+    assert settings == ObjectStoreSettings(
+        host="minio.example.com",
+        port=443,
+        secure=True,
+        region="us-east-1",
+        bucket="b",
+        credentials_secret="s",
+        irsa_role_arn=None,
+    )
