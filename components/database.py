@@ -59,6 +59,7 @@ class Database(pulumi.ComponentResource):
                 name=f"{args.purpose}-database", namespace=args.namespace
             ),
             string_data={
+                "username": self.user,
                 "password": password.result,
                 "postgres-password": password.result,
                 "url": pulumi.Output.format(

@@ -33,6 +33,7 @@ def installed_namespaces(config: StackConfig) -> tuple[str, ...]:
         "notebooks": config.notebooks.enabled,
         "storage": config.storage.mode == "minio",
         "registry": config.registry.mode == "in_cluster",
+        "knative_serving": config.serving.deployment_mode == "Serverless",
     }
     return tuple(key for key in NAMESPACES if wanted.get(key, True))
 

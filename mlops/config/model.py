@@ -134,7 +134,7 @@ class ChartVersions(Strict):
     )
     minio: ChartPin = _pin("https://charts.min.io", "minio", "5.4.0")
     postgresql: ChartPin = _pin("oci://registry-1.docker.io/bitnamicharts", "postgresql", "16.7.21")
-    mlflow: ChartPin = _pin("https://community-charts.github.io/helm-charts", "mlflow", "1.3.3")
+    mlflow: ChartPin = _pin("https://community-charts.github.io/helm-charts", "mlflow", "1.4.0")
     kubeflow_pipelines: ChartPin = _pin(
         "https://github.com/kubeflow/pipelines",
         "manifests/kustomize/env/platform-agnostic",
@@ -299,6 +299,7 @@ class ServingConfig(Strict):
     """KServe: RawDeployment by default (no Knative); Serverless enables canary traffic splits."""
 
     deployment_mode: Literal["RawDeployment", "Serverless"] = "RawDeployment"
+    ingress_domain: HostName  # InferenceService hosts are <name>-<namespace>.<ingress_domain>
 
 
 class MonitoringConfig(Strict):
@@ -364,7 +365,7 @@ class StackConfig(Strict):
     gpu: GpuConfig = GpuConfig()
     tenancy: TenancyConfig = TenancyConfig()
     access: AccessConfig
-    serving: ServingConfig = ServingConfig()
+    serving: ServingConfig
     monitoring: MonitoringConfig = MonitoringConfig()
     auth: AuthConfig
 

@@ -39,6 +39,7 @@ NAMESPACES: dict[str, PlatformNamespace] = {
         "notebooks", "analytics", needs="baseline", workloads=True, web_ui=True
     ),
     "kserve": PlatformNamespace("kserve", "serving"),
+    "knative_serving": PlatformNamespace("knative-serving", "serving", needs="baseline"),
     "models": PlatformNamespace("models", "serving", workloads=True),
     "monitoring": PlatformNamespace("monitoring", "serving", needs="privileged", web_ui=True),
 }

@@ -17,6 +17,11 @@ def is_kubernetes_object(resource: PlannedResource) -> bool:
     )
 
 
+def is_patch(resource: PlannedResource) -> bool:
+    """Server-side-apply patches (`...Patch` types) are partial objects by design."""
+    return resource.type.endswith("Patch")
+
+
 def manifest_of(resource: PlannedResource) -> dict[str, Any]:
     """The object Pulumi would send to the API server (apiVersion and kind from the type token)."""
     manifest = dict(resource.inputs)
@@ -24,5 +29,5 @@ def manifest_of(resource: PlannedResource) -> dict[str, Any]:
         group_version, kind = resource.type.removeprefix(KUBERNETES_PREFIX).split(":")
         group, version = group_version.split("/")
         manifest["apiVersion"] = version if group == "core" else f"{group}/{version}"
-        manifest["kind"] = kind
+        manifest["kind"] = kind.removesuffix("Patch")
     return manifest

@@ -71,25 +71,31 @@ def known_custom_kinds() -> set[tuple[str, str]]:
     return set(_crd_schemas())
 
 
-def validation_errors(manifest: dict[str, Any]) -> list[str]:
-    """Every schema violation of one object; empty when it is valid."""
+def validation_errors(manifest: dict[str, Any], partial: bool = False) -> list[str]:
+    """Every schema violation of one object; empty when it is valid. A `partial` object (a
+    server-side-apply patch) may leave out required fields but may not add unknown ones."""
     api_version, kind = manifest.get("apiVersion"), manifest.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return ["object has no apiVersion or kind"]
     schema = _crd_schemas().get((api_version, kind))
     if schema is not None:
-        return _messages(_crd_validator(api_version, kind), manifest)
+        return _messages(_crd_validator(api_version, kind), manifest, partial)
     core = _core_validator(api_version, kind)
     if core is None:
         return [f"{kind} {_name(manifest)}: no schema for {api_version} {kind} (vendor its CRD)"]
-    return _messages(core, manifest)
+    return _messages(core, manifest, partial)
 
 
-def _messages(validator: jsonschema.protocols.Validator, manifest: dict[str, Any]) -> list[str]:
+def _messages(
+    validator: jsonschema.protocols.Validator, manifest: dict[str, Any], partial: bool
+) -> list[str]:
+    errors = validator.iter_errors(manifest)
+    if partial:
+        errors = (error for error in errors if error.validator != "required")
     return [
         f"{manifest['kind']} {_name(manifest)}: "
         f"{'.'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
-        for error in sorted(validator.iter_errors(manifest), key=lambda e: list(e.absolute_path))
+        for error in sorted(errors, key=lambda e: list(e.absolute_path))
     ]
 
 

@@ -1,6 +1,6 @@
 """Helpers for component tests: find captured resources and validate the objects they declare."""
 
-from mlops.manifests.planned import is_kubernetes_object, manifest_of
+from mlops.manifests.planned import is_kubernetes_object, is_patch, manifest_of
 from mlops.manifests.schema import validation_errors
 from mlops.plan.capture import PlannedResource
 
@@ -20,5 +20,5 @@ def schema_errors(resources: list[PlannedResource]) -> list[str]:
     errors: list[str] = []
     for resource in resources:
         if is_kubernetes_object(resource):
-            errors += validation_errors(manifest_of(resource))
+            errors += validation_errors(manifest_of(resource), partial=is_patch(resource))
     return errors
