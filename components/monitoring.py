@@ -53,6 +53,8 @@ class MonitoringArgs:
 
 def load_dashboards(directory: Path) -> dict[str, str]:
     """Every `*.json` dashboard of `directory` by file name, checked to be one Grafana can load."""
+    if not directory.is_dir():
+        raise BadInputError(f"{directory}: no such dashboards folder")
     dashboards: dict[str, str] = {}
     for path in sorted(directory.glob("*.json")):
         text = path.read_text(encoding="utf-8")

@@ -133,6 +133,8 @@ def test_every_dashboard_lands_in_a_labelled_configmap(stack_configs):
 
 
 def test_bad_dashboards_are_refused(tmp_path: Path):
+    with pytest.raises(BadInputError, match="no such dashboards folder"):
+        load_dashboards(tmp_path / "missing")
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(BadInputError, match=r"broken.json: not JSON"):
         load_dashboards(tmp_path)

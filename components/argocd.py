@@ -1,0 +1,279 @@
+"""Argo CD, bootstrapped: the chart, one AppProject for the environment that fences what Git may
+change, and the root Application that syncs this repository's `gitops/` path.
+
+The project admits only this repository, only this cluster's analytics and serving namespaces,
+only the namespaced kinds `gitops/` holds, and no cluster-scoped kind at all: a promotion PR can
+change a model's serving, never the platform. Sync is automatic (with prune and self-heal) only
+where the stack says so; prod syncs by hand and warns about resources that are not in Git.
+
+Users sign in twice over the same identity provider: oauth2-proxy gates the UI at the ingress,
+and Argo CD's own OIDC login records who synced what (its audit trail) and maps the identity
+provider's groups to Argo CD roles. The built-in admin is disabled.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.helm import pinned_release
+from components.ingress import web_annotations
+from mlops.config.model import (
+    AccessConfig,
+    AuthConfig,
+    ChartVersions,
+    ExposureConfig,
+    GitOpsConfig,
+    Replicas,
+)
+from mlops.config.namespaces import NAMESPACES
+
+API_VERSION = "argoproj.io/v1alpha1"
+IN_CLUSTER = "https://kubernetes.default.svc"
+OIDC_SECRET = "argocd-oidc"
+GITOPS_PLANES = ("analytics", "serving")
+GITOPS_KINDS: tuple[tuple[str, str], ...] = (
+    ("serving.kserve.io", "InferenceService"),
+    ("monitoring.coreos.com", "ServiceMonitor"),
+    ("monitoring.coreos.com", "PrometheusRule"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("policy", "PodDisruptionBudget"),
+    ("", "ConfigMap"),
+    ("", "Service"),
+    ("apps", "Deployment"),
+    ("batch", "CronJob"),
+)
+# Argo CD roles of the platform roles: who may sync the environment's applications.
+DEPLOYERS = ("ml-engineer", "ci")
+READERS = ("data-scientist", "auditor")
+
+
+@dataclass(frozen=True)
+class ArgoCdArgs:
+    environment: str
+    namespaces: tuple[str, ...]  # keys of NAMESPACES this stack installs (tenancy's)
+    gitops: GitOpsConfig
+    replicas: Replicas  # argo_cd_server
+    charts: ChartVersions  # argo_cd
+    exposure: ExposureConfig  # hosts.argo_cd, ingress_class, tls
+    auth: AuthConfig  # Argo CD's own OIDC login
+    access: AccessConfig  # groups mapped to Argo CD roles
+    auth_annotations: Mapping[str, str]  # Ingress(...).auth_annotations
+    oidc_client_secret: pulumi.Input[str]  # a Pulumi secret (stack config)
+
+
+class ArgoCd(pulumi.ComponentResource):
+    """The Argo CD chart, the environment's AppProject and its root Application."""
+
+    url: str
+    project_name: str
+    application_name: str
+    destinations: list[str]
+
+    def __init__(
+        self, name: str, args: ArgoCdArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:argocd:ArgoCd", name, None, opts)
+        self._args = args
+        self._namespace = NAMESPACES["argocd"].name
+        self.project_name = args.environment
+        self.application_name = args.environment
+        self.destinations = [
+            namespace.name
+            for key, namespace in NAMESPACES.items()
+            if key in args.namespaces and namespace.plane in GITOPS_PLANES
+        ]
+        scheme = "https" if args.exposure.tls else "http"
+        self.url = f"{scheme}://{args.exposure.hosts.argo_cd}"
+        child = pulumi.ResourceOptions(parent=self)
+
+        oidc = k8s.core.v1.Secret(
+            OIDC_SECRET,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=OIDC_SECRET,
+                namespace=self._namespace,
+                labels={"app.kubernetes.io/part-of": "argocd"},  # Argo CD reads only these
+            ),
+            type="Opaque",
+            string_data={"clientSecret": pulumi.Output.secret(args.oidc_client_secret)},
+            opts=child,
+        )
+        self.release = pinned_release(
+            "argo-cd",
+            args.charts.argo_cd,
+            self._namespace,
+            self._values(),
+            pulumi.ResourceOptions(parent=self, depends_on=[oidc]),
+        )
+        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        project = self._custom("AppProject", self.project_name, self._project_spec(), after_crds)
+        self._custom(
+            "Application",
+            self.application_name,
+            self._application_spec(),
+            pulumi.ResourceOptions(parent=self, depends_on=[project]),
+        )
+        self.register_outputs(
+            {
+                "url": self.url,
+                "project_name": self.project_name,
+                "application_name": self.application_name,
+            }
+        )
+
+    def _custom(
+        self, kind: str, name: str, spec: dict[str, Any], opts: pulumi.ResourceOptions
+    ) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
+            f"{kind.lower()}-{name}",
+            api_version=API_VERSION,
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=self._namespace),
+            spec=spec,
+            opts=opts,
+        )
+
+    def _project_spec(self) -> dict[str, Any]:
+        gitops = self._args.gitops
+        spec: dict[str, Any] = {
+            "description": f"What Git may change in {self._args.environment}: model serving "
+            "and its monitoring, never the platform",
+            "sourceRepos": [gitops.repo_url],
+            "destinations": [
+                {"server": IN_CLUSTER, "namespace": namespace} for namespace in self.destinations
+            ],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceWhitelist": [
+                {"group": group, "kind": kind} for group, kind in GITOPS_KINDS
+            ],
+        }
+        if not gitops.automated_sync:
+            # a hand-synced (audited) environment shows every resource that bypassed Git
+            spec["orphanedResources"] = {"warn": True}
+        return spec
+
+    def _application_spec(self) -> dict[str, Any]:
+        gitops = self._args.gitops
+        sync_policy: dict[str, Any] = {
+            "syncOptions": [
+                "CreateNamespace=false",
+                "FailOnSharedResource=true",
+                "PrunePropagationPolicy=foreground",
+            ],
+            "retry": {
+                "limit": 5,
+                "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"},
+            },
+        }
+        if gitops.automated_sync:
+            sync_policy["automated"] = {"prune": gitops.prune, "selfHeal": gitops.self_heal}
+        return {
+            "project": self.project_name,
+            "source": {
+                "repoURL": gitops.repo_url,
+                "targetRevision": gitops.target_revision,
+                "path": gitops.path,
+                "directory": {"recurse": True},
+            },
+            "destination": {"server": IN_CLUSTER, "namespace": NAMESPACES["models"].name},
+            "syncPolicy": sync_policy,
+            "revisionHistoryLimit": 10,
+        }
+
+    def _values(self) -> dict[str, Any]:
+        args = self._args
+        host = args.exposure.hosts.argo_cd
+        # plain HTTP inside the cluster only when the ingress terminates TLS in front of it
+        insecure = args.exposure.tls
+        annotations = web_annotations(args.exposure, args.auth_annotations)
+        if not insecure:
+            annotations["nginx.ingress.kubernetes.io/backend-protocol"] = "HTTPS"
+        replicas = args.replicas.argo_cd_server
+        restricted = {
+            "runAsNonRoot": True,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
+        return {
+            "global": {"domain": host},
+            "crds": {"install": True, "keep": True},
+            "dex": {"enabled": False},
+            "configs": {
+                "params": {"server.insecure": insecure},
+                "cm": {
+                    "url": self.url,
+                    "admin.enabled": False,
+                    "users.anonymous.enabled": False,
+                    "exec.enabled": False,
+                    "oidc.config": yaml.safe_dump(
+                        {
+                            "name": "SSO",
+                            "issuer": args.auth.oidc_issuer_url,
+                            "clientID": args.auth.oidc_client_id,
+                            "clientSecret": f"${OIDC_SECRET}:clientSecret",
+                            "requestedScopes": ["openid", "profile", "email"],
+                        },
+                        sort_keys=False,
+                    ),
+                },
+                "rbac": {
+                    "policy.default": "",
+                    "policy.csv": self._rbac_policy(),
+                    "scopes": "[groups]",
+                },
+            },
+            "server": {
+                "replicas": replicas,
+                "pdb": {"enabled": replicas >= 2, "minAvailable": 1},
+                "ingress": {
+                    "enabled": True,
+                    "ingressClassName": args.exposure.ingress_class,
+                    "hostname": host,
+                    "path": "/",
+                    "pathType": "Prefix",
+                    "annotations": annotations,
+                    "tls": args.exposure.tls,
+                },
+                "resources": _resources("100m", "256Mi", "1", "512Mi"),
+                "containerSecurityContext": restricted,
+            },
+            "controller": {
+                "resources": _resources("250m", "512Mi", "2", "2Gi"),
+                "containerSecurityContext": restricted,
+            },
+            "repoServer": {
+                "resources": _resources("100m", "256Mi", "1", "1Gi"),
+                "containerSecurityContext": restricted,
+            },
+            "applicationSet": {
+                "resources": _resources("50m", "128Mi", "500m", "512Mi"),
+                "containerSecurityContext": restricted,
+            },
+            "notifications": {"enabled": False},
+            "redis": {"resources": _resources("50m", "64Mi", "500m", "256Mi")},
+        }
+
+    def _rbac_policy(self) -> str:
+        """Deployers get and sync the environment's applications; readers only look."""
+        project = self.project_name
+        groups = self._args.access.groups
+        lines = [
+            f"p, role:deployer, applications, get, {project}/*, allow",
+            f"p, role:deployer, applications, sync, {project}/*, allow",
+            f"p, role:deployer, projects, get, {project}, allow",
+        ]
+        lines += [f"g, {groups[role]}, role:deployer" for role in DEPLOYERS if role in groups]
+        lines += [f"g, {groups[role]}, role:readonly" for role in READERS if role in groups]
+        return "\n".join(lines) + "\n"
+
+
+def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
+    return {
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }
