@@ -156,7 +156,7 @@ class EksCluster(pulumi.ComponentResource):
                 oidc_provider_arn=oidc.arn,
                 oidc_issuer=issuer,
                 namespace="kube-system",
-                service_account="ebs-csi-controller-sa",
+                service_accounts=("ebs-csi-controller-sa",),
                 managed_policy_arns=(managed_policy_arn("service-role/AmazonEBSCSIDriverPolicy"),),
                 tags=args.tags,
             ),

@@ -81,6 +81,32 @@ def web_tls(exposure: ExposureConfig, host: str) -> list[dict[str, Any]]:
     return [{"hosts": [host], "secretName": tls_secret_name(host)}] if exposure.tls else []
 
 
+def sso_domain_and_host(exposure: ExposureConfig, auth_host: str | None) -> tuple[str, str]:
+    """The cookie domain shared by every web UI, and the host oauth2-proxy answers on."""
+    hosts = exposure.hosts.model_dump().values()
+    domain = common_domain([*hosts, *([auth_host] if auth_host else [])])
+    return domain, auth_host or f"auth.{domain}"
+
+
+def sso_annotations(exposure: ExposureConfig, auth_host: str | None = None) -> dict[str, str]:
+    """The annotations that put a web UI's Ingress behind oauth2-proxy. A pure function of the
+    config, so components installed before the ingress (monitoring) can use them too."""
+    _, host = sso_domain_and_host(exposure, auth_host)
+    scheme = "https" if exposure.tls else "http"
+    namespace = NAMESPACES["ingress"].name
+    return {
+        "nginx.ingress.kubernetes.io/auth-url": (
+            f"http://{OAUTH2_PROXY}.{namespace}.svc.cluster.local/oauth2/auth"
+        ),
+        "nginx.ingress.kubernetes.io/auth-signin": (
+            f"{scheme}://{host}/oauth2/start?rd=$scheme://$host$escaped_request_uri"
+        ),
+        "nginx.ingress.kubernetes.io/auth-response-headers": (
+            "X-Auth-Request-User,X-Auth-Request-Email,X-Auth-Request-Groups"
+        ),
+    }
+
+
 class Ingress(pulumi.ComponentResource):
     """ingress-nginx behind an AWS NLB, oauth2-proxy for SSO, and the certificate issuer."""
 
@@ -94,20 +120,9 @@ class Ingress(pulumi.ComponentResource):
         super().__init__("mlops:ingress:Ingress", name, None, opts)
         self._args = args
         self._namespace = NAMESPACES["ingress"].name
-        hosts = args.exposure.hosts.model_dump().values()
-        self._domain = common_domain([*hosts, *([args.auth_host] if args.auth_host else [])])
-        self.auth_host = args.auth_host or f"auth.{self._domain}"
-        scheme = "https" if args.exposure.tls else "http"
+        self._domain, self.auth_host = sso_domain_and_host(args.exposure, args.auth_host)
         self.auth_url = f"http://{OAUTH2_PROXY}.{self._namespace}.svc.cluster.local/oauth2/auth"
-        self.auth_annotations = {
-            "nginx.ingress.kubernetes.io/auth-url": self.auth_url,
-            "nginx.ingress.kubernetes.io/auth-signin": (
-                f"{scheme}://{self.auth_host}/oauth2/start?rd=$scheme://$host$escaped_request_uri"
-            ),
-            "nginx.ingress.kubernetes.io/auth-response-headers": (
-                "X-Auth-Request-User,X-Auth-Request-Email,X-Auth-Request-Groups"
-            ),
-        }
+        self.auth_annotations = sso_annotations(args.exposure, args.auth_host)
         child = pulumi.ResourceOptions(parent=self)
         self.controller = pinned_release(
             "ingress-nginx",

@@ -14,14 +14,14 @@ class ServiceAccountRoleArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]  # https://oidc.eks.<region>.amazonaws.com/id/<id>
     namespace: str
-    service_account: str
+    service_accounts: tuple[str, ...]
     policy: pulumi.Input[str] | None = None  # inline policy document (JSON)
     managed_policy_arns: tuple[str, ...] = ()
     tags: dict[str, str] | None = None
 
 
 class ServiceAccountRole(pulumi.ComponentResource):
-    """An IAM role bound to `system:serviceaccount:<namespace>:<service_account>` only."""
+    """An IAM role that only the named service accounts of one namespace may assume."""
 
     arn: pulumi.Output[str]
 
@@ -31,7 +31,7 @@ class ServiceAccountRole(pulumi.ComponentResource):
         super().__init__("mlops:workload_identity:ServiceAccountRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
-            lambda values: _trust_policy(values[0], values[1], args.namespace, args.service_account)
+            lambda values: _trust_policy(values[0], values[1], args.namespace, args.service_accounts)
         )
         role = aws.iam.Role(name, assume_role_policy=trust, tags=args.tags, opts=child)
         if args.policy is not None:
@@ -44,8 +44,11 @@ class ServiceAccountRole(pulumi.ComponentResource):
         self.register_outputs({"arn": role.arn})
 
 
-def _trust_policy(provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
+def _trust_policy(
+    provider_arn: str, issuer: str, namespace: str, service_accounts: tuple[str, ...]
+) -> str:
     host = issuer.removeprefix("https://")
+    subjects = [f"system:serviceaccount:{namespace}:{account}" for account in service_accounts]
     return policy_document(
         {
             "Effect": "Allow",
@@ -53,7 +56,7 @@ def _trust_policy(provider_arn: str, issuer: str, namespace: str, service_accoun
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {
                 "StringEquals": {
-                    f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                    f"{host}:sub": subjects[0] if len(subjects) == 1 else subjects,
                     f"{host}:aud": "sts.amazonaws.com",
                 }
             },
