@@ -12,7 +12,7 @@ model a ServiceMonitor, a PrometheusRule and a NetworkPolicy. The strategies add
   that selects the pods of the active colour.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlops.errors import BadInputError
@@ -75,11 +75,10 @@ def served_by(release: ModelRelease) -> list[Served]:
         is_release=False,
     )
     if release.strategy == "shadow":
-        shadow = Served(**{**new.__dict__, "name": f"{release.model}-shadow", "role": "shadow"})
-        return [old, shadow]
+        return [old, replace(new, name=f"{release.model}-shadow", role="shadow")]
     colors = {release.release_color: new, _other(release.release_color): old}
     return [
-        Served(**{**colors[color].__dict__, "name": f"{release.model}-{color}", "role": color})
+        replace(colors[color], name=f"{release.model}-{color}", role=color)
         for color in ("blue", "green")
     ]
 
@@ -140,19 +139,23 @@ def _other(color: str | None) -> str:
 
 
 def _metadata(
-    release: ModelRelease, env: Environment, name: str, **extra: dict[str, str]
+    release: ModelRelease,
+    env: Environment,
+    name: str,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    labels = {
+    all_labels = {
         "app.kubernetes.io/name": release.model,
         "app.kubernetes.io/part-of": "mlops-platform",
         "app.kubernetes.io/managed-by": "mlops-render",
         MODEL_LABEL: release.model,
         f"{LABEL}/environment": env.name,
     }
-    labels.update(extra.get("labels", {}))
-    metadata: dict[str, Any] = {"name": name, "namespace": env.namespace, "labels": labels}
-    if extra.get("annotations"):
-        metadata["annotations"] = extra["annotations"]
+    all_labels.update(labels or {})
+    metadata: dict[str, Any] = {"name": name, "namespace": env.namespace, "labels": all_labels}
+    if annotations:
+        metadata["annotations"] = annotations
     return metadata
 
 

@@ -35,6 +35,16 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def edit(path: Path, *pairs: tuple[str, str]) -> None:
+    """Replace text in a file, failing loudly when the text is not there (a silent no-op
+    would let a test pass for the wrong reason)."""
+    text = path.read_text()
+    for old, new in pairs:
+        assert old in text, f"{path}: {old!r} not found"
+        text = text.replace(old, new)
+    path.write_text(text)
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     return {
         path.relative_to(root).as_posix(): path.read_bytes()

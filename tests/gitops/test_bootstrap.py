@@ -15,7 +15,7 @@ from mlops.gitops.bootstrap import argocd_objects, generated_applications
 from mlops.gitops.environment import Environment
 from mlops.gitops.policy import bootstrap_violations, manual_sync_enforced
 from mlops.manifests.schema import validation_errors
-from tests.gitops.conftest import REPO, STACKS
+from tests.gitops.conftest import REPO, STACKS, edit
 
 
 def objects_of(env: str) -> dict[str, dict[str, Any]]:
@@ -149,17 +149,17 @@ def test_policy_wants_automation_where_the_stack_asks_for_it(
 
 def test_argocd_objects_refuses_stale_or_invalid_files(tree: Path) -> None:
     project = tree / "gitops/argocd/prod/project.yaml"
-    project.write_text(project.read_text().replace("manualSync: true", "manualSync: false"))
+    edit(project, ("manualSync: true", "manualSync: false"))
     with pytest.raises(CheckFailedError, match="stale; run `mlops render --env prod`"):
         argocd_objects("prod", root=tree)
-    project.write_text(project.read_text().replace("orphanedResources", "orphanResources"))
+    edit(project, ("orphanedResources", "orphanResources"))
     with pytest.raises(BadInputError, match="orphanResources"):
         argocd_objects("prod", root=tree)
 
 
 def test_argocd_objects_reads_from_the_stack_not_a_copy(tree: Path) -> None:
     stack = tree / "stacks/Pulumi.int.yaml"
-    stack.write_text(stack.read_text().replace("example-org/mlops-platform", "example-org/fork"))
+    edit(stack, ("example-org/mlops-platform", "example-org/fork"))
     with pytest.raises(CheckFailedError, match="stale"):
         argocd_objects("int", root=tree)
     shutil.rmtree(tree / "gitops/argocd/int")

@@ -10,7 +10,7 @@ from mlops.gitops.descriptor import load_release
 from mlops.gitops.tree import render_environment
 from mlops.manifests.schema import validation_errors
 from mlops.yamlio import load_yaml
-from tests.gitops.conftest import REPO, STACKS, snapshot
+from tests.gitops.conftest import REPO, STACKS, edit, snapshot
 
 DESCRIPTOR = "gitops/envs/prod/models/credit-risk.yaml"
 
@@ -65,10 +65,7 @@ def test_rendering_is_deterministic(tree: Path) -> None:
 
 
 def test_check_fails_after_a_descriptor_edit_until_rendered(mlops, tree: Path) -> None:
-    descriptor = tree / DESCRIPTOR
-    descriptor.write_text(
-        descriptor.read_text().replace("canary_traffic_percent: 10", "canary_traffic_percent: 50")
-    )
+    edit(tree / DESCRIPTOR, ("canary_traffic_percent: 10", "canary_traffic_percent: 50"))
     code, out, _ = mlops("render", "--env", "prod", "--check", "--root", str(tree))
     assert code == 1
     assert "stale: gitops/envs/prod/rendered/credit-risk/inferenceservice-credit-risk.yaml" in out
@@ -118,7 +115,7 @@ ALIAS_BOMB = (
 
 
 @pytest.mark.parametrize(
-    ("edit", "expected"),
+    ("change", "expected"),
     [
         (lambda t: t + "replicas: 3\n", f"{DESCRIPTOR}: replicas: unknown key; allowed: model,"),
         (
@@ -134,11 +131,11 @@ ALIAS_BOMB = (
     ],
 )
 def test_malformed_descriptor_exits_2_and_writes_nothing(
-    mlops, tree: Path, edit, expected: str
+    mlops, tree: Path, change, expected: str
 ) -> None:
     (tree / "gitops/argocd/prod/root.yaml").unlink()  # a render that got through would recreate it
     descriptor = tree / DESCRIPTOR
-    descriptor.write_text(edit(descriptor.read_text()))
+    descriptor.write_text(change(descriptor.read_text()))
     before = snapshot(tree)
     for extra in ((), ("--check",)):
         code, out, err = mlops("render", "--env", "prod", "--root", str(tree), *extra)
@@ -150,11 +147,9 @@ def test_malformed_descriptor_exits_2_and_writes_nothing(
 
 
 def test_environment_mismatch_is_bad_input(mlops, tree: Path) -> None:
-    stack = tree / "stacks/Pulumi.prod.yaml"
-    stack.write_text(
-        stack.read_text().replace(
-            "serving: {deployment_mode: Serverless}", "serving: {deployment_mode: RawDeployment}"
-        )
+    edit(
+        tree / "stacks/Pulumi.prod.yaml",
+        ("deployment_mode: Serverless", "deployment_mode: RawDeployment"),
     )
     code, _, err = mlops("render", "--env", "prod", "--root", str(tree))
     assert code == 2
@@ -162,12 +157,7 @@ def test_environment_mismatch_is_bad_input(mlops, tree: Path) -> None:
 
 
 def test_gpu_quota_of_the_stack_is_enforced(mlops, tree: Path) -> None:
-    descriptor = tree / DESCRIPTOR
-    descriptor.write_text(
-        descriptor.read_text()
-        .replace("gpu: 0", "gpu: 1")
-        .replace("max_replicas: 6", "max_replicas: 7")
-    )
+    edit(tree / DESCRIPTOR, ("gpu: 0", "gpu: 1"), ("max_replicas: 6", "max_replicas: 7"))
     code, _, err = mlops("render", "--env", "prod", "--root", str(tree))
     assert code == 2
     assert "above the models namespace quota 6" in " ".join(err.split())
