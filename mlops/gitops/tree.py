@@ -98,7 +98,9 @@ def _render_releases(root: Path, env: Environment, rendering: Rendering) -> None
     rendering.releases = [relative for relative, _ in releases]
 
 
-def _check_gpu_quota(env: Environment, total: int, releases: list[tuple[str, ModelRelease]]):
+def _check_gpu_quota(
+    env: Environment, total: int, releases: list[tuple[str, ModelRelease]]
+) -> None:
     if env.gpu_quota is not None and total > env.gpu_quota:
         users = ", ".join(f"{path} ({release.gpu}/replica)" for path, release in releases)
         raise BadInputError(
