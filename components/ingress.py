@@ -42,6 +42,7 @@ class IngressArgs:
     acme_server: str = LETSENCRYPT
     service_type: Literal["LoadBalancer", "NodePort"] = "LoadBalancer"
     service_monitor: bool = True  # needs the Prometheus Operator CRDs (install monitoring first)
+    monitoring_depends_on: Sequence[pulumi.Resource] = ()  # Monitoring(...).release
     issuer_depends_on: Sequence[pulumi.Resource] = ()  # what installs cert-manager's CRDs
 
 
@@ -123,13 +124,13 @@ class Ingress(pulumi.ComponentResource):
         self._domain, self.auth_host = sso_domain_and_host(args.exposure, args.auth_host)
         self.auth_url = f"http://{OAUTH2_PROXY}.{self._namespace}.svc.cluster.local/oauth2/auth"
         self.auth_annotations = sso_annotations(args.exposure, args.auth_host)
-        child = pulumi.ResourceOptions(parent=self)
+        monitors = list(args.monitoring_depends_on) if args.service_monitor else []
         self.controller = pinned_release(
             "ingress-nginx",
             args.charts.ingress_nginx,
             self._namespace,
             self._controller_values(),
-            child,
+            pulumi.ResourceOptions(parent=self, depends_on=monitors),
         )
         credentials = self._credentials()
         self.oauth2_proxy = pinned_release(
@@ -137,7 +138,9 @@ class Ingress(pulumi.ComponentResource):
             args.charts.oauth2_proxy,
             self._namespace,
             self._oauth2_proxy_values(),
-            pulumi.ResourceOptions(parent=self, depends_on=[credentials, self.controller]),
+            pulumi.ResourceOptions(
+                parent=self, depends_on=[credentials, self.controller, *monitors]
+            ),
         )
         if args.exposure.tls:
             self._cluster_issuer()
