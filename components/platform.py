@@ -8,16 +8,41 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.artifact_store import ArtifactStore
 from components.cluster import EksCluster, EksClusterArgs
 from components.database import Database, DatabaseArgs
+from components.database_connection import DatabaseConnection
+from components.gpu import GpuStack, GpuStackArgs
+from components.ingress import Ingress, IngressArgs, sso_annotations
+from components.kserve import KServe, KServeArgs
+from components.kubeflow_pipelines import STORE_ACCOUNTS, KubeflowPipelines, KubeflowPipelinesArgs
+from components.mlflow import RELEASE as MLFLOW_SERVICE_ACCOUNT
+from components.mlflow import MlflowServer, MlflowServerArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
+from components.notebooks import NOTEBOOK_ACCOUNT, Notebooks, NotebooksArgs
 from components.object_storage import ObjectStorage, ObjectStorageArgs
 from components.registry import ContainerRegistry, RegistryArgs
 from components.tenancy import Tenancy, TenancyArgs
+from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
 from mlops.config.model import StackConfig
 from mlops.config.namespaces import NAMESPACES
 
+MODEL_READER_ACCOUNT = "model-reader"  # the service account InferenceServices pull models with
 STORAGE_CONSUMERS = ("mlflow", "kubeflow", "models", "notebooks")
+# Which bucket each consumer works with, and the service accounts that may reach it on S3.
+CONSUMER_BUCKETS = {
+    "mlflow": "mlflow-artifacts",
+    "kubeflow": "pipeline-artifacts",
+    "notebooks": "datasets",
+    "models": "mlflow-artifacts",
+}
+CONSUMER_ACCOUNTS: dict[str, tuple[str, ...]] = {
+    "mlflow": (MLFLOW_SERVICE_ACCOUNT,),
+    "kubeflow": STORE_ACCOUNTS,
+    "notebooks": (NOTEBOOK_ACCOUNT,),
+    "models": (MODEL_READER_ACCOUNT,),
+}
 
 
 @dataclass(frozen=True)
@@ -112,6 +137,7 @@ class Platform(pulumi.ComponentResource):
             opts=self._on_cluster(),
         )
         self.mlflow_database = self._database("mlflow")
+        self._analytics_and_serving()
         self.buckets = self.storage.buckets
         self.namespaces = self.tenancy.namespace_names
         self.endpoints = {
@@ -124,6 +150,147 @@ class Platform(pulumi.ComponentResource):
         if config.notebooks.enabled:
             self.endpoints["notebooks"] = config.exposure.hosts.notebooks
         self.register_outputs({"endpoints": self.endpoints, "namespaces": self.namespaces})
+
+    def _analytics_and_serving(self) -> None:
+        """The Kubernetes side: serving stack, monitoring, ingress, GPUs, MLflow, KFP, notebooks."""
+        config = self._config
+        auth_annotations = sso_annotations(config.exposure)
+        self.kserve = KServe(
+            "kserve",
+            KServeArgs(
+                cert_manager_chart=config.charts.cert_manager,
+                crd_chart=config.charts.kserve_crd,
+                chart=config.charts.kserve,
+                knative_operator_chart=config.charts.knative_operator,
+                serving=config.serving,
+                controller_replicas=config.replicas.kserve_controller,
+                exposure=config.exposure,
+                inference_pool=config.node_pools.inference_gpu,
+                ingress_domain=config.serving.ingress_domain,
+                knative_namespace=NAMESPACES["knative_serving"].name,
+            ),
+            opts=self._on_cluster(),
+        )
+        self.monitoring = Monitoring(
+            "monitoring",
+            MonitoringArgs(
+                monitoring=config.monitoring,
+                charts=config.charts,
+                exposure=config.exposure,
+                auth_annotations=auth_annotations,
+            ),
+            opts=self._on_cluster(),
+        )
+        after_monitoring = self._on_cluster(self.monitoring)
+        self.ingress = Ingress(
+            "ingress",
+            IngressArgs(
+                exposure=config.exposure,
+                auth=config.auth,
+                replicas=config.replicas,
+                charts=config.charts,
+                oidc_client_secret=self._secrets.oidc_client_secret,
+                issuer_depends_on=(self.kserve.cert_manager,),
+            ),
+            opts=after_monitoring,
+        )
+        self.gpu = GpuStack(
+            "gpu",
+            GpuStackArgs(
+                node_pools=config.node_pools,
+                gpu=config.gpu,
+                charts=config.charts,
+                monitoring_depends_on=(self.monitoring,),
+            ),
+            opts=self._on_cluster(),
+        )
+        self.mlflow = MlflowServer(
+            "mlflow",
+            MlflowServerArgs(
+                chart=config.charts.mlflow,
+                replicas=config.replicas.mlflow,
+                exposure=config.exposure,
+                database=DatabaseConnection(
+                    host=self.mlflow_database.host,
+                    port=self.mlflow_database.port,
+                    name=self.mlflow_database.database_name,
+                    user=self.mlflow_database.user,
+                    password_secret=self.mlflow_database.password_secret,
+                ),
+                artifacts=self._artifact_store("mlflow"),
+                auth_annotations=auth_annotations,
+            ),
+            opts=self._on_cluster(self.mlflow_database, self.storage),
+        )
+        self.kubeflow_pipelines = KubeflowPipelines(
+            "kubeflow-pipelines",
+            KubeflowPipelinesArgs(
+                manifests=config.charts.kubeflow_pipelines,
+                exposure=config.exposure,
+                auth_annotations=auth_annotations,
+                artifacts=self._artifact_store("kubeflow"),
+                mlflow_tracking_url=self.mlflow.tracking_url,
+            ),
+            opts=self._on_cluster(self.storage),
+        )
+        self._model_reader()
+        if config.notebooks.enabled:
+            self.notebooks = Notebooks(
+                "notebooks",
+                NotebooksArgs(
+                    chart=config.charts.jupyterhub,
+                    notebooks=config.notebooks,
+                    auth=config.auth,
+                    oidc_client_secret=self._secrets.oidc_client_secret,
+                    exposure=config.exposure,
+                    auth_annotations=auth_annotations,
+                    mlflow_tracking_url=self.mlflow.tracking_url,
+                    artifacts=self._artifact_store("notebooks"),
+                ),
+                opts=self._on_cluster(self.storage),
+            )
+
+    def _artifact_store(self, consumer: str) -> ArtifactStore:
+        """How `consumer` reaches its bucket: MinIO keys in its namespace, or an IRSA role."""
+        storage = self.storage
+        role_arn = None
+        if storage.access_policy is not None and self.cluster is not None:
+            role_arn = ServiceAccountRole(
+                f"{consumer}-object-storage",
+                ServiceAccountRoleArgs(
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer=self.cluster.oidc_issuer,
+                    namespace=NAMESPACES[consumer].name,
+                    service_accounts=CONSUMER_ACCOUNTS[consumer],
+                    policy=storage.access_policy,
+                    tags=self.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, providers=self._provider_map()),
+            ).arn
+        return ArtifactStore(
+            endpoint_url=storage.endpoint_url,
+            bucket=storage.buckets[CONSUMER_BUCKETS[consumer]],
+            credentials_secret=storage.credentials_secret,
+            irsa_role_arn=role_arn,
+            region=self._config.cloud.region if role_arn is not None else None,
+        )
+
+    def _model_reader(self) -> None:
+        """The service account InferenceServices use to pull models from the object store."""
+        store = self._artifact_store("models")
+        k8s.core.v1.ServiceAccount(
+            "model-reader",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=MODEL_READER_ACCOUNT,
+                namespace=NAMESPACES["models"].name,
+                annotations=store.service_account_annotations() or None,
+            ),
+            secrets=[k8s.core.v1.ObjectReferenceArgs(name=store.credentials_secret)]
+            if store.credentials_secret
+            else None,
+            automount_service_account_token=False,
+            opts=self._on_cluster(self.storage),
+        )
 
     def _aws_cluster(self) -> k8s.Provider:
         config = self._config
@@ -171,10 +338,10 @@ class Platform(pulumi.ComponentResource):
         """Options for resources that need only the cluster."""
         return pulumi.ResourceOptions(parent=self, providers=self._provider_map())
 
-    def _on_cluster(self) -> pulumi.ResourceOptions:
+    def _on_cluster(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
         """Options for resources that go into the platform's namespaces (after tenancy)."""
         return pulumi.ResourceOptions(
-            parent=self, providers=self._provider_map(), depends_on=[self.tenancy]
+            parent=self, providers=self._provider_map(), depends_on=[self.tenancy, *after]
         )
 
     def _database(self, purpose: str) -> Database:
