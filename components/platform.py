@@ -26,9 +26,8 @@ from components.registry import ContainerRegistry, RegistryArgs
 from components.tenancy import Tenancy, TenancyArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
 from mlops.config.model import StackConfig
-from mlops.config.namespaces import NAMESPACES
+from mlops.config.namespaces import MODEL_READER_ACCOUNT, NAMESPACES
 
-MODEL_READER_ACCOUNT = "model-reader"  # the service account InferenceServices pull models with
 STORAGE_CONSUMERS = ("mlflow", "kubeflow", "models", "notebooks")
 # Which bucket each consumer works with, and the service accounts that may reach it on S3.
 CONSUMER_BUCKETS = {

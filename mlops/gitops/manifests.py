@@ -15,6 +15,7 @@ model a ServiceMonitor, a PrometheusRule and a NetworkPolicy. The strategies add
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mlops.config.namespaces import MODEL_READER_ACCOUNT
 from mlops.errors import BadInputError
 from mlops.gitops.descriptor import ModelRelease
 from mlops.gitops.environment import Environment
@@ -205,6 +206,7 @@ def _inference_service(
     limits: dict[str, str] = {"cpu": release.cpu_limit, "memory": release.memory_limit}
     predictor: dict[str, Any] = {
         "labels": _pod_labels(release, item),
+        "serviceAccountName": MODEL_READER_ACCOUNT,
         "minReplicas": release.min_replicas,
         "maxReplicas": release.max_replicas,
         "scaleMetric": release.scale_metric,
