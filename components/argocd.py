@@ -1,17 +1,18 @@
-"""Argo CD, bootstrapped: the chart, one AppProject for the environment that fences what Git may
-change, and the root Application that syncs this repository's `gitops/` path.
+"""Argo CD, bootstrapped: the chart, then the environment's AppProject and root ApplicationSet
+exactly as committed under `gitops/argocd/<stack>/` (`mlops.gitops.bootstrap.argocd_objects`), so
+what fences Git's reach is itself reviewed in Git and rendered from the stack's gitops settings.
 
 The project admits only this repository, only this cluster's analytics and serving namespaces,
 only the namespaced kinds `gitops/` holds, and no cluster-scoped kind at all: a promotion PR can
-change a model's serving, never the platform. Sync is automatic (with prune and self-heal) only
-where the stack says so; prod syncs by hand and warns about resources that are not in Git.
+change a model's serving, never the platform. Sync is automatic only where the stack says so;
+prod syncs by hand (a deny sync window with manual sync allowed) and warns about orphans.
 
 Users sign in twice over the same identity provider: oauth2-proxy gates the UI at the ingress,
 and Argo CD's own OIDC login records who synced what (its audit trail) and maps the identity
 provider's groups to Argo CD roles. The built-in admin is disabled.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,26 +27,11 @@ from mlops.config.model import (
     AuthConfig,
     ChartVersions,
     ExposureConfig,
-    GitOpsConfig,
     Replicas,
 )
 from mlops.config.namespaces import NAMESPACES
 
-API_VERSION = "argoproj.io/v1alpha1"
-IN_CLUSTER = "https://kubernetes.default.svc"
 OIDC_SECRET = "argocd-oidc"
-GITOPS_PLANES = ("analytics", "serving")
-GITOPS_KINDS: tuple[tuple[str, str], ...] = (
-    ("serving.kserve.io", "InferenceService"),
-    ("monitoring.coreos.com", "ServiceMonitor"),
-    ("monitoring.coreos.com", "PrometheusRule"),
-    ("networking.k8s.io", "NetworkPolicy"),
-    ("policy", "PodDisruptionBudget"),
-    ("", "ConfigMap"),
-    ("", "Service"),
-    ("apps", "Deployment"),
-    ("batch", "CronJob"),
-)
 # Argo CD roles of the platform roles: who may sync the environment's applications.
 DEPLOYERS = ("ml-engineer", "ci")
 READERS = ("data-scientist", "auditor")
@@ -53,9 +39,7 @@ READERS = ("data-scientist", "auditor")
 
 @dataclass(frozen=True)
 class ArgoCdArgs:
-    environment: str
-    namespaces: tuple[str, ...]  # keys of NAMESPACES this stack installs (tenancy's)
-    gitops: GitOpsConfig
+    bootstrap: Sequence[Mapping[str, Any]]  # argocd_objects(stack): AppProject, ApplicationSet
     replicas: Replicas  # argo_cd_server
     charts: ChartVersions  # argo_cd
     exposure: ExposureConfig  # hosts.argo_cd, ingress_class, tls
@@ -70,8 +54,7 @@ class ArgoCd(pulumi.ComponentResource):
 
     url: str
     project_name: str
-    application_name: str
-    destinations: list[str]
+    application_set_name: str
 
     def __init__(
         self, name: str, args: ArgoCdArgs, opts: pulumi.ResourceOptions | None = None
@@ -79,13 +62,9 @@ class ArgoCd(pulumi.ComponentResource):
         super().__init__("mlops:argocd:ArgoCd", name, None, opts)
         self._args = args
         self._namespace = NAMESPACES["argocd"].name
-        self.project_name = args.environment
-        self.application_name = args.environment
-        self.destinations = [
-            namespace.name
-            for key, namespace in NAMESPACES.items()
-            if key in args.namespaces and namespace.plane in GITOPS_PLANES
-        ]
+        names = {obj["kind"]: obj["metadata"]["name"] for obj in args.bootstrap}
+        self.project_name = names["AppProject"]
+        self.application_set_name = names["ApplicationSet"]
         scheme = "https" if args.exposure.tls else "http"
         self.url = f"{scheme}://{args.exposure.hosts.argo_cd}"
         child = pulumi.ResourceOptions(parent=self)
@@ -108,80 +87,25 @@ class ArgoCd(pulumi.ComponentResource):
             self._values(),
             pulumi.ResourceOptions(parent=self, depends_on=[oidc]),
         )
-        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
-        project = self._custom("AppProject", self.project_name, self._project_spec(), after_crds)
-        self._custom(
-            "Application",
-            self.application_name,
-            self._application_spec(),
-            pulumi.ResourceOptions(parent=self, depends_on=[project]),
-        )
+        depends_on: list[pulumi.Resource] = [self.release]
+        for obj in args.bootstrap:  # the project first: the ApplicationSet names it
+            depends_on = [
+                k8s.apiextensions.CustomResource(
+                    f"{obj['kind'].lower()}-{obj['metadata']['name']}",
+                    api_version=obj["apiVersion"],
+                    kind=obj["kind"],
+                    metadata=k8s.meta.v1.ObjectMetaArgs(**obj["metadata"]),
+                    spec=obj["spec"],
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+                )
+            ]
         self.register_outputs(
             {
                 "url": self.url,
                 "project_name": self.project_name,
-                "application_name": self.application_name,
+                "application_set_name": self.application_set_name,
             }
         )
-
-    def _custom(
-        self, kind: str, name: str, spec: dict[str, Any], opts: pulumi.ResourceOptions
-    ) -> k8s.apiextensions.CustomResource:
-        return k8s.apiextensions.CustomResource(
-            f"{kind.lower()}-{name}",
-            api_version=API_VERSION,
-            kind=kind,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=self._namespace),
-            spec=spec,
-            opts=opts,
-        )
-
-    def _project_spec(self) -> dict[str, Any]:
-        gitops = self._args.gitops
-        spec: dict[str, Any] = {
-            "description": f"What Git may change in {self._args.environment}: model serving "
-            "and its monitoring, never the platform",
-            "sourceRepos": [gitops.repo_url],
-            "destinations": [
-                {"server": IN_CLUSTER, "namespace": namespace} for namespace in self.destinations
-            ],
-            "clusterResourceWhitelist": [],
-            "namespaceResourceWhitelist": [
-                {"group": group, "kind": kind} for group, kind in GITOPS_KINDS
-            ],
-        }
-        if not gitops.automated_sync:
-            # a hand-synced (audited) environment shows every resource that bypassed Git
-            spec["orphanedResources"] = {"warn": True}
-        return spec
-
-    def _application_spec(self) -> dict[str, Any]:
-        gitops = self._args.gitops
-        sync_policy: dict[str, Any] = {
-            "syncOptions": [
-                "CreateNamespace=false",
-                "FailOnSharedResource=true",
-                "PrunePropagationPolicy=foreground",
-            ],
-            "retry": {
-                "limit": 5,
-                "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"},
-            },
-        }
-        if gitops.automated_sync:
-            sync_policy["automated"] = {"prune": gitops.prune, "selfHeal": gitops.self_heal}
-        return {
-            "project": self.project_name,
-            "source": {
-                "repoURL": gitops.repo_url,
-                "targetRevision": gitops.target_revision,
-                "path": gitops.path,
-                "directory": {"recurse": True},
-            },
-            "destination": {"server": IN_CLUSTER, "namespace": NAMESPACES["models"].name},
-            "syncPolicy": sync_policy,
-            "revisionHistoryLimit": 10,
-        }
 
     def _values(self) -> dict[str, Any]:
         args = self._args

@@ -8,10 +8,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.argocd import ArgoCd, ArgoCdArgs
 from components.artifact_store import ArtifactStore
 from components.cluster import EksCluster, EksClusterArgs
 from components.database import Database, DatabaseArgs
 from components.database_connection import DatabaseConnection
+from components.governance import GovernanceService, GovernanceServiceArgs
 from components.gpu import GpuStack, GpuStackArgs
 from components.ingress import Ingress, IngressArgs, sso_annotations
 from components.kserve import KServe, KServeArgs
@@ -27,6 +29,7 @@ from components.tenancy import Tenancy, TenancyArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
 from mlops.config.model import StackConfig
 from mlops.config.namespaces import MODEL_READER_ACCOUNT, NAMESPACES
+from mlops.gitops.bootstrap import argocd_objects
 
 STORAGE_CONSUMERS = ("mlflow", "kubeflow", "models", "notebooks")
 # Which bucket each consumer works with, and the service accounts that may reach it on S3.
@@ -233,6 +236,34 @@ class Platform(pulumi.ComponentResource):
             opts=self._on_cluster(self.storage),
         )
         self._model_reader()
+        self.argocd = ArgoCd(
+            "argocd",
+            ArgoCdArgs(
+                bootstrap=argocd_objects(pulumi.get_stack()),
+                replicas=config.replicas,
+                charts=config.charts,
+                exposure=config.exposure,
+                auth=config.auth,
+                access=config.access,
+                auth_annotations=auth_annotations,
+                oidc_client_secret=self._secrets.oidc_client_secret,
+            ),
+            opts=self._on_cluster(self.monitoring),
+        )
+        governance_database = (
+            self._database("governance") if config.governance.database == "postgresql" else None
+        )
+        self.governance = GovernanceService(
+            "governance",
+            GovernanceServiceArgs(
+                governance=config.governance,
+                replicas=config.replicas,
+                exposure=config.exposure,
+                auth_annotations=auth_annotations,
+                database_url_secret=governance_database.url_secret if governance_database else None,
+            ),
+            opts=self._on_cluster(*([governance_database] if governance_database else [])),
+        )
         if config.notebooks.enabled:
             self.notebooks = Notebooks(
                 "notebooks",

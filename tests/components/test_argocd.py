@@ -5,7 +5,7 @@ import yaml
 from components.argocd import ArgoCd, ArgoCdArgs
 from mlops.config.loader import PROJECT
 from mlops.config.model import StackConfig
-from mlops.config.namespaces import NAMESPACES
+from mlops.gitops.bootstrap import argocd_objects
 from mlops.plan.capture import PlatformMocks
 from mlops.plan.runner import capture
 from tests.components.helpers import named, schema_errors
@@ -13,11 +13,9 @@ from tests.components.helpers import named, schema_errors
 AUTH = {"nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy/oauth2/auth"}
 
 
-def argocd_args(config: StackConfig, namespaces: tuple[str, ...] = tuple(NAMESPACES)) -> ArgoCdArgs:
+def argocd_args(config: StackConfig, stack: str) -> ArgoCdArgs:
     return ArgoCdArgs(
-        environment=config.environment,
-        namespaces=namespaces,
-        gitops=config.gitops,
+        bootstrap=argocd_objects(stack),
         replicas=config.replicas,
         charts=config.charts,
         exposure=config.exposure,
@@ -28,8 +26,8 @@ def argocd_args(config: StackConfig, namespaces: tuple[str, ...] = tuple(NAMESPA
     )
 
 
-def declare(config: StackConfig, namespaces: tuple[str, ...] = tuple(NAMESPACES)) -> list:
-    args = argocd_args(config, namespaces)
+def declare(config: StackConfig, stack: str | None = None) -> list:
+    args = argocd_args(config, stack or config.environment)
     return capture(config.environment, lambda: ArgoCd("argocd", args))
 
 
@@ -49,53 +47,34 @@ def mocks() -> None:
     pulumi.runtime.set_mocks(PlatformMocks(), project=PROJECT, stack="test", preview=False)
 
 
-def test_dev_syncs_automatically_with_prune_and_self_heal(stack_configs):
-    dev = stack_configs["dev"]
-    application = custom(declare(dev), "Application")
-    assert application["metadata"] == {"name": "dev", "namespace": "argocd"}
-    spec = application["spec"]
-    assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
-    assert spec["source"] == {
-        "repoURL": dev.gitops.repo_url,
-        "targetRevision": dev.gitops.target_revision,
-        "path": "gitops/envs/dev",
-        "directory": {"recurse": True},
-    }
-    assert spec["project"] == "dev"
-
-
-def test_prod_syncs_by_hand_without_auto_prune_and_warns_about_orphans(stack_configs):
-    resources = declare(stack_configs["prod"])
-    application = custom(resources, "Application")
-    assert application["metadata"]["name"] == "prod"
-    assert "automated" not in application["spec"]["syncPolicy"]
-    assert application["spec"]["source"]["path"] == "gitops/envs/prod"
+def test_applies_the_committed_bootstrap_objects_after_the_chart(stack_configs):
+    resources = declare(stack_configs["dev"])
     project = custom(resources, "AppProject")
-    assert project["spec"]["orphanedResources"] == {"warn": True}
-    assert "orphanedResources" not in custom(declare(stack_configs["dev"]), "AppProject")["spec"]
+    appset = custom(resources, "ApplicationSet")
+    committed = {obj["kind"]: obj for obj in argocd_objects("dev")}
+    assert project["spec"] == committed["AppProject"]["spec"]
+    assert appset["spec"] == committed["ApplicationSet"]["spec"]
+    elements = appset["spec"]["generators"][0]["list"]["elements"]
+    assert [e["project"] for e in elements] == [project["metadata"]["name"]]
 
 
-def test_project_fences_repository_namespaces_and_kinds(stack_configs):
+def test_dev_syncs_automatically_and_prod_only_by_hand(stack_configs):
+    dev = custom(declare(stack_configs["dev"]), "ApplicationSet")["spec"]["template"]["spec"]
+    assert dev["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    prod_resources = declare(stack_configs["prod"])
+    prod = custom(prod_resources, "ApplicationSet")["spec"]["template"]["spec"]
+    assert "automated" not in prod["syncPolicy"]
+    project = custom(prod_resources, "AppProject")["spec"]
+    assert project["orphanedResources"] == {"warn": True}
+    assert {(w["kind"], w["manualSync"]) for w in project["syncWindows"]} == {("deny", True)}
+
+
+def test_project_fences_repository_and_cluster_scoped_kinds(stack_configs):
     prod = stack_configs["prod"]
-    installed = ("ingress", "argocd", "governance", "mlflow", "kubeflow", "models", "monitoring")
-    spec = custom(declare(prod, installed), "AppProject")["spec"]
+    spec = custom(declare(prod), "AppProject")["spec"]
     assert spec["sourceRepos"] == [prod.gitops.repo_url]
     assert spec["clusterResourceWhitelist"] == []
-    namespaces = {d["namespace"] for d in spec["destinations"]}
-    assert namespaces == {"mlflow", "kubeflow", "models", "monitoring"}
     assert {d["server"] for d in spec["destinations"]} == {"https://kubernetes.default.svc"}
-    kinds = {item["kind"] for item in spec["namespaceResourceWhitelist"]}
-    assert kinds == {
-        "InferenceService",
-        "ServiceMonitor",
-        "PrometheusRule",
-        "NetworkPolicy",
-        "PodDisruptionBudget",
-        "ConfigMap",
-        "Service",
-        "Deployment",
-        "CronJob",
-    }
     assert {"group": "serving.kserve.io", "kind": "InferenceService"} in spec[
         "namespaceResourceWhitelist"
     ]
@@ -146,18 +125,17 @@ def test_oidc_login_with_admin_disabled_and_roles_from_groups(stack_configs):
     policy = configs["rbac"]["policy.csv"].splitlines()
     assert "g, ci, role:deployer" in policy
     assert "g, auditors, role:readonly" in policy
-    assert "p, role:deployer, applications, sync, prod/*, allow" in policy
+    assert "p, role:deployer, applications, sync, mlops-prod/*, allow" in policy
     secret = named(resources, "argocd-oidc").inputs
     assert secret["metadata"]["labels"] == {"app.kubernetes.io/part-of": "argocd"}
     assert secret["stringData"] == {"clientSecret": "[secret]"}
 
 
 @pulumi.runtime.test
-def test_outputs_name_the_project_application_and_url(stack_configs, mocks):
-    argocd = ArgoCd("argocd", argocd_args(stack_configs["int"], ("models", "kubeflow")))
-    assert argocd.project_name == argocd.application_name == "int"
+def test_outputs_name_the_project_application_set_and_url(stack_configs, mocks):
+    argocd = ArgoCd("argocd", argocd_args(stack_configs["int"], "int"))
+    assert argocd.project_name == argocd.application_set_name == "mlops-int"
     assert argocd.url == "https://argocd.int.mlops.example.com"
-    assert argocd.destinations == ["kubeflow", "models"]
 
 
 def test_every_object_validates_against_its_schema(stack_configs):

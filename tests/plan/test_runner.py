@@ -134,3 +134,59 @@ def test_secrets_never_appear_in_a_plan(plans):
 def test_every_kubernetes_object_of_every_stack_validates(plans):
     for plan in plans.values():
         assert schema_errors(plan.resources) == []
+
+
+def helm_versions(plan: Plan) -> dict[str, str]:
+    return {r.name: r.inputs["version"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
+
+
+def test_prod_pins_a_chart_for_every_platform_tool(plans, stack_configs):
+    charts = stack_configs["prod"].charts
+    versions = helm_versions(plans["prod"])
+    assert versions["kserve"] == charts.kserve.version
+    assert versions["kube-prometheus-stack"] == charts.kube_prometheus_stack.version
+    assert versions["argo-cd"] == charts.argo_cd.version
+    assert versions["ingress-nginx"] == charts.ingress_nginx.version
+    assert versions["mlflow"] == charts.mlflow.version
+    assert versions["nvidia-device-plugin"] == charts.nvidia_device_plugin.version
+    (kfp,) = plans["prod"].of_type("kubernetes:kustomize/v2:Directory")
+    assert kfp.inputs["directory"].endswith(f"?ref={charts.kubeflow_pipelines.version}")
+    assert "minio" not in {name.split("-")[-1] for name in versions}  # prod uses S3
+
+
+def test_local_and_dev_run_minio_and_notebooks(plans):
+    for stack in ("local", "dev"):
+        versions = helm_versions(plans[stack])
+        assert "object-storage-minio" in versions
+        assert "jupyterhub" in versions
+    assert "jupyterhub" not in helm_versions(plans["prod"])
+
+
+def test_governance_service_is_deployed_in_every_stack(plans):
+    for plan in plans.values():
+        deployments = [
+            d
+            for d in plan.of_type("kubernetes:apps/v1:Deployment")
+            if d.inputs["metadata"]["namespace"] == "governance"
+        ]
+        assert len(deployments) == 1
+    prod_governance = next(
+        d
+        for d in plans["prod"].of_type("kubernetes:apps/v1:Deployment")
+        if d.inputs["metadata"]["namespace"] == "governance"
+    )
+    assert prod_governance.inputs["spec"]["replicas"] == 3
+
+
+def test_serving_mode_follows_the_stack(plans):
+    assert plans["prod"].of_type("kubernetes:operator.knative.dev/v1beta1:KnativeServing")
+    assert not plans["dev"].of_type("kubernetes:operator.knative.dev/v1beta1:KnativeServing")
+
+
+def test_s3_consumers_get_workload_identities_instead_of_keys(plans):
+    roles = {r.name for r in plans["prod"].of_type("mlops:workload_identity:ServiceAccountRole")}
+    assert {"mlflow-object-storage", "kubeflow-object-storage", "models-object-storage"} <= roles
+    secrets = {
+        s.inputs["metadata"]["name"] for s in plans["prod"].of_type("kubernetes:core/v1:Secret")
+    }
+    assert "object-storage-credentials" not in secrets
