@@ -1,0 +1,143 @@
+"""`mlops serve`: run the KServe predictor for one MLflow model locally (or in its container,
+where the rendered InferenceService sets the MLOPS_* environment variables)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from mlops.errors import BadInputError
+
+
+def _release_settings(path: Path) -> tuple[str, str, str]:
+    from mlops.gitops.descriptor import load_release
+
+    release = load_release(path)
+    return release.model, str(release.registry_version), release.model_digest
+
+
+def serve(
+    model_uri: Annotated[
+        str,
+        typer.Option(
+            "--model-uri",
+            envvar="MLOPS_MODEL_URI",
+            help="MLflow model: local directory, file://, models:/, runs:/ or s3:// URI.",
+        ),
+    ],
+    port: Annotated[int, typer.Option("--port", envvar="MLOPS_HTTP_PORT", help="HTTP port.")] = 8080,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", envvar="MLOPS_MODEL_NAME", help="Model name in the URL paths."),
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", envvar="MLOPS_MODEL_VERSION", help="Registry version served."),
+    ] = None,
+    expected_digest: Annotated[
+        str | None,
+        typer.Option(
+            "--expected-digest",
+            envvar="MLOPS_MODEL_SHA256",
+            help="Refuse to start unless the artifact has this digest (sha256:<hex> or hex).",
+        ),
+    ] = None,
+    release: Annotated[
+        Path | None,
+        typer.Option(
+            "--release",
+            help="Release descriptor (gitops/envs/<env>/models/<model>.yaml): name, version and "
+            "expected digest come from it.",
+        ),
+    ] = None,
+    environment: Annotated[
+        str, typer.Option("--environment", envvar="MLOPS_ENVIRONMENT", help="dev, int, prod...")
+    ] = "",
+    log_sink: Annotated[
+        str | None,
+        typer.Option(
+            "--log-sink",
+            envvar="MLOPS_REQUEST_LOG",
+            help="Request log: sqlite:///PATH, PATH.jsonl, http(s)://COLLECTOR (CloudEvents) "
+            "or none.",
+        ),
+    ] = None,
+    sample_rate: Annotated[
+        float,
+        typer.Option(
+            "--log-sample-rate", envvar="MLOPS_REQUEST_LOG_SAMPLE_RATE", help="Share logged, 0-1."
+        ),
+    ] = 1.0,
+    mask: Annotated[
+        list[str] | None,
+        typer.Option("--mask", help="Field to mask in the request log (repeat)."),
+    ] = None,
+    mask_env: Annotated[
+        str,
+        typer.Option(
+            "--mask-fields",
+            envvar="MLOPS_REQUEST_LOG_MASK",
+            help="Comma-separated fields to mask (the container's form of --mask).",
+        ),
+    ] = "",
+    mask_mode: Annotated[
+        str, typer.Option("--mask-mode", help="redact (constant) or hash (short sha256).")
+    ] = "redact",
+    shadow_url: Annotated[
+        str | None,
+        typer.Option("--shadow-url", envvar="MLOPS_SHADOW_URL", help="Candidate to mirror to."),
+    ] = None,
+    shadow_model: Annotated[
+        str | None, typer.Option("--shadow-model", help="Candidate's model name (default: ours).")
+    ] = None,
+    shadow_percent: Annotated[
+        float,
+        typer.Option("--shadow-percent", envvar="MLOPS_SHADOW_PERCENT", help="Share mirrored."),
+    ] = 100.0,
+    explain: Annotated[
+        str,
+        typer.Option(
+            "--explain", envvar="MLOPS_EXPLAIN", help="none, or linear (logged contributions)."
+        ),
+    ] = "none",
+    grpc_port: Annotated[
+        int | None, typer.Option("--grpc-port", help="Also serve V2 over gRPC on this port.")
+    ] = None,
+) -> None:
+    """Serve an MLflow model over KServe V1 (/v1/models/NAME:predict) and Open Inference V2
+    (/v2/models/NAME/infer), with Prometheus metrics on /metrics. Exits 1 without listening when
+    the artifact's digest differs from the expected one."""
+    from mlops.serving.server import ServeConfig
+    from mlops.serving.server import serve as run
+
+    if release is not None:
+        rel_name, rel_version, rel_digest = _release_settings(release)
+        name, version = name or rel_name, version or rel_version
+        expected_digest = expected_digest or rel_digest
+    fields = [*(mask or []), *(f.strip() for f in mask_env.split(",") if f.strip())]
+    try:
+        config = ServeConfig(
+            model_uri=model_uri,
+            name=name or "model",
+            version=version or "",
+            expected_digest=expected_digest or None,
+            environment=environment,
+            port=port,
+            grpc_port=grpc_port,
+            log_sink=log_sink,
+            sample_rate=sample_rate,
+            mask_fields=fields,
+            mask_mode=mask_mode,
+            shadow_url=shadow_url or None,
+            shadow_model=shadow_model,
+            shadow_percent=shadow_percent,
+            explain=explain,
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
+            for e in error.errors()
+        )
+        raise BadInputError(f"mlops serve: {problems}") from None
+    run(config)

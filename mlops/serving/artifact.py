@@ -1,0 +1,72 @@
+"""Locating, verifying and loading the model artifact that a predictor or a batch job serves.
+
+Verification comes before loading: an artifact whose digest differs from the release
+descriptor's is refused, so nothing but the reviewed, promoted bytes ever answers a request.
+"""
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops.errors import BadInputError, CheckFailedError
+from mlops.serving.digest import artifact_digest, normalize_digest
+
+
+class DigestMismatchError(CheckFailedError):
+    """The artifact is not the one the release descriptor names; the predictor will not start."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    path: Path
+    digest: str
+    pyfunc: Any
+    columns: list[str] | None
+
+
+def local_path(uri: str) -> Path:
+    """A local path or `file://` URI as is; any other MLflow-readable URI (models:/, runs:/,
+    s3://, gs://) is downloaded with MLflow into a temporary directory first."""
+    if uri.startswith("file://"):
+        path = Path(uri.removeprefix("file://"))
+    elif "://" not in uri and not uri.startswith(("models:/", "runs:/")):
+        path = Path(uri)
+    else:
+        import mlflow.artifacts
+
+        try:
+            target = tempfile.mkdtemp(prefix="mlops-model-")
+            return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=target))
+        except Exception as error:
+            raise BadInputError(f"{uri}: cannot download the model: {error}") from None
+    if not path.exists():
+        raise BadInputError(f"{uri}: no such model artifact")
+    return path
+
+
+def verify(path: Path, expected: str | None) -> str:
+    """The artifact's digest; DigestMismatchError when an expected digest is given and differs."""
+    actual = artifact_digest(path)
+    if expected is not None and actual != normalize_digest(expected, "expected digest"):
+        raise DigestMismatchError(
+            f"{path}: artifact digest {actual} differs from the release's "
+            f"{normalize_digest(expected)}; refusing to serve it"
+        )
+    return actual
+
+
+def load(uri: str, expected_digest: str | None) -> LoadedModel:
+    """Locate, verify, then load an MLflow pyfunc model."""
+    path = local_path(uri)
+    digest = verify(path, expected_digest)
+    if not (path / "MLmodel").is_file():
+        raise BadInputError(f"{uri}: not an MLflow model directory (no MLmodel file)")
+    import mlflow.pyfunc
+
+    pyfunc = mlflow.pyfunc.load_model(str(path))
+    signature = pyfunc.metadata.get_input_schema()
+    columns = None
+    if signature is not None and signature.has_input_names():
+        columns = [str(name) for name in signature.input_names()]
+    return LoadedModel(path=path, digest=digest, pyfunc=pyfunc, columns=columns)

@@ -1,0 +1,145 @@
+"""The KServe predictor: a `kserve.Model` serving one MLflow pyfunc model over V1 and Open
+Inference (V2) REST, refusing to start on a digest mismatch, and logging every request.
+
+Per request it decodes the body to a DataFrame, predicts, records Prometheus metrics labelled
+by model version (canary and blue-green comparisons), queues a request-log record (input,
+output, latency, metadata, optional explanation), and mirrors to a shadow candidate if one is
+configured. Failures are logged and counted too, with status 400 (bad input) or 500.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import kserve
+from kserve import InferRequest, InferResponse
+from kserve.errors import InferenceError, InvalidInput
+
+from mlops.serving import artifact, codec
+from mlops.serving.explain import Explainer, explainer_for
+from mlops.serving.metrics import LATENCY, MODEL_INFO, REQUESTS, ROWS
+from mlops.serving.requestlog import RequestLogger, new_request_id
+from mlops.serving.shadow import ShadowMirror
+
+
+class MlflowPredictor(kserve.Model):
+    """One model version; `load()` verifies the artifact and must succeed before serving."""
+
+    def __init__(
+        self,
+        name: str,
+        model_uri: str,
+        *,
+        version: str = "",
+        expected_digest: str | None = None,
+        environment: str = "",
+        request_logger: RequestLogger | None = None,
+        shadow: ShadowMirror | None = None,
+        explain: str = "none",
+    ) -> None:
+        super().__init__(name)
+        self.model_uri = model_uri
+        self.version = version
+        self.expected_digest = expected_digest
+        self.environment = environment
+        self.request_logger = request_logger
+        self.shadow = shadow
+        self.explain_kind = explain
+        self.explainer: Explainer | None = None
+        self.loaded: artifact.LoadedModel | None = None
+
+    def load(self) -> bool:
+        self.loaded = artifact.load(self.model_uri, self.expected_digest)
+        if self.explain_kind != "none":
+            self.explainer = explainer_for(self.explain_kind, self.loaded.pyfunc.get_raw_model())
+        MODEL_INFO.labels(self.name, self.version, self.loaded.digest, self.environment).set(1)
+        self.ready = True
+        return self.ready
+
+    @property
+    def digest(self) -> str:
+        return self.loaded.digest if self.loaded else ""
+
+    async def predict(
+        self,
+        payload: dict[str, Any] | InferRequest,
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> dict[str, Any] | InferResponse:
+        if self.loaded is None:
+            raise InferenceError(f"{self.name}: model not loaded")
+        started = time.perf_counter()
+        v2 = isinstance(payload, InferRequest)
+        protocol = "v2" if v2 else "v1"
+        request_id = (headers or {}).get("x-request-id") or (
+            payload.id if v2 and payload.id else None
+        ) or new_request_id()
+        frame = None
+        try:
+            frame = (
+                codec.v2_frame(payload, self.loaded.columns)
+                if v2
+                else codec.v1_frame(payload, self.loaded.columns)
+            )
+            result = self.loaded.pyfunc.predict(frame)
+            outputs = codec.predictions(result)
+            explanation = self.explainer(frame) if self.explainer is not None else None
+            answer = (
+                codec.v2_response(self.name, self.version, request_id, result)
+                if v2
+                else {"predictions": outputs}
+            )
+        except InvalidInput as error:
+            self._failed(request_id, protocol, frame, started, "400", str(error))
+            raise
+        except Exception as error:
+            status = "400" if isinstance(error, ValueError | KeyError | TypeError) else "500"
+            self._failed(request_id, protocol, frame, started, status, str(error))
+            if status == "400":
+                raise InvalidInput(f"{self.name}: cannot predict: {error}") from None
+            raise InferenceError(f"{self.name}: prediction failed: {error}") from None
+        elapsed = time.perf_counter() - started
+        REQUESTS.labels(self.name, self.version, protocol, "200").inc()
+        ROWS.labels(self.name, self.version, protocol).inc(len(outputs))
+        LATENCY.labels(self.name, self.version, protocol).observe(elapsed)
+        if self.request_logger is not None or self.shadow is not None:
+            rows = codec.records(frame)
+            if self.request_logger is not None:
+                self.request_logger.log(
+                    request_id,
+                    protocol=protocol,
+                    inputs=rows,
+                    outputs=outputs,
+                    latency_ms=elapsed * 1000,
+                    explanation=explanation,
+                )
+            if self.shadow is not None and (headers or {}).get("x-mlops-shadow") != "1":
+                self.shadow.mirror(request_id, rows, outputs)
+        return answer
+
+    def _failed(
+        self, request_id: str, protocol: str, frame: Any, started: float, status: str, error: str
+    ) -> None:
+        elapsed = time.perf_counter() - started
+        REQUESTS.labels(self.name, self.version, protocol, status).inc()
+        LATENCY.labels(self.name, self.version, protocol).observe(elapsed)
+        if self.request_logger is not None:
+            self.request_logger.log(
+                request_id,
+                protocol=protocol,
+                inputs=codec.records(frame) if frame is not None else None,
+                outputs=None,
+                latency_ms=elapsed * 1000,
+                status="error",
+                error=f"{status}: {error}"[:1000],
+            )
+
+    def stop(self) -> None:
+        """Shutdown: write what the request log still holds, report the shadow's tally."""
+        if self.request_logger is not None:
+            self.request_logger.close()
+            self.request_logger = None
+        if self.shadow is not None:
+            self.shadow.report()
+        self.ready = False

@@ -1,0 +1,23 @@
+"""Rows and predictions as plain JSON values: the form the request log and batch outputs keep
+(kept free of KServe so batch scoring does not import the server)."""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def predictions(result: Any) -> list[Any]:
+    """Predictions as plain JSON values, one per row."""
+    if isinstance(result, pd.DataFrame):
+        if result.shape[1] == 1:
+            return result.iloc[:, 0].tolist()
+        return result.to_dict(orient="records")
+    if isinstance(result, pd.Series | np.ndarray):
+        return result.tolist()
+    return list(result)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Input rows as mappings (feature -> plain value)."""
+    return frame.to_dict(orient="records")
