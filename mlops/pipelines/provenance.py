@@ -1,0 +1,87 @@
+"""Where a model came from: code commit, environment specification, file digests.
+
+Inside a component image there is no Git checkout; the image bakes `MLOPS_CODE_COMMIT` (and
+ships `uv.lock`), and these functions read those instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import platform
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+COMMIT_ENV = "MLOPS_CODE_COMMIT"
+LOCK_ENV = "MLOPS_UV_LOCK"
+
+
+def sha256_bytes(payload: bytes) -> str:
+    return f"sha256:{hashlib.sha256(payload).hexdigest()}"
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    commit: str
+    dirty: bool
+    source: str  # "git" or "env" or "unknown"
+
+
+def code_ref(repo: Path) -> CodeRef:
+    """The commit the code runs from: $MLOPS_CODE_COMMIT if set, else `git` in `repo`."""
+    pinned = os.environ.get(COMMIT_ENV)
+    if pinned:
+        return CodeRef(pinned, dirty=False, source="env")
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return CodeRef("unknown", dirty=False, source="unknown")
+    return CodeRef(head, dirty=bool(status.strip()), source="git")
+
+
+def installed_distributions() -> str:
+    """`name==version` of every installed distribution, sorted: the `pip freeze` of this run."""
+    seen: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            seen.setdefault(name.lower(), f"{name}=={dist.version}")
+    return "".join(f"{line}\n" for _, line in sorted(seen.items()))
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    python: str
+    platform: str
+    requirements: str
+    requirements_sha256: str
+    lock_sha256: str | None
+
+
+def environment_spec(repo: Path) -> EnvironmentSpec:
+    """Python version, installed distributions and the digest of `uv.lock` (or $MLOPS_UV_LOCK)."""
+    requirements = installed_distributions()
+    lock = Path(os.environ.get(LOCK_ENV, repo / "uv.lock"))
+    lock_digest = sha256_bytes(lock.read_bytes()) if lock.is_file() else None
+    return EnvironmentSpec(
+        python=platform.python_version(),
+        platform=platform.platform(),
+        requirements=requirements,
+        requirements_sha256=sha256_bytes(requirements.encode()),
+        lock_sha256=lock_digest,
+    )

@@ -1,0 +1,118 @@
+"""Run the whole pipeline in this process: the same step functions the KFP components call,
+chained in order, with MLflow on SQLite and the audit log in the work directory by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from threadpoolctl import threadpool_limits
+
+from mlops.pipelines.tracking import local_uri
+from pipelines.credit_risk import steps
+from pipelines.credit_risk.config import PipelineConfig
+from pipelines.credit_risk.context import RunContext, open_run
+from pipelines.credit_risk.handover import DataRef, register
+
+
+@dataclass
+class RunResult:
+    run: str
+    mode: str
+    status: str  # succeeded | gates_failed
+    version: str
+    mlflow_run_id: str
+    model_uri: str
+    candidate: bool
+    gate_failures: str
+    tracking_uri: str
+    audit_url: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def default_audit_url(workdir: Path) -> str:
+    return f"sqlite:///{workdir.resolve() / 'audit.db'}"
+
+
+def _chain(ctx: RunContext, source: Path | None, at: list[str]) -> RunResult:
+    at[0] = "ingest"
+    ingested = steps.ingest(ctx, source)
+    at[0] = "validate"
+    steps.validate_data(ctx, ingested.frame)
+    at[0] = "features"
+    prepared = steps.engineer_features(ctx, ingested.frame)
+    at[0] = "split"
+    parts = steps.split(ctx, prepared)
+    at[0] = "tune"
+    params = steps.tune(ctx, parts.train, parts.validation)
+    at[0] = "train"
+    fitted = steps.train(ctx, parts.train, parts.validation, params)
+    at[0] = "evaluate"
+    evaluation = steps.evaluate(ctx, fitted, parts.train, parts.validation, parts.test)
+    at[0] = "fairness"
+    fair = steps.fairness(ctx, fitted, parts.test)
+    at[0] = "gate"
+    verdict = steps.gate(ctx, evaluation, fair)
+    at[0] = "register"
+    data_ref = DataRef(ingested.uri, ingested.sha256, ingested.source_rows, len(ingested.frame))
+    registration = register(ctx, fitted, params, data_ref, parts.train, verdict)
+    numbers = {
+        m.name: m.value
+        for m in ctx.evidence.recorded
+        if m.kind == "measurement" and not m.name.startswith("training.seconds")
+    }
+    return RunResult(
+        run=ctx.run,
+        mode=ctx.mode,
+        status="succeeded" if verdict.passed else "gates_failed",
+        version=registration.version,
+        mlflow_run_id=ctx.mlflow_run_id,
+        model_uri=registration.model_uri,
+        candidate=registration.alias_set,
+        gate_failures=verdict.failures(),
+        tracking_uri="",
+        audit_url="",
+        metrics=numbers,
+    )
+
+
+def run_local(
+    mode: str,
+    workdir: Path,
+    *,
+    tracking_uri: str | None = None,
+    audit_url: str | None = None,
+    data: Path | None = None,
+    config: PipelineConfig | None = None,
+    run: str | None = None,
+) -> RunResult:
+    """Run every step; a failing step records `pipeline.status` (failed, step, reason) in the
+    audit log, marks the MLflow run FAILED and re-raises. Gate failures do not raise: the model
+    is registered without the alias and the result says `gates_failed`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    tracking_uri = tracking_uri or local_uri(workdir)
+    audit_url = audit_url or default_audit_url(workdir)
+    ctx = open_run(mode, workdir, tracking_uri, audit_url, run=run, config=config)
+    at = ["start"]
+    try:
+        with threadpool_limits(limits=ctx.settings.threads):
+            result = _chain(ctx, data, at)
+        ctx.evidence.measure(
+            "pipeline", "pipeline.status", {"status": result.status, "step": at[0]}
+        )
+        ctx.client.set_terminated(ctx.mlflow_run_id, "FINISHED")
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        ctx.evidence.measure(
+            "pipeline", "pipeline.status", {"status": "failed", "step": at[0], "reason": reason}
+        )
+        ctx.client.set_terminated(ctx.mlflow_run_id, "FAILED")
+        raise
+    finally:
+        ctx.evidence.audit.close()
+    result.tracking_uri, result.audit_url = tracking_uri, audit_url
+    return result
