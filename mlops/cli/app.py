@@ -7,6 +7,7 @@ from rich.markup import escape
 
 from mlops.cli import audit as audit_cli
 from mlops.cli import maturity, plan, render
+from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli
 from mlops.cli.console import err
 from mlops.errors import BadInputError, CheckFailedError
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.command(name="plan")(plan.plan)
 app.command(name="render")(render.render)
 app.command(name="serve")(serve_cli.serve)
+app.command(name="score")(score_cli.score)
 app.add_typer(maturity.app, name="maturity")
 app.add_typer(audit_cli.app, name="audit")
 
