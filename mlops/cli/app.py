@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 
 from mlops.cli import audit as audit_cli
+from mlops.cli import gates as gates_cli
 from mlops.cli import maturity, plan, render
 from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli
@@ -25,6 +26,7 @@ app.command(name="serve")(serve_cli.serve)
 app.command(name="score")(score_cli.score)
 app.add_typer(maturity.app, name="maturity")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(gates_cli.app, name="gates")
 
 
 def main() -> None:
