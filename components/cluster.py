@@ -9,6 +9,7 @@ import pulumi_aws as aws
 import yaml
 
 from components.iam import managed_policy_arn, service_trust_policy
+from components.kms import rotating_key
 from components.node_pool import NodePool, NodePoolArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
 from mlops.config.model import ExposureConfig, NodePools
@@ -49,13 +50,11 @@ class EksCluster(pulumi.ComponentResource):
     ) -> None:
         super().__init__("mlops:cluster:EksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        key = aws.kms.Key(
+        key = rotating_key(
             f"{name}-secrets",
-            description=f"{args.cluster_name}: Kubernetes secrets and node volumes",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=args.tags,
-            opts=child,
+            f"{args.cluster_name}: Kubernetes secrets and node volumes",
+            args.tags,
+            child,
         )
         cluster_role = self._role(
             f"{name}-control-plane", "eks.amazonaws.com", CLUSTER_POLICIES, args

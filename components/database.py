@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.helm import pinned_release
+from components.kms import rotating_key
 from mlops.config.model import ChartPin, DatabaseConfig
 
 POSTGRES_PORT = 5432
@@ -125,13 +126,8 @@ class Database(pulumi.ComponentResource):
     ) -> pulumi.Output[str]:
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
-        key = aws.kms.Key(
-            f"{name}-storage",
-            description=f"{args.cluster_name}: {args.purpose} database",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=args.tags,
-            opts=child,
+        key = rotating_key(
+            f"{name}-storage", f"{args.cluster_name}: {args.purpose} database", args.tags, child
         )
         subnets = aws.rds.SubnetGroup(
             f"{name}-subnets", subnet_ids=args.private_subnet_ids, tags=args.tags, opts=child

@@ -11,6 +11,7 @@ import pulumi_random as random
 
 from components.helm import pinned_release
 from components.iam import allow, policy_document
+from components.kms import rotating_key
 from mlops.config.model import ChartPin, StorageConfig
 
 MINIO_PORT = 9000
@@ -50,13 +51,8 @@ class ObjectStorage(pulumi.ComponentResource):
 
     def _s3(self, name: str, args: ObjectStorageArgs) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        key = aws.kms.Key(
-            f"{name}-buckets",
-            description=f"{args.cluster_name}: object storage",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=args.tags,
-            opts=child,
+        key = rotating_key(
+            f"{name}-buckets", f"{args.cluster_name}: object storage", args.tags, child
         )
         self.buckets = {}
         for logical in args.settings.buckets:

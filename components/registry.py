@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.helm import pinned_release
+from components.kms import rotating_key
 from mlops.config.model import ChartPin, RegistryConfig
 
 REGISTRY_PORT = 5000
@@ -42,13 +43,8 @@ class ContainerRegistry(pulumi.ComponentResource):
 
     def _ecr(self, name: str, args: RegistryArgs) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        key = aws.kms.Key(
-            f"{name}-images",
-            description=f"{args.cluster_name}: container images",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=args.tags,
-            opts=child,
+        key = rotating_key(
+            f"{name}-images", f"{args.cluster_name}: container images", args.tags, child
         )
         self.repository_urls = {}
         for repository_name in args.settings.repositories:
