@@ -8,6 +8,7 @@ from rich.markup import escape
 from mlops.cli import audit as audit_cli
 from mlops.cli import gates as gates_cli
 from mlops.cli import maturity, plan, render
+from mlops.cli import loadtest as loadtest_cli
 from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli
 from mlops.cli.console import err
@@ -24,6 +25,7 @@ app.command(name="plan")(plan.plan)
 app.command(name="render")(render.render)
 app.command(name="serve")(serve_cli.serve)
 app.command(name="score")(score_cli.score)
+app.command(name="loadtest")(loadtest_cli.loadtest)
 app.add_typer(maturity.app, name="maturity")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(gates_cli.app, name="gates")

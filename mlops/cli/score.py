@@ -48,7 +48,9 @@ def score(
     sample_rate: Annotated[
         float, typer.Option("--log-sample-rate", help="Share of rows logged, 0-1.")
     ] = 1.0,
-    mask: Annotated[list[str] | None, typer.Option("--mask", help="Field to mask (repeat).")] = None,
+    mask: Annotated[
+        list[str] | None, typer.Option("--mask", help="Field to mask (repeat).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
 ) -> None:
     """Score every row of --input and write --output with row_id, prediction, model name,

@@ -26,7 +26,9 @@ def serve(
             help="MLflow model: local directory, file://, models:/, runs:/ or s3:// URI.",
         ),
     ],
-    port: Annotated[int, typer.Option("--port", envvar="MLOPS_HTTP_PORT", help="HTTP port.")] = 8080,
+    port: Annotated[
+        int, typer.Option("--port", envvar="MLOPS_HTTP_PORT", help="HTTP port.")
+    ] = 8080,
     name: Annotated[
         str | None,
         typer.Option("--name", envvar="MLOPS_MODEL_NAME", help="Model name in the URL paths."),

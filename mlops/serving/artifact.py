@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.serving.digest import artifact_digest, normalize_digest
 
@@ -23,6 +25,15 @@ class LoadedModel:
     digest: str
     pyfunc: Any
     columns: list[str] | None
+    float_columns: frozenset[str] = frozenset()
+
+    def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """JSON has no int/float distinction: widen integer columns the signature declares
+        as floating point, so `30` is accepted where the model takes `30.0`."""
+        widen = [
+            c for c in self.float_columns if c in frame.columns and frame[c].dtype.kind in "iu"
+        ]
+        return frame.astype(dict.fromkeys(widen, "float64")) if widen else frame
 
 
 def local_path(uri: str) -> Path:
@@ -67,6 +78,14 @@ def load(uri: str, expected_digest: str | None) -> LoadedModel:
     pyfunc = mlflow.pyfunc.load_model(str(path))
     signature = pyfunc.metadata.get_input_schema()
     columns = None
+    floats: frozenset[str] = frozenset()
     if signature is not None and signature.has_input_names():
         columns = [str(name) for name in signature.input_names()]
-    return LoadedModel(path=path, digest=digest, pyfunc=pyfunc, columns=columns)
+        floats = frozenset(
+            str(spec.name)
+            for spec in signature.inputs
+            if str(getattr(spec, "type", "")) in ("DataType.double", "DataType.float")
+        )
+    return LoadedModel(
+        path=path, digest=digest, pyfunc=pyfunc, columns=columns, float_columns=floats
+    )

@@ -53,7 +53,9 @@ class ScoreResult:
 def _format(path: Path, role: str) -> str:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise BadInputError(f"{path}: {role} format '{suffix}' unknown; allowed: {', '.join(FORMATS)}")
+        raise BadInputError(
+            f"{path}: {role} format '{suffix}' unknown; allowed: {', '.join(FORMATS)}"
+        )
     return suffix
 
 
@@ -111,8 +113,10 @@ def score_file(
     _format(output_path, "output")
     frame = read_table(input_path)
     if id_column is not None and id_column not in frame.columns:
-        raise BadInputError(f"{input_path}: id column '{id_column}' not found; columns: "
-                            + ", ".join(map(str, frame.columns)))  # fmt: skip
+        raise BadInputError(
+            f"{input_path}: id column '{id_column}' not found; columns: "
+            + ", ".join(map(str, frame.columns))
+        )
     loaded = artifact.load(model_uri, expected_digest)
     input_sha = "sha256:" + file_sha256(input_path)
     features = frame.drop(columns=[id_column]) if id_column else frame
@@ -127,7 +131,7 @@ def score_file(
     for start in range(0, len(features), chunk_rows):
         chunk = features.iloc[start : start + chunk_rows]
         chunk_started = time.perf_counter()
-        result = predictions(loaded.pyfunc.predict(chunk))
+        result = predictions(loaded.pyfunc.predict(loaded.conform(chunk)))
         outputs.extend(result)
         if request_logger is not None:
             per_row_ms = (time.perf_counter() - chunk_started) * 1000 / max(len(chunk), 1)
@@ -141,7 +145,11 @@ def score_file(
                     outputs=[output],
                     latency_ms=per_row_ms,
                     extra={
-                        "input_ref": {"file": str(input_path), "sha256": input_sha, "row_id": row_id}
+                        "input_ref": {
+                            "file": str(input_path),
+                            "sha256": input_sha,
+                            "row_id": row_id,
+                        }
                     },
                 )
     seconds = time.perf_counter() - started

@@ -70,8 +70,12 @@ def scoring_cronjob(
     }
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
-        "securityContext": {"runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
-                            "seccompProfile": {"type": "RuntimeDefault"}},  # fmt: skip
+        "securityContext": {
+            "runAsUser": 10001,
+            "runAsGroup": 10001,
+            "fsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "initContainers": [
             {
                 "name": "storage-initializer",
@@ -92,7 +96,7 @@ def scoring_cronjob(
                 "volumeMounts": [
                     {"name": "model", "mountPath": MODEL_DIR, "readOnly": True},
                     {"name": "data", "mountPath": DATA_DIR},
-                    {"name": "tmp", "mountPath": "/tmp"},
+                    {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (an emptyDir, the only writable path)
                 ],
                 "securityContext": security,
                 "resources": resources,

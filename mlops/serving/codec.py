@@ -32,7 +32,9 @@ def _rows_frame(rows: list[Any], columns: list[str] | None) -> pd.DataFrame:
         if any(len(row) != width for row in rows):
             raise InvalidInput("instances: every row needs the same number of values")
         if columns is not None and len(columns) != width:
-            raise InvalidInput(f"instances: rows have {width} values; the model takes {len(columns)}")
+            raise InvalidInput(
+                f"instances: rows have {width} values; the model takes {len(columns)}"
+            )
         return pd.DataFrame(rows, columns=columns)
     raise InvalidInput("instances: rows must all be objects (feature: value) or all lists")
 
@@ -68,7 +70,9 @@ def v2_frame(request: InferRequest, columns: list[str] | None) -> pd.DataFrame:
         tensor = request.inputs[0]
         if len(tensor.shape) == 2 and tensor.shape[1] > 1:
             data = tensor.as_numpy()
-            return pd.DataFrame(data, columns=columns if columns and len(columns) == data.shape[1] else None)
+            return pd.DataFrame(
+                data, columns=columns if columns and len(columns) == data.shape[1] else None
+            )
     frames = {}
     for tensor in request.inputs:
         data = tensor.as_numpy()
@@ -91,7 +95,9 @@ def v2_response(model: str, version: str, request_id: str, result: Any) -> Infer
     )
     if array.dtype.kind == "U":
         array = array.astype(object)
-    output = InferOutput(name="predict", shape=list(array.shape), datatype=from_np_dtype(array.dtype))
+    output = InferOutput(
+        name="predict", shape=list(array.shape), datatype=from_np_dtype(array.dtype)
+    )
     output.set_data_from_numpy(array, binary_data=False)
     return InferResponse(
         response_id=request_id, model_name=model, model_version=version, infer_outputs=[output]

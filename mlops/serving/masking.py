@@ -18,7 +18,9 @@ REDACTED = "***"
 class Masker:
     """Replaces the values of the named fields; a Masker with no fields returns its input."""
 
-    def __init__(self, fields: list[str] | set[str] | tuple[str, ...] = (), mode: MaskMode = "redact"):
+    def __init__(
+        self, fields: list[str] | set[str] | tuple[str, ...] = (), mode: MaskMode = "redact"
+    ):
         self.fields = frozenset(fields)
         self.mode = mode
 

@@ -72,9 +72,11 @@ class MlflowPredictor(kserve.Model):
         started = time.perf_counter()
         v2 = isinstance(payload, InferRequest)
         protocol = "v2" if v2 else "v1"
-        request_id = (headers or {}).get("x-request-id") or (
-            payload.id if v2 and payload.id else None
-        ) or new_request_id()
+        request_id = (
+            (headers or {}).get("x-request-id")
+            or (payload.id if v2 and payload.id else None)
+            or new_request_id()
+        )
         frame = None
         try:
             frame = (
@@ -82,6 +84,7 @@ class MlflowPredictor(kserve.Model):
                 if v2
                 else codec.v1_frame(payload, self.loaded.columns)
             )
+            frame = self.loaded.conform(frame)
             result = self.loaded.pyfunc.predict(frame)
             outputs = codec.predictions(result)
             explanation = self.explainer(frame) if self.explainer is not None else None
@@ -94,7 +97,7 @@ class MlflowPredictor(kserve.Model):
             self._failed(request_id, protocol, frame, started, "400", str(error))
             raise
         except Exception as error:
-            status = "400" if isinstance(error, ValueError | KeyError | TypeError) else "500"
+            status = "400" if _client_error(error) else "500"
             self._failed(request_id, protocol, frame, started, status, str(error))
             if status == "400":
                 raise InvalidInput(f"{self.name}: cannot predict: {error}") from None
@@ -143,3 +146,10 @@ class MlflowPredictor(kserve.Model):
         if self.shadow is not None:
             self.shadow.report()
         self.ready = False
+
+
+def _client_error(error: Exception) -> bool:
+    """Errors the caller caused: MLflow's schema enforcement, malformed values."""
+    if isinstance(error, ValueError | KeyError | TypeError):
+        return True
+    return getattr(error, "error_code", None) == "INVALID_PARAMETER_VALUE"

@@ -105,7 +105,9 @@ class ShadowMirror:
         task.add_done_callback(self._tasks.discard)
         return True
 
-    async def _compare(self, request_id: str, rows: list[dict[str, Any]], primary: list[Any]) -> None:
+    async def _compare(
+        self, request_id: str, rows: list[dict[str, Any]], primary: list[Any]
+    ) -> None:
         try:
             response = await self._http().post(
                 f"{self.url}/v1/models/{self.candidate_model}:predict",

@@ -135,7 +135,9 @@ class CloudEventSink:
                 if response.status_code < 300:
                     return
                 if response.status_code < 500 and response.status_code != 429:
-                    raise RuntimeError(f"{self.url}: collector refused: HTTP {response.status_code}")
+                    raise RuntimeError(
+                        f"{self.url}: collector refused: HTTP {response.status_code}"
+                    )
             except httpx.HTTPError:
                 if attempt == self.retries:
                     raise
