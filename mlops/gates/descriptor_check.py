@@ -59,11 +59,11 @@ def consistency(release: ModelRelease, gate: str, target: Target, ctx: Context) 
                 f"the descriptor's {field} is not the registered one",
             )
         )  # fmt: skip
-    checks.append(_report_check(release.gate_report, gate, target, ctx))
+    checks.append(report_check(release.gate_report, gate, target, ctx))
     return checks
 
 
-def _report_check(report_id: str, gate: str, target: Target, ctx: Context) -> Check:
+def report_check(report_id: str, gate: str, target: Target, ctx: Context) -> Check:
     match = _REPORT_ID.match(report_id)
     entry = None
     if match and match["gate"] == gate:

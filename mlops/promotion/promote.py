@@ -1,0 +1,170 @@
+"""Promote a registered model version to a serving environment by a Git branch (and PR).
+
+Order of work, so that a refusal writes nothing to the repository:
+1. a new branch `promote/<model>/<env>/v<version>` in its own temporary worktree at the base;
+2. refuse when the version is not live in the previous environment (dev -> int -> prod);
+3. evaluate the gate on that tree and record the verdict (pass or fail) in the audit log;
+4. on failure, remove worktree and branch; on success edit the descriptor (round trip),
+   re-render the environment, commit with the gate report digest in the message;
+5. optionally push and open a pull request whose body is the gate report.
+After merge, `finalize` moves the environment's MLflow alias (what CD runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlops.errors import BadInputError, CheckFailedError
+from mlops.gates import report as reports
+from mlops.gates.context import Context, Target
+from mlops.gates.descriptor_check import gate_report_id
+from mlops.gates.evaluate import (
+    GateResult,
+    descriptor_path,
+    evaluate_gate,
+    record,
+    released_version,
+)
+from mlops.gates.spec import gate_for
+from mlops.gitops.descriptor import load_release
+from mlops.gitops.tree import render_environment, write
+from mlops.promotion import git
+from mlops.promotion.edit import edit
+from mlops.promotion.github import open_pull_request
+from mlops.promotion.release import ENV_ORDER, Strategy, handover, rollout
+
+ContextFactory = Callable[[Path], Context]
+
+
+class GateFailedError(CheckFailedError):
+    """The gate refused the promotion; carries the result for the report."""
+
+    def __init__(self, result: GateResult) -> None:
+        super().__init__(
+            f"gate {result.gate.gate} failed for {result.target.label()}; nothing written"
+        )
+        self.result = result
+
+
+@dataclass
+class Outcome:
+    model: str
+    version: str
+    env: str
+    branch: str
+    base: str
+    commit: str | None = None
+    previous_version: str | None = None
+    result: GateResult | None = None
+    changed: list[str] = field(default_factory=list)
+    report_files: list[Path] = field(default_factory=list)
+    pushed: bool = False
+    pr_url: str | None = None
+    message: str = ""
+
+    @property
+    def noop(self) -> bool:
+        return self.commit is None
+
+
+def branch_name(model: str, env: str, version: str) -> str:
+    return f"promote/{model}/{env}/v{version}"
+
+
+def promote(
+    root: Path,
+    model: str,
+    version: str,
+    env: str,
+    context: ContextFactory,
+    strategy: Strategy | None = None,
+    base: str = "HEAD",
+    out_dir: Path | None = None,
+    source: str = "mlops promote",
+) -> Outcome:
+    """Gate, edit, render and commit on a new branch; raises GateFailedError or
+    CheckFailedError (environment skipped) with nothing written to the repository."""
+    if env not in ENV_ORDER:
+        raise BadInputError(f"--to: {env!r}; allowed: {', '.join(ENV_ORDER)}")
+    repo = git.repo_root(root)
+    base_sha = git.rev(repo, base)
+    if not base_sha:
+        raise BadInputError(f"--base: {base!r} is not a commit in {repo}")
+    branch = branch_name(model, env, version)
+    outcome = Outcome(model, version, env, branch, base_sha)
+    with git.branch_worktree(repo, branch, base_sha) as tree:
+        gate_path, gate = gate_for(tree, "model", env)
+        target_path = descriptor_path(tree, env, model)
+        current = released_version(tree, env, model)
+        outcome.previous_version = current
+        if current == version:
+            outcome.message = f"{env} already releases {model} v{version}; nothing to promote"
+            return outcome
+        if gate.requires_in is not None:
+            live = released_version(tree, gate.requires_in, model)
+            if live != version:
+                raise CheckFailedError(
+                    f"refused: promoting {model} v{version} to {env} would skip {gate.requires_in} "
+                    f"(it releases {'v' + live if live else 'nothing'}); "
+                    f"promote to {gate.requires_in} first (order: {' -> '.join(ENV_ORDER)})"
+                )
+        ctx = context(tree)
+        target = Target(kind="model", environment=env, model=model, version=version)
+        result = evaluate_gate(gate, gate_path, target, ctx)
+        entry = record(result, ctx, source)
+        outcome.result = result
+        if not result.passed:
+            raise GateFailedError(result)
+        registered = ctx.need_registry().model_version(model, version)
+        if registered is None:
+            raise CheckFailedError(f"MLflow: {model} v{version} is not registered")
+        template = target_path if target_path.is_file() else None
+        if template is None and gate.requires_in is not None:
+            template = descriptor_path(tree, gate.requires_in, model)
+        if template is None or not template.is_file():
+            raise BadInputError(
+                f"{target_path.relative_to(tree)}: no descriptor to start from; add the model's "
+                "serving settings to gitops/envs/dev/models/<model>.yaml once, by hand"
+            )
+        old = load_release(template)
+        updates, removals = rollout(old, template == target_path, strategy)
+        fields = {**handover(registered), "gate_report": gate_report_id(gate.gate, entry.seq)}
+        relative = target_path.relative_to(tree).as_posix()
+        text = edit(template.read_text(encoding="utf-8"), relative, {**fields, **updates}, removals)
+        target_path.parent.mkdir(parents=True, exist_ok=True)
+        target_path.write_text(text, encoding="utf-8")
+        changes = write(tree, render_environment(tree, env))
+        outcome.changed = sorted({relative, *changes.stale, *changes.missing, *changes.extra})
+        outcome.commit = git.commit(
+            tree, outcome.changed, commit_message(outcome, result, entry.seq)
+        )
+    if out_dir is not None and outcome.result is not None:
+        outcome.report_files = list(reports.write(outcome.result.report, entry.seq, out_dir))
+    return outcome
+
+
+def commit_message(outcome: Outcome, result: GateResult, seq: int) -> str:
+    previous = f"v{outcome.previous_version}" if outcome.previous_version else "none"
+    return (
+        f"promote {outcome.model} v{outcome.version} to {outcome.env}\n\n"
+        f"Previous release in {outcome.env}: {previous}\n"
+        f"Gate: {result.gate.gate} passed (audit entry {seq})\n"
+        f"Gate-Report: {gate_report_id(result.gate.gate, seq)}\n"
+        f"Gate-Report-Digest: {result.report.digest}\n"
+        f"Gate-File-Digest: {result.report.gate_digest}\n"
+    )
+
+
+def publish(
+    repo: Path, outcome: Outcome, remote: str, open_pr: bool, body: str, base_branch: str
+) -> None:
+    """Push the branch and, when asked, open the pull request (token from the environment)."""
+    git.push(repo, remote, outcome.branch)
+    outcome.pushed = True
+    if open_pr:
+        title = outcome.message.splitlines()[0] if outcome.message else outcome.branch
+        outcome.pr_url = open_pull_request(
+            git.remote_url(repo, remote), outcome.branch, base_branch, title, body
+        )
