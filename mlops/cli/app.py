@@ -9,6 +9,7 @@ from mlops.cli import audit as audit_cli
 from mlops.cli import gates as gates_cli
 from mlops.cli import promote as promote_cli
 from mlops.cli import maturity, plan, render
+from mlops.cli import pipeline as pipeline_cli
 from mlops.cli import loadtest as loadtest_cli
 from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli
@@ -29,6 +30,7 @@ app.command(name="score")(score_cli.score)
 app.command(name="loadtest")(loadtest_cli.loadtest)
 app.add_typer(maturity.app, name="maturity")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(gates_cli.app, name="gates")
 app.command(name="promote")(promote_cli.promote)
 app.command(name="rollback")(promote_cli.rollback)

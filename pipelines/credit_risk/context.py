@@ -132,3 +132,12 @@ def _context(
     )
     evidence = Evidence(_audit(audit_url), subject, PIPELINE, client, mlflow_run_id)
     return RunContext(config, mode, run, workdir, client, mlflow_run_id, version, commit, evidence)
+
+
+def record_failure(ctx: RunContext, step: str, error: BaseException) -> None:
+    """`pipeline.status` failed, with the step and the reason, and the MLflow run marked FAILED."""
+    reason = f"{type(error).__name__}: {error}"[:2000]
+    ctx.evidence.measure(
+        "pipeline", "pipeline.status", {"status": "failed", "step": step, "reason": reason}
+    )
+    ctx.client.set_terminated(ctx.mlflow_run_id, "FAILED")

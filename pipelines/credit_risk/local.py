@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 from mlops.pipelines.tracking import local_uri
 from pipelines.credit_risk import steps
 from pipelines.credit_risk.config import PipelineConfig
-from pipelines.credit_risk.context import RunContext, open_run
+from pipelines.credit_risk.context import RunContext, open_run, record_failure
 from pipelines.credit_risk.handover import DataRef, register
 
 
@@ -106,13 +106,60 @@ def run_local(
         )
         ctx.client.set_terminated(ctx.mlflow_run_id, "FINISHED")
     except Exception as error:
-        reason = f"{type(error).__name__}: {error}"[:2000]
-        ctx.evidence.measure(
-            "pipeline", "pipeline.status", {"status": "failed", "step": at[0], "reason": reason}
-        )
-        ctx.client.set_terminated(ctx.mlflow_run_id, "FAILED")
+        record_failure(ctx, at[0], error)
         raise
     finally:
         ctx.evidence.audit.close()
     result.tracking_uri, result.audit_url = tracking_uri, audit_url
     return result
+
+
+def run_kfp_local(
+    mode: str,
+    workdir: Path,
+    *,
+    tracking_uri: str | None = None,
+    audit_url: str | None = None,
+    data: Path | None = None,
+) -> dict[str, Any]:
+    """Run the compiled-pipeline path with KFP's own local runner: every component in its own
+    subprocess of this Python environment (`SubprocessRunner(use_venv=False)`, nothing is
+    installed). Slower than `run_local` (each component re-imports its libraries), but it
+    exercises the component wiring. A failed task raises `CheckFailedError` with the reason the
+    failing step recorded in the audit log."""
+    from kfp import local
+
+    from mlops.errors import CheckFailedError
+    from mlops.governance.client import Subject, audit_client_from_url
+    from pipelines.credit_risk.pipeline import build
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    tracking_uri = tracking_uri or local_uri(workdir)
+    audit_url = audit_url or default_audit_url(workdir)
+    local.init(
+        runner=local.SubprocessRunner(use_venv=False),
+        pipeline_root=str(workdir.resolve() / "kfp"),
+        raise_on_error=False,
+    )
+    task = build(gpu=False)(
+        mode=mode,
+        tracking_uri=tracking_uri,
+        audit_url=audit_url,
+        source=str(data.resolve()) if data else "",
+    )
+    outputs = getattr(task, "outputs", None) or {}
+    if "version" not in outputs:
+        audit = audit_client_from_url(audit_url)
+        try:
+            statuses = audit.query(Subject(model="credit-risk"), name="pipeline.status")
+        finally:
+            audit.close()
+        reason = statuses[-1].value if statuses else "no status recorded"
+        raise CheckFailedError(f"pipeline failed (KFP local runner): {reason}")
+    return {
+        "mode": mode,
+        "version": outputs["version"],
+        "candidate": outputs["candidate"],
+        "tracking_uri": tracking_uri,
+        "audit_url": audit_url,
+    }

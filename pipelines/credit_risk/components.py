@@ -1,0 +1,186 @@
+"""The KFP v2 components: each a lightweight Python component on the pinned pipeline image,
+whose body imports the package baked into that image and calls `tasks.<step>`.
+
+The image already holds kfp and every dependency (see `pipelines/Dockerfile`), so nothing is
+installed at run time (`install_kfp_package=False`), and the same components run in this process
+environment under `kfp.local.SubprocessRunner(use_venv=False)`.
+"""
+
+from typing import NamedTuple
+
+from kfp import dsl
+from kfp.dsl import Dataset, Input, Metrics, Model, Output
+
+# Pinned: a release tag built from pipelines/Dockerfile; override with `mlops pipeline compile
+# --image REF@sha256:...` to pin the digest your registry reports.
+IMAGE = "ghcr.io/mlops-platform/credit-risk-pipeline-python:0.1.0"
+
+
+@dsl.component(base_image=IMAGE, install_kfp_package=False)
+def ingest_op(
+    mode: str,
+    tracking_uri: str,
+    audit_url: str,
+    source: str,
+    run: str,
+    raw: Output[Dataset],
+) -> NamedTuple("IngestOutputs", [("ids", str), ("data_ref", str), ("evidence", str)]):
+    from collections import namedtuple
+
+    from pipelines.credit_risk import tasks
+
+    ids, data_ref, evidence = tasks.ingest(mode, tracking_uri, audit_url, source, run, raw.path)
+    return namedtuple("IngestOutputs", ["ids", "data_ref", "evidence"])(ids, data_ref, evidence)
+
+
+@dsl.component(base_image=IMAGE, install_kfp_package=False)
+def validate_op(mode: str, tracking_uri: str, audit_url: str, ids: str, raw: Input[Dataset]) -> str:
+    from pipelines.credit_risk import tasks
+
+    return tasks.validate(mode, tracking_uri, audit_url, ids, raw.path)
+
+
+@dsl.component(base_image=IMAGE, install_kfp_package=False)
+def features_op(
+    mode: str,
+    tracking_uri: str,
+    audit_url: str,
+    ids: str,
+    raw: Input[Dataset],
+    prepared: Output[Dataset],
+) -> str:
+    from pipelines.credit_risk import tasks
+
+    return tasks.features(mode, tracking_uri, audit_url, ids, raw.path, prepared.path)
+
+
+@dsl.component(base_image=IMAGE, install_kfp_package=False)
+def split_op(
+    mode: str,
+    tracking_uri: str,
+    audit_url: str,
+    ids: str,
+    prepared: Input[Dataset],
+    train: Output[Dataset],
+    validation: Output[Dataset],
+    test: Output[Dataset],
+) -> str:
+    from pipelines.credit_risk import tasks
+
+    return tasks.split(
+        mode, tracking_uri, audit_url, ids, prepared.path, train.path, validation.path, test.path
+    )
+
+
+@dsl.component(base_image=IMAGE, install_kfp_package=False)
+def tune_op(
+    mode: str,
+    tracking_uri: str,
+    audit_url: str,
+    ids: str,
+    train: Input[Dataset],
+    validation: Input[Dataset],
+) -> NamedTuple("TuneOutputs", [("params", str), ("evidence", str)]):
+    from collections import namedtuple
+
+    from pipelines.credit_risk import tasks
+
+    params, evidence = tasks.tune(mode, tracking_uri, audit_url, ids, train.path, validation.path)
+    return namedtuple("TuneOutputs", ["params", "evidence"])(params, evidence)
+
+
+@dsl.component(base_image=IMAGE, install_kfp_package=False)
+def train_op(
+    mode: str,
+    tracking_uri: str,
+    audit_url: str,
+    ids: str,
+    params: str,
+    train: Input[Dataset],
+    validation: Input[Dataset],
+    model: Output[Model],
+) -> str:
+    from pipelines.credit_risk import tasks
+
+    return tasks.train(
+        mode, tracking_uri, audit_url, ids, train.path, validation.path, params, model.path
+    )
+
+
+@dsl.component(base_image=IMAGE, install_kfp_package=False)
+def evaluate_op(
+    mode: str,
+    tracking_uri: str,
+    audit_url: str,
+    ids: str,
+    model: Input[Model],
+    train: Input[Dataset],
+    validation: Input[Dataset],
+    test: Input[Dataset],
+    metrics: Output[Metrics],
+) -> NamedTuple("EvaluateOutputs", [("evaluation", str), ("fairness", str), ("evidence", str)]):
+    import json
+    from collections import namedtuple
+
+    from pipelines.credit_risk import tasks
+
+    evaluation, fairness, evidence = tasks.evaluate(
+        mode, tracking_uri, audit_url, ids, model.path, train.path, validation.path, test.path
+    )
+    for name, value in json.loads(evaluation)["candidate"].items():
+        if isinstance(value, float):
+            metrics.log_metric(f"test.{name}", value)
+    fair = json.loads(fairness)
+    for name in ("demographic_parity_difference", "equalized_odds_difference"):
+        metrics.log_metric(f"fairness.{name}", fair[name])
+    return namedtuple("EvaluateOutputs", ["evaluation", "fairness", "evidence"])(
+        evaluation, fairness, evidence
+    )
+
+
+@dsl.component(base_image=IMAGE, install_kfp_package=False)
+def register_op(
+    mode: str,
+    tracking_uri: str,
+    audit_url: str,
+    ids: str,
+    params: str,
+    data_ref: str,
+    evaluation: str,
+    fairness: str,
+    ingest_evidence: str,
+    validate_evidence: str,
+    features_evidence: str,
+    split_evidence: str,
+    tune_evidence: str,
+    train_evidence: str,
+    evaluate_evidence: str,
+    model: Input[Model],
+    train: Input[Dataset],
+) -> NamedTuple("RegisterOutputs", [("version", str), ("candidate", bool)]):
+    from collections import namedtuple
+
+    from pipelines.credit_risk import tasks
+
+    version, candidate = tasks.gate_and_register(
+        mode,
+        tracking_uri,
+        audit_url,
+        ids,
+        model.path,
+        train.path,
+        params,
+        data_ref,
+        evaluation,
+        fairness,
+        [
+            ingest_evidence,
+            validate_evidence,
+            features_evidence,
+            split_evidence,
+            tune_evidence,
+            train_evidence,
+            evaluate_evidence,
+        ],
+    )
+    return namedtuple("RegisterOutputs", ["version", "candidate"])(version, candidate)
