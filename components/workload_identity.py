@@ -31,7 +31,9 @@ class ServiceAccountRole(pulumi.ComponentResource):
         super().__init__("mlops:workload_identity:ServiceAccountRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
-            lambda values: _trust_policy(values[0], values[1], args.namespace, args.service_accounts)
+            lambda values: _trust_policy(
+                values[0], values[1], args.namespace, args.service_accounts
+            )
         )
         role = aws.iam.Role(name, assume_role_policy=trust, tags=args.tags, opts=child)
         if args.policy is not None:

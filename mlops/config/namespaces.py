@@ -93,6 +93,7 @@ def flows_between(installed: tuple[str, ...]) -> list[Flow]:
         and flow.source != flow.destination
     ]
 
+
 # The service account InferenceServices pull models with: the platform binds it to the object
 # store (MinIO keys or an IRSA role), the rendered releases name it.
 MODEL_READER_ACCOUNT = "model-reader"
