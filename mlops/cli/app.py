@@ -6,12 +6,11 @@ import typer
 from rich.markup import escape
 
 from mlops.cli import audit as audit_cli
-from mlops.cli import drift as drift_cli
 from mlops.cli import gates as gates_cli
-from mlops.cli import loadtest as loadtest_cli
-from mlops.cli import maturity, plan, render
-from mlops.cli import pipeline as pipeline_cli
 from mlops.cli import promote as promote_cli
+from mlops.cli import maturity, plan, render
+from mlops.cli import loadtest as loadtest_cli
+from mlops.cli import policy as policy_cli
 from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli
 from mlops.cli.console import err
@@ -26,14 +25,13 @@ app = typer.Typer(
 )
 app.command(name="plan")(plan.plan)
 app.command(name="render")(render.render)
-app.command(name="drift")(drift_cli.drift)
 app.command(name="serve")(serve_cli.serve)
 app.command(name="score")(score_cli.score)
 app.command(name="loadtest")(loadtest_cli.loadtest)
 app.add_typer(maturity.app, name="maturity")
 app.add_typer(audit_cli.app, name="audit")
-app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(gates_cli.app, name="gates")
+app.add_typer(policy_cli.app, name="policy")
 app.command(name="promote")(promote_cli.promote)
 app.command(name="rollback")(promote_cli.rollback)
 

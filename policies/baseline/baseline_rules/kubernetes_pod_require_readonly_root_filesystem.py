@@ -1,8 +1,9 @@
 """kubernetes-pod-require-readonly-root-filesystem: containers cannot write to their image's
 filesystem, so an intruder cannot drop tools into it; scratch space is an emptyDir volume.
 
-Advisory by default: several upstream images need a writable root. `mlops policy check` makes it
-mandatory for stacks whose Pod Security level is `restricted` (see mlops/policy/config.py)."""
+Advisory: several upstream images (model servers among them) need a writable root; the
+finding is reported on every check without blocking it. A pack config can make it mandatory
+(`{"kubernetes-pod-require-readonly-root-filesystem": "mandatory"}`)."""
 
 from mlops_policy_kit.kubernetes import containers, helm_findings, helm_values
 from mlops_policy_kit.values import as_bool, dig

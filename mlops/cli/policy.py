@@ -1,0 +1,140 @@
+"""`mlops policy`: the CrossGuard packs under policies/ against the offline plan of a stack."""
+
+import io
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlops.cli.console import out
+from mlops.config.loader import load_stack, stack_file
+from mlops.errors import BadInputError, CheckFailedError
+from mlops.policy.packs import POLICIES_DIR, packs_for
+
+app = typer.Typer(
+    help="Policy as code: the CrossGuard packs (policies/) evaluated offline against `mlops plan`.",
+    no_args_is_help=True,
+)
+STACKS_DIR = Path("stacks")
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+
+
+StackOption = Annotated[
+    list[str],
+    typer.Option(
+        "--stack", "-s", help="Stack name (stacks/Pulumi.<stack>.yaml); repeat for several."
+    ),
+]
+StacksDirOption = Annotated[Path, typer.Option(help="Folder of the stack files.")]
+PoliciesDirOption = Annotated[Path, typer.Option(help="Folder of the CrossGuard packs.")]
+
+
+@app.command()
+def check(
+    stack: StackOption,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print {stack, rules, violations} (a list for several stacks)."
+        ),
+    ] = False,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Report format (--json is --format json).")
+    ] = Format.text,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+    ] = None,
+    program: Annotated[
+        Path | None,
+        typer.Option(help="Python file defining program(config, secrets); default: the platform."),
+    ] = None,
+    stacks_dir: StacksDirOption = STACKS_DIR,
+    policies_dir: PoliciesDirOption = POLICIES_DIR,
+) -> None:
+    """Evaluate every pack that applies to the stack (baseline everywhere, production for int and
+    prod, by each pack's config/<environment>.json) against the stack's offline plan, through the
+    same analyzer calls `pulumi preview --policy-pack` makes. Exit 1 on any mandatory violation."""
+    from mlops.policy.engine import PolicyEngine, Target
+    from mlops.policy.reporters import print_text, render
+
+    if not stack:
+        raise BadInputError("--stack: give at least one stack name")
+    if as_json:
+        fmt = Format.json
+    targets = [
+        Target(name, load_stack(stacks_dir, name), stack_file(stacks_dir, name)) for name in stack
+    ]
+    with PolicyEngine(targets, policies_dir) as engine:
+        # Pulumi and its providers take seconds to import; the packs start meanwhile.
+        from mlops.policy.plans import planned_resources
+
+        results = [
+            engine.check(target, planned_resources(target.stack, target.config, program))
+            for target in targets
+        ]
+    if fmt is Format.text and output is None:
+        print_text(results, out)
+    else:
+        report = render(results, fmt.value) if fmt is not Format.text else _text(results)
+        if output is None:
+            out.print(report, markup=False, highlight=False, soft_wrap=True)
+        else:
+            _write(output, report)
+    failed = [result for result in results if not result.passed]
+    if failed:
+        raise CheckFailedError(
+            "; ".join(f"{r.stack}: {len(r.mandatory)} mandatory violation(s)" for r in failed)
+        )
+
+
+@app.command()
+def config(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    pack: Annotated[str, typer.Option(help="Pack name (a folder of policies/).")],
+    stacks_dir: StacksDirOption = STACKS_DIR,
+    policies_dir: PoliciesDirOption = POLICIES_DIR,
+) -> None:
+    """Print the policy config of one pack for a stack, for `pulumi preview --policy-pack
+    policies/<pack> --policy-pack-config <file>`: the pack's config file for the stack's
+    environment plus the settings the stack file decides."""
+    from mlops.policy.config import pack_file_settings, stack_settings
+
+    settings = load_stack(stacks_dir, stack)
+    packs = {p.name: p for p in packs_for(settings.environment, policies_dir)}
+    if pack not in packs:
+        raise BadInputError(
+            f"--pack: '{pack}' does not apply to environment '{settings.environment}'; "
+            f"allowed: {', '.join(packs)}"
+        )
+    document = pack_file_settings(packs[pack], settings.environment)
+    for name, value in stack_settings(settings).items():
+        merged = document.get(name, {})
+        merged = {"enforcementLevel": merged} if isinstance(merged, str) else dict(merged)
+        document[name] = merged | value
+    out.print_json(json.dumps(document))
+
+
+def _text(results: list) -> str:
+    from rich.console import Console
+
+    from mlops.policy.reporters import print_text
+
+    console = Console(record=True, width=120, file=io.StringIO())
+    print_text(results, console)
+    return console.export_text()
+
+
+def _write(path: Path, report: str) -> None:
+    try:
+        path.write_text(report + "\n", encoding="utf-8")
+    except OSError as error:
+        raise BadInputError(f"{path}: cannot write the report ({error.strerror})") from None

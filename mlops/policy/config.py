@@ -1,0 +1,126 @@
+"""Policy configuration per stack, resolved the way the Pulumi CLI resolves it.
+
+Sources, later ones winning: each policy's own enforcement level and schema defaults, the pack's
+config file for the stack's environment, and the few settings that come from the stack's own
+configuration (its allowed registries, its ingress namespace), so
+that one value in the stack file drives both the platform and the policy.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+
+from mlops.config.model import StackConfig
+from mlops.config.namespaces import NAMESPACES
+from mlops.errors import BadInputError
+from mlops.policy.packs import Pack
+
+ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """What a pack says about one policy (from the analyzer's GetAnalyzerInfo)."""
+
+    name: str
+    description: str
+    enforcement: str
+    kind: str  # "resource" or "stack"
+    schema: dict[str, Any]
+    required: list[str]
+    fix: str
+
+
+@dataclass(frozen=True)
+class PolicySetting:
+    enforcement: str
+    properties: dict[str, Any]
+
+
+def stack_settings(config: StackConfig) -> dict[str, dict[str, Any]]:
+    """Policy settings that the stack's own configuration decides."""
+    settings: dict[str, dict[str, Any]] = {
+        "kubernetes-pod-require-allowed-registry": {
+            "allowedRegistries": list(config.security.allowed_registries)
+        },
+        "kubernetes-service-disallow-loadbalancer": {
+            "allowedNamespaces": [NAMESPACES["ingress"].name]
+        },
+    }
+    return settings
+
+
+def pack_file_settings(pack: Pack, environment: str) -> dict[str, Any]:
+    path = pack.config_file(environment)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise BadInputError(f"{path}: not readable JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise BadInputError(f"{path}: must be an object of policy name to settings")
+    return document
+
+
+def resolve(
+    pack: Pack, specs: list[PolicySpec], environment: str, config: StackConfig
+) -> dict[str, PolicySetting]:
+    """Every policy's enforcement level and validated properties for one stack."""
+    path = pack.config_file(environment)
+    known = {spec.name: spec for spec in specs}
+    from_file = pack_file_settings(pack, environment)
+    unknown = sorted(set(from_file) - set(known))
+    if unknown:
+        raise BadInputError(
+            f"{path}: unknown policy '{unknown[0]}'; allowed: {', '.join(sorted(known))}"
+        )
+    from_stack = {name: value for name, value in stack_settings(config).items() if name in known}
+    resolved = {}
+    for spec in specs:
+        enforcement = spec.enforcement
+        properties = {
+            key: schema["default"] for key, schema in spec.schema.items() if "default" in schema
+        }
+        for source, layer in ((str(path), from_file), ("stack configuration", from_stack)):
+            enforcement = _apply(source, spec, layer.get(spec.name), properties, enforcement)
+        _validate(str(path), spec, properties)
+        resolved[spec.name] = PolicySetting(enforcement, properties)
+    return resolved
+
+
+def _apply(
+    source: str, spec: PolicySpec, value: Any, properties: dict[str, Any], enforcement: str
+) -> str:
+    if value is None:
+        return enforcement
+    if isinstance(value, str):
+        value = {"enforcementLevel": value}
+    if not isinstance(value, dict):
+        raise BadInputError(
+            f"{source}: {spec.name}: must be an enforcement level or an object of settings"
+        )
+    level = value.get("enforcementLevel", enforcement)
+    if level not in ENFORCEMENT_LEVELS:
+        raise BadInputError(
+            f"{source}: {spec.name}.enforcementLevel: '{level}'; allowed: "
+            + ", ".join(ENFORCEMENT_LEVELS)
+        )
+    properties.update({key: item for key, item in value.items() if key != "enforcementLevel"})
+    return level
+
+
+def _validate(source: str, spec: PolicySpec, properties: dict[str, Any]) -> None:
+    schema = {
+        "type": "object",
+        "properties": spec.schema,
+        "required": spec.required,
+        "additionalProperties": False,
+    }
+    try:
+        jsonschema.validate(properties, schema)
+    except jsonschema.ValidationError as error:
+        where = ".".join(str(part) for part in error.absolute_path)
+        raise BadInputError(
+            f"{source}: {spec.name}{'.' + where if where else ''}: {error.message}"
+        ) from None
