@@ -7,10 +7,10 @@ from rich.markup import escape
 
 from mlops.cli import audit as audit_cli
 from mlops.cli import gates as gates_cli
-from mlops.cli import promote as promote_cli
 from mlops.cli import maturity, plan, render
 from mlops.cli import loadtest as loadtest_cli
 from mlops.cli import policy as policy_cli
+from mlops.cli import promote as promote_cli
 from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli
 from mlops.cli.console import err
