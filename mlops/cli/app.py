@@ -6,9 +6,10 @@ import typer
 from rich.markup import escape
 
 from mlops.cli import audit as audit_cli
+from mlops.cli import drift as drift_cli
 from mlops.cli import gates as gates_cli
-from mlops.cli import maturity, plan, render
 from mlops.cli import loadtest as loadtest_cli
+from mlops.cli import maturity, plan, render
 from mlops.cli import policy as policy_cli
 from mlops.cli import promote as promote_cli
 from mlops.cli import score as score_cli
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 app.command(name="plan")(plan.plan)
 app.command(name="render")(render.render)
+app.command(name="drift")(drift_cli.drift)
 app.command(name="serve")(serve_cli.serve)
 app.command(name="score")(score_cli.score)
 app.command(name="loadtest")(loadtest_cli.loadtest)
