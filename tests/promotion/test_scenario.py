@@ -1,0 +1,195 @@
+"""Acceptance scenarios on a scratch Git repository with a real MLflow (SQLite) and audit log."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from mlops.errors import CheckFailedError
+from mlops.gates.check import check_descriptor
+from mlops.gitops.tree import drift, render_environment
+from mlops.governance.entry import Subject
+from mlops.governance.quality import verdict_of
+from mlops.promotion.finalize import finalize
+from mlops.promotion.promote import GateFailedError, promote
+from mlops.promotion.release import Strategy
+from mlops.promotion.rollback import rollback
+from tests.gates.scenario import MODEL, World, run_git
+
+DAY = 25.0
+
+
+def promote_and_merge(world: World, version: str, env: str, hours_later: float = 0.0, **kw):  # noqa: ANN003, ANN201
+    outcome = promote(world.repo, MODEL, version, env, world.factory(hours_later), **kw)
+    world.merge(outcome.branch)
+    finalize(world.repo, MODEL, version, env, world.context())
+    return outcome
+
+
+def branches(world: World) -> list[str]:
+    return run_git(world.repo, "branch", "--format=%(refname:short)").split()
+
+
+def test_dev_to_int_to_prod_records_every_verdict(world: World):
+    version = world.register()
+    world.training_evidence(version)
+    dev = promote_and_merge(world, version, "dev")
+    int_ = promote_and_merge(world, version, "int")
+    world.int_evidence(version)
+    prod = promote(world.repo, MODEL, version, "prod", world.factory(hours_later=DAY))
+
+    assert [o.branch for o in (dev, int_, prod)] == [
+        f"promote/{MODEL}/dev/v{version}",
+        f"promote/{MODEL}/int/v{version}",
+        f"promote/{MODEL}/prod/v{version}",
+    ]
+    verdicts = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    recorded = {e.name: verdict_of(e) for e in verdicts}
+    assert set(recorded) == {
+        "gate.registry-to-serving-dev",
+        "gate.registry-to-serving-int",
+        "gate.serving-int-to-serving-prod",
+    }
+    assert all(v is not None and v.passed for v in recorded.values())
+    prod_verdict = verdicts[-1]
+    assert prod_verdict.artifacts["report"] == prod.result.report.digest
+    message = run_git(world.repo, "log", "-1", "--format=%B", prod.branch)
+    assert f"Gate-Report-Digest: {prod.result.report.digest}" in message
+    descriptor = world.descriptor("prod", ref=prod.branch).decode()
+    assert f"registry_version: {version}\n" in descriptor
+    assert f"gate_report: verdict-serving-int-to-serving-prod-{prod_verdict.seq:04d}" in descriptor
+    assert "incumbent_version: 2\n" in descriptor  # the outgoing prod version
+    run_git(world.repo, "checkout", "--quiet", prod.branch)
+    assert drift(world.repo, render_environment(world.repo, "prod")).clean
+    assert world.registry.version_by_alias(MODEL, "serving-int") == version
+
+
+def test_failing_metric_blocks_with_explanation_and_no_commit(world: World):
+    version = world.register()
+    world.training_evidence(version, roc_auc=0.61)
+    head = run_git(world.repo, "rev-parse", "HEAD")
+    with pytest.raises(GateFailedError) as failure:
+        promote(world.repo, MODEL, version, "dev", world.factory())
+    failed = [c for c in failure.value.result.checks if not c.passed]
+    assert [(c.rule, c.actual, c.op, c.required) for c in failed] == [
+        ("roc-auc", 0.61, ">=", 0.75)
+    ]
+    assert "audit entry" in failed[0].evidence
+    assert run_git(world.repo, "rev-parse", "HEAD") == head
+    assert branches(world) == ["main"]
+    assert run_git(world.repo, "status", "--porcelain") == ""
+    assert len(run_git(world.repo, "worktree", "list").splitlines()) == 1
+    recorded = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    assert [verdict_of(e).passed for e in recorded] == [False]
+
+
+def test_skipping_int_is_refused(world: World):
+    version = world.register()
+    world.training_evidence(version)
+    promote_and_merge(world, version, "dev")
+    world.int_evidence(version)
+    with pytest.raises(CheckFailedError, match="would skip int"):
+        promote(world.repo, MODEL, version, "prod", world.factory(hours_later=DAY))
+    assert f"promote/{MODEL}/prod/v{version}" not in branches(world)
+
+
+def test_concurrent_promotions_of_two_models_do_not_clobber(world: World):
+    other = "fraud-score"
+    source = world.repo / "gitops/envs/dev/models/credit-risk.yaml"
+    text = source.read_text().replace("model: credit-risk", f"model: {other}")
+    (world.repo / f"gitops/envs/dev/models/{other}.yaml").write_text(text)
+    from mlops.gitops.tree import write
+
+    write(world.repo, render_environment(world.repo, "dev"))
+    run_git(world.repo, "add", "--all")
+    run_git(world.repo, "commit", "--quiet", "-m", "second model")
+    versions = {}
+    for model in (MODEL, other):
+        versions[model] = world.register(model)
+        world.training_evidence(versions[model], model=model)
+    outcomes, errors = {}, []
+
+    def run(model: str) -> None:
+        try:
+            outcomes[model] = promote(world.repo, model, versions[model], "dev", world.factory())
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(m,)) for m in (MODEL, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for model, outcome in outcomes.items():
+        changed = run_git(world.repo, "diff", "--name-only", "main", outcome.branch).split()
+        assert f"gitops/envs/dev/models/{model}.yaml" in changed
+        assert all(model in path for path in changed), changed
+        assert f"registry_version: {versions[model]}\n" in world.descriptor("dev", model, outcome.branch).decode()
+    world.merge(outcomes[MODEL].branch)
+    world.merge(outcomes[other].branch)
+    assert drift(world.repo, render_environment(world.repo, "dev")).clean
+
+
+def test_rollback_restores_the_previous_descriptor(world: World):
+    first, second = world.register(), world.register()
+    for version in (first, second):
+        world.training_evidence(version)
+        promote_and_merge(world, version, "dev")
+        promote_and_merge(world, version, "int")
+    before = world.descriptor("int", ref=f"HEAD~1")  # after the first int merge? find by version
+    history = run_git(world.repo, "log", "--first-parent", "--format=%H", "--", "gitops/envs/int/models/credit-risk.yaml").split()
+    restored_expected = world.descriptor("int", ref=history[1])
+    assert f"registry_version: {first}\n".encode() in restored_expected
+    done = rollback(world.repo, MODEL, "int", world.context())
+    assert (done.from_version, done.to_version) == (second, first)
+    assert world.descriptor("int", ref=done.branch) == restored_expected
+    run_git(world.repo, "checkout", "--quiet", done.branch)
+    assert drift(world.repo, render_environment(world.repo, "int")).clean
+    assert before is not None
+
+
+def test_forged_descriptor_fails_the_ci_recheck(world: World, tmp_path: Path):
+    genuine, unproven = world.register(), world.register()
+    world.training_evidence(genuine)
+    outcome = promote(world.repo, MODEL, genuine, "dev", world.factory())
+    run_git(world.repo, "checkout", "--quiet", outcome.branch)
+    path = Path("gitops/envs/dev/models/credit-risk.yaml")
+    ci = check_descriptor(path, world.context(), "ci", None)
+    assert ci.passed, [c for c in ci.checks if not c.passed]
+
+    descriptor = world.repo / path
+    text = descriptor.read_text()
+    genuine_digest = world.tags(MODEL, genuine)["model_digest"]
+    descriptor.write_text(text.replace(genuine_digest, "sha256:" + "0" * 64))
+    tampered = check_descriptor(path, world.context(), "ci", None)
+    assert not tampered.passed
+    assert [c.name for c in tampered.checks if not c.passed] == ["descriptor.model_digest"]
+
+    forged = text.replace(f"registry_version: {genuine}\n", f"registry_version: {unproven}\n")
+    for field, value in world.tags(MODEL, unproven).items():
+        forged = forged.replace(world.tags(MODEL, genuine)[field], value)
+    descriptor.write_text(forged)
+    result = check_descriptor(path, world.context(), "ci", None)
+    failing = {c.name for c in result.checks if not c.passed}
+    assert {"eval.roc_auc", "data_validation.passed", "descriptor.gate_report"} <= failing
+
+
+def test_push_to_a_local_bare_remote(world: World, tmp_path: Path):
+    from mlops.promotion.promote import publish
+
+    bare = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+    run_git(world.repo, "remote", "add", "origin", str(bare))
+    version = world.register()
+    world.training_evidence(version)
+    outcome = promote(world.repo, MODEL, version, "dev", world.factory(), Strategy("shadow", 50))
+    publish(world.repo, outcome, "origin", False, "", "main")
+    remote_head = subprocess.run(
+        ["git", "-C", str(bare), "rev-parse", outcome.branch], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert remote_head == outcome.commit
+    assert "shadow_mirror_percent: 50\n" in world.descriptor("dev", ref=outcome.branch).decode()
