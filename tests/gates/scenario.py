@@ -62,7 +62,7 @@ class World:
         now = datetime.now(UTC) + timedelta(hours=hours_later)
         return Context(root=tree or self.repo, audit=self.audit, registry=self.registry, now=now)
 
-    def factory(self, hours_later: float = 0.0):  # noqa: ANN201
+    def factory(self, hours_later: float = 0.0):
         return lambda tree: self.context(tree, hours_later)
 
     def register(self, model: str = MODEL, payload: bytes = b"weights", **tags: str) -> str:
@@ -103,8 +103,12 @@ class World:
         """What the analytics-prod pipeline records for a version it registered."""
         tags = self.tags(model, version)
         subject = Subject(model=model, version=version, environment="analytics-prod", run="r1")
-        model_digest = {names.ARTIFACT_MODEL: str(overrides.pop("evaluated_digest", tags["model_digest"]))}
-        data_digest = {names.ARTIFACT_DATA: str(overrides.pop("validated_digest", tags["data_digest"]))}
+        model_digest = {
+            names.ARTIFACT_MODEL: str(overrides.pop("evaluated_digest", tags["model_digest"]))
+        }
+        data_digest = {
+            names.ARTIFACT_DATA: str(overrides.pop("validated_digest", tags["data_digest"]))
+        }
         values = {
             names.DATA_VALIDATION_PASSED: (True, data_digest),
             names.EVAL_ROC_AUC: (roc_auc, model_digest),

@@ -22,7 +22,7 @@ from tests.gates.scenario import MODEL, World, run_git
 DAY = 25.0
 
 
-def promote_and_merge(world: World, version: str, env: str, hours_later: float = 0.0, **kw):  # noqa: ANN003, ANN201
+def promote_and_merge(world: World, version: str, env: str, hours_later: float = 0.0, **kw):
     outcome = promote(world.repo, MODEL, version, env, world.factory(hours_later), **kw)
     world.merge(outcome.branch)
     finalize(world.repo, MODEL, version, env, world.context())
@@ -74,9 +74,7 @@ def test_failing_metric_blocks_with_explanation_and_no_commit(world: World):
     with pytest.raises(GateFailedError) as failure:
         promote(world.repo, MODEL, version, "dev", world.factory())
     failed = [c for c in failure.value.result.checks if not c.passed]
-    assert [(c.rule, c.actual, c.op, c.required) for c in failed] == [
-        ("roc-auc", 0.61, ">=", 0.75)
-    ]
+    assert [(c.rule, c.actual, c.op, c.required) for c in failed] == [("roc-auc", 0.61, ">=", 0.75)]
     assert "audit entry" in failed[0].evidence
     assert run_git(world.repo, "rev-parse", "HEAD") == head
     assert branches(world) == ["main"]
@@ -128,7 +126,10 @@ def test_concurrent_promotions_of_two_models_do_not_clobber(world: World):
         changed = run_git(world.repo, "diff", "--name-only", "main", outcome.branch).split()
         assert f"gitops/envs/dev/models/{model}.yaml" in changed
         assert all(model in path for path in changed), changed
-        assert f"registry_version: {versions[model]}\n" in world.descriptor("dev", model, outcome.branch).decode()
+        assert (
+            f"registry_version: {versions[model]}\n"
+            in world.descriptor("dev", model, outcome.branch).decode()
+        )
     world.merge(outcomes[MODEL].branch)
     world.merge(outcomes[other].branch)
     assert drift(world.repo, render_environment(world.repo, "dev")).clean
@@ -140,16 +141,31 @@ def test_rollback_restores_the_previous_descriptor(world: World):
         world.training_evidence(version)
         promote_and_merge(world, version, "dev")
         promote_and_merge(world, version, "int")
-    before = world.descriptor("int", ref=f"HEAD~1")  # after the first int merge? find by version
-    history = run_git(world.repo, "log", "--first-parent", "--format=%H", "--", "gitops/envs/int/models/credit-risk.yaml").split()
-    restored_expected = world.descriptor("int", ref=history[1])
+    history = run_git(
+        world.repo,
+        "log",
+        "--first-parent",
+        "--format=%H",
+        "--",
+        f"gitops/envs/int/models/{MODEL}.yaml",
+    ).split()
+    restored_expected = world.descriptor("int", ref=history[1])  # as the first promotion left it
     assert f"registry_version: {first}\n".encode() in restored_expected
     done = rollback(world.repo, MODEL, "int", world.context())
     assert (done.from_version, done.to_version) == (second, first)
     assert world.descriptor("int", ref=done.branch) == restored_expected
     run_git(world.repo, "checkout", "--quiet", done.branch)
     assert drift(world.repo, render_environment(world.repo, "int")).clean
-    assert before is not None
+    rollbacks = world.audit.query(Subject(model=MODEL, version=first), name="promotion.rollback")
+    assert [e.kind for e in rollbacks] == ["oversight"]
+
+
+def test_rollback_refuses_a_release_without_a_recorded_verdict(world: World):
+    version = world.register()
+    world.training_evidence(version)
+    promote_and_merge(world, version, "dev")
+    with pytest.raises(CheckFailedError, match="no passing verdict"):
+        rollback(world.repo, MODEL, "dev", world.context())  # v4 predates this audit log
 
 
 def test_forged_descriptor_fails_the_ci_recheck(world: World, tmp_path: Path):
@@ -189,7 +205,10 @@ def test_push_to_a_local_bare_remote(world: World, tmp_path: Path):
     outcome = promote(world.repo, MODEL, version, "dev", world.factory(), Strategy("shadow", 50))
     publish(world.repo, outcome, "origin", False, "", "main")
     remote_head = subprocess.run(
-        ["git", "-C", str(bare), "rev-parse", outcome.branch], capture_output=True, text=True, check=True
+        ["git", "-C", str(bare), "rev-parse", outcome.branch],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert remote_head == outcome.commit
     assert "shadow_mirror_percent: 50\n" in world.descriptor("dev", ref=outcome.branch).decode()

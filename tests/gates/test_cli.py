@@ -1,0 +1,108 @@
+"""`mlops gates check` as users and CI call it: output, reports, recorded verdict, exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from mlops.cli.app import app
+from mlops.errors import BadInputError
+from mlops.governance.entry import Subject
+from mlops.governance.quality import verdict_of
+from tests.conftest import REPO
+from tests.gates.scenario import MODEL, World
+
+runner = CliRunner()
+
+
+def gates(world: World, *args: str):
+    common = [
+        "--audit-db",
+        world.audit_url,
+        "--tracking-uri",
+        world.tracking_uri,
+        "--root",
+        str(world.repo),
+    ]
+    return runner.invoke(app, ["gates", "check", *args, *common])
+
+
+def test_passing_check_prints_rules_writes_reports_records_verdict(world: World):
+    version = world.register()
+    world.training_evidence(version)
+    result = gates(world, "--model", MODEL, "--version", version, "--to", "dev")
+    assert result.exit_code == 0, result.output
+    assert (
+        "pass roc-auc: eval.roc_auc = 0.82; required >= 0.75; evidence: audit entry"
+        in result.output
+    )
+    reports = world.repo / ".mlops/gate-reports"
+    json_path = reports / f"registry-to-serving-dev-{MODEL}-v{version}.json"
+    markdown = (reports / f"registry-to-serving-dev-{MODEL}-v{version}.md").read_text()
+    digest = "sha256:" + hashlib.sha256(json_path.read_bytes()).hexdigest()
+    [entry] = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    assert entry.name == "gate.registry-to-serving-dev"
+    assert entry.subject.environment == "dev"
+    assert entry.artifacts["report"] == digest
+    assert digest in markdown
+    assert "| roc-auc | eval.roc_auc | 0.82 | >= 0.75 |" in markdown
+    cited = {int(k.split(":")[1]) for k in entry.artifacts if k.startswith("evidence:")}
+    assert cited == {r.evidence_seq for r in verdict_of(entry).rules if r.evidence_seq}
+
+
+def test_failing_check_exits_1_and_explains(world: World):
+    version = world.register()
+    world.training_evidence(version, roc_auc=0.5)
+    result = gates(world, "--model", MODEL, "--version", version, "--to", "dev", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["passed"] is False
+    [failed] = [c for c in report["checks"] if not c["passed"]]
+    assert (failed["name"], failed["actual"], failed["required"]) == ("eval.roc_auc", 0.5, 0.75)
+    [entry] = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    assert entry.seq == report["verdict_entry"]
+    assert verdict_of(entry).passed is False
+
+
+def test_code_gate_by_commit(world: World):
+    commit = "c" * 40
+    subject = Subject(commit=commit, environment="analytics-int")
+    world.audit.append(subject, "ci.unit_tests.passed", True, source="ci")
+    world.audit.append(subject, "ci.pipeline_int.passed", True, source="ci")
+    result = runner.invoke(app, ["gates", "check", "--commit", commit, "--to", "analytics-int",
+                                 "--audit-db", world.audit_url, "--root", str(world.repo)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    release = runner.invoke(app, ["gates", "check", "--commit", commit, "--to", "analytics-prod",
+                                  "--audit-db", world.audit_url, "--root", str(world.repo)])  # fmt: skip
+    assert release.exit_code == 0, release.output
+    assert "pass integration-gate: gate.analytics-dev-to-analytics-int = True" in release.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--commit", "abc", "--to", "analytics-int"], "40-hex"),
+        (["--model", MODEL, "--to", "dev"], "both required"),
+        (["--model", MODEL, "--version", "1", "--to", "staging"], "allowed: dev, int, prod"),
+    ],
+)
+def test_bad_input(world: World, args: list[str], message: str):
+    result = gates(world, *args)
+    assert isinstance(result.exception, BadInputError)
+    assert message in str(result.exception)
+
+
+def test_bad_input_exits_2_with_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops", "gates", "check", "--commit", "xyz", "--to", "analytics-int",
+         "--audit-db", "sqlite:///unused.db"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--commit: 'xyz'" in result.stderr
+    assert "Traceback" not in result.stderr
