@@ -183,8 +183,8 @@ def _champion(ctx: RunContext) -> tuple[Pipeline | None, str | None]:
         version = ctx.client.get_model_version_by_alias(name, "champion")
     except MlflowException:
         return None, None
-    loaded = mlflow.sklearn.load_model(f"models:/{name}/{version.version}")
-    return loaded, version.version
+    number = str(version.version)
+    return mlflow.sklearn.load_model(f"models:/{name}/{number}"), number
 
 
 def evaluate(
