@@ -1,0 +1,102 @@
+"""The predictor as deployed: a real `mlops serve` process serving a real MLflow model over
+KServe V1 and Open Inference V2, logging every field of every request."""
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+
+from mlops.serving.digest import artifact_digest
+
+ROWS = [{"income": 70.0, "age": 30.0}, {"income": 30.0, "age": 50.0}]
+
+
+def _records(path, count, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            lines = [json.loads(line) for line in path.read_text().splitlines() if line]
+            if len(lines) >= count:
+                return lines
+        time.sleep(0.1)
+    raise AssertionError(f"request log has fewer than {count} records")
+
+
+def test_v1_and_v2_predict_and_every_request_is_logged(server, model_dir):
+    v1 = httpx.post(
+        f"{server.url}/v1/models/credit:predict",
+        json={"instances": ROWS},
+        headers={"x-request-id": "req-v1"},
+    )
+    assert v1.status_code == 200, v1.text
+    assert v1.json() == {"predictions": [1, 0]}
+
+    v2 = httpx.post(
+        f"{server.url}/v2/models/credit/infer",
+        json={
+            "id": "req-v2",
+            "inputs": [
+                {"name": "income", "shape": [2], "datatype": "FP64", "data": [70.0, 30.0]},
+                {"name": "age", "shape": [2], "datatype": "FP64", "data": [30.0, 50.0]},
+            ],
+        },
+        headers={"x-request-id": "req-v2"},
+    )
+    assert v2.status_code == 200, v2.text
+    body = v2.json()
+    assert body["model_name"] == "credit" and body["model_version"] == "7"
+    assert body["outputs"][0]["data"] == [1, 0]
+
+    records = {r["id"]: r for r in _records(server.log_file, 2)}
+    digest = artifact_digest(model_dir)
+    for request_id, protocol in (("req-v1", "v1"), ("req-v2", "v2")):
+        record = records[request_id]
+        assert record["type"] == "inference" and record["protocol"] == protocol
+        assert (record["model"], record["version"], record["environment"]) == ("credit", "7", "int")
+        assert record["digest"] == digest
+        assert record["status"] == "ok"
+        assert record["input"] == [{"income": 70.0, "age": "***"}, {"income": 30.0, "age": "***"}]
+        assert record["output"] == [1, 0]
+        assert 0 < record["latency_ms"] < 5000
+        explanation = record["explanation"]
+        assert len(explanation) == 2 and explanation[0]["age"] == "***"
+        assert explanation[0]["income"] > explanation[1]["income"]
+
+
+def test_bad_input_is_a_400_counted_and_logged_per_version(server):
+    bad = httpx.post(
+        f"{server.url}/v1/models/credit:predict",
+        json={"rows": []},
+        headers={"x-request-id": "req-bad"},
+    )
+    assert bad.status_code == 400
+    record = next(r for r in _records(server.log_file, 3) if r["id"] == "req-bad")
+    assert record["status"] == "error" and record["error"].startswith("400")
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert 'mlops_predictor_requests_total{model="credit",protocol="v1",status_code="400",version="7"}' in metrics
+    assert 'mlops_predictor_request_duration_seconds_bucket{le="0.5",model="credit",protocol="v1",version="7"}' in metrics
+    assert 'mlops_predictor_model_info{digest="sha256:' in metrics
+
+
+def test_digest_mismatch_refuses_to_start(mlops, model_dir, monkeypatch):
+    started = []
+    monkeypatch.setattr("kserve.ModelServer.start", lambda self, models: started.append(models))
+    code, _, err = mlops(
+        "serve", "--model-uri", str(model_dir), "--expected-digest", "sha256:" + "0" * 64
+    )
+    assert code == 1
+    assert "differs from the release's sha256:" + "0" * 64 in err
+    assert started == []
+    code, _, _ = mlops("serve", "--model-uri", str(model_dir),
+                       "--expected-digest", artifact_digest(model_dir))  # fmt: skip
+    assert code == 0 and len(started) == 1
+
+
+def test_release_descriptor_supplies_name_version_and_digest(mlops, model_dir, monkeypatch):
+    started = []
+    monkeypatch.setattr("kserve.ModelServer.start", lambda self, models: started.append(models))
+    release = Path(__file__).resolve().parents[2] / "gitops/envs/int/models/credit-risk.yaml"
+    code, _, err = mlops("serve", "--model-uri", str(model_dir), "--release", str(release))
+    assert code == 1 and "differs from the release's sha256:e8a6346197" in err
+    assert started == []
