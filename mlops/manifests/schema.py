@@ -19,20 +19,43 @@ CRD_DIR = Path(__file__).parent / "crds"
 KUBERNETES_VERSION = "1.33.0"  # schemas of the oldest Kubernetes the stacks allow
 
 
+# Which vendored file holds the CRD of each (group, kind): parsing all of them costs seconds, so
+# validation reads only the file it needs. tests/manifests/test_schema.py checks this index.
+CRD_FILES: dict[tuple[str, str], str] = {
+    ("argoproj.io", "Application"): "argoproj.io_application-crd.yaml",
+    ("argoproj.io", "ApplicationSet"): "argoproj.io_applicationset-crd.yaml",
+    ("argoproj.io", "AppProject"): "argoproj.io_appproject-crd.yaml",
+    ("cert-manager.io", "ClusterIssuer"): "cert-manager.io_clusterissuers.yaml",
+    ("monitoring.coreos.com", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml",
+    ("monitoring.coreos.com", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml",
+    ("monitoring.coreos.com", "ServiceMonitor"): "monitoring.coreos.com_servicemonitors.yaml",
+    ("operator.knative.dev", "KnativeServing"): "operator.knative.dev_knativeservings.yaml",
+    ("serving.kserve.io", "ClusterServingRuntime"): "serving.kserve.io_clusterservingruntimes.yaml",
+    ("serving.kserve.io", "InferenceService"): "serving.kserve.io_inferenceservices.yaml",
+    ("serving.kserve.io", "ServingRuntime"): "serving.kserve.io_servingruntimes.yaml",
+}
+
+
 @cache
-def _crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
-    """Map (apiVersion, kind) to a strict JSON schema, for every vendored CRD version."""
+def crd_file_schemas(file_name: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """Map (apiVersion, kind) to a strict JSON schema, for every version a vendored file holds."""
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted(CRD_DIR.glob("*.yaml")):
-        for crd in yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader):
-            if not crd or crd.get("kind") != "CustomResourceDefinition":
-                continue
-            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
-            for version in crd["spec"]["versions"]:
-                schema = version.get("schema", {}).get("openAPIV3Schema")
-                if schema is not None:
-                    schemas[(f"{group}/{version['name']}", kind)] = _strict(schema, top=True)
+    text = (CRD_DIR / file_name).read_text(encoding="utf-8")
+    for crd in yaml.load_all(text, Loader=yaml.CSafeLoader):  # vendored, trusted input
+        if not crd or crd.get("kind") != "CustomResourceDefinition":
+            continue
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            schema = version.get("schema", {}).get("openAPIV3Schema")
+            if schema is not None:
+                schemas[(f"{group}/{version['name']}", kind)] = _strict(schema, top=True)
     return schemas
+
+
+def _crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
+    group = api_version.split("/", maxsplit=1)[0] if "/" in api_version else ""
+    file_name = CRD_FILES.get((group, kind))
+    return crd_file_schemas(file_name).get((api_version, kind)) if file_name else None
 
 
 def _strict(schema: dict[str, Any], top: bool = False) -> dict[str, Any]:
@@ -64,11 +87,7 @@ def _strict(schema: dict[str, Any], top: bool = False) -> dict[str, Any]:
 
 @cache
 def _crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
-    return jsonschema.Draft7Validator(_crd_schemas()[(api_version, kind)])
-
-
-def known_custom_kinds() -> set[tuple[str, str]]:
-    return set(_crd_schemas())
+    return jsonschema.Draft7Validator(_crd_schema(api_version, kind))
 
 
 def validation_errors(manifest: dict[str, Any], partial: bool = False) -> list[str]:
@@ -77,8 +96,7 @@ def validation_errors(manifest: dict[str, Any], partial: bool = False) -> list[s
     api_version, kind = manifest.get("apiVersion"), manifest.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return ["object has no apiVersion or kind"]
-    schema = _crd_schemas().get((api_version, kind))
-    if schema is not None:
+    if _crd_schema(api_version, kind) is not None:
         return _messages(_crd_validator(api_version, kind), manifest, partial)
     core = _core_validator(api_version, kind)
     if core is None:
