@@ -12,12 +12,16 @@ from typing import Any
 
 import pytest
 
+from mlops.config.loader import load_stack, stack_file
 from mlops.plan.capture import PlannedResource
 from mlops.policy.analyzer import PackAnalyzer
 from mlops.policy.config import PolicySetting
+from mlops.policy.engine import PolicyEngine, Target
 from mlops.policy.packs import Pack, discover
+from mlops.policy.plans import planned_resources
+from mlops.policy.result import StackResult
 from mlops.policy.wire import analyze_requests, analyze_stack_request
-from tests.conftest import REPO
+from tests.conftest import REPO, STACK_NAMES, STACKS_DIR
 
 POLICIES_DIR = REPO / "policies"
 
@@ -81,3 +85,35 @@ def baseline() -> Iterator[RunningPack]:
 def production() -> Iterator[RunningPack]:
     with PackAnalyzer(require_venv("production")) as analyzer:
         yield RunningPack(analyzer)
+
+
+FIXTURES = REPO / "tests" / "policies" / "fixtures"
+BAD_STACKS = FIXTURES / "stacks"
+BAD_PROGRAM = FIXTURES / "bad_program.py"
+# The bad fixture is a dev stack: the platform reads the Argo CD bootstrap of the stack by name.
+BAD_STACK = "dev"
+EXPECTED_BAD = {
+    ("aws-eks-cluster-restrict-public-endpoint", "cluster"),
+    ("aws-eks-nodegroup-require-gpu-taint", "cluster-system"),
+    ("aws-s3-bucket-disallow-public-access", "team-scratch"),
+    ("kubernetes-pod-disallow-privileged", "debug-shell"),
+}
+
+
+@pytest.fixture(scope="session")
+def stack_results() -> dict[str, StackResult]:
+    """Every repository stack and the bad fixture, planned once and checked by both packs."""
+    require_venv("baseline")
+    require_venv("production")
+    targets = {
+        name: Target(name, load_stack(STACKS_DIR, name), stack_file(STACKS_DIR, name))
+        for name in STACK_NAMES
+    }
+    bad = Target(BAD_STACK, load_stack(BAD_STACKS, BAD_STACK), stack_file(BAD_STACKS, BAD_STACK))
+    with PolicyEngine([*targets.values(), bad], POLICIES_DIR) as engine:
+        results = {
+            name: engine.check(target, planned_resources(name, target.config, None))
+            for name, target in targets.items()
+        }
+        results["bad"] = engine.check(bad, planned_resources(BAD_STACK, bad.config, BAD_PROGRAM))
+    return results
