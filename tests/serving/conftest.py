@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ("income", "age")
 
 
