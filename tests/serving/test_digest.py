@@ -22,7 +22,9 @@ def test_digest_is_sha256_over_the_sorted_sha256sum_listing(tmp_path):
         f"{hashlib.sha256(bytes([0, 1]) + b'weights').hexdigest()}  sub/model.pkl\n"
     )
     assert artifact_listing(root) == expected_listing
-    assert artifact_digest(root) == "sha256:" + hashlib.sha256(expected_listing.encode()).hexdigest()
+    assert (
+        artifact_digest(root) == "sha256:" + hashlib.sha256(expected_listing.encode()).hexdigest()
+    )
 
 
 def test_digest_changes_with_content_and_names_not_with_location(tmp_path):

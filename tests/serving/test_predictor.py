@@ -63,7 +63,9 @@ def test_shadow_mirrors_to_a_candidate_and_counts_disagreements(candidate_dir, s
             await predictor.predict({"instances": rows}, headers={"x-request-id": f"s{i}"})
         await predictor.predict(_v2(rows), headers={"x-request-id": "s-v2"})
         # A request that is itself a mirror is never mirrored again (no loops).
-        await predictor.predict({"instances": rows}, headers={"x-request-id": "m", "x-mlops-shadow": "1"})
+        await predictor.predict(
+            {"instances": rows}, headers={"x-request-id": "m", "x-mlops-shadow": "1"}
+        )
         await mirror.aclose()
 
     asyncio.run(scenario())

@@ -68,7 +68,11 @@ def test_sqlite_sink_round_trips_and_filters_by_type(tmp_path):
     logger.close()
     assert [r["id"] for r in read_records(f"sqlite:///{tmp_path / 'l.db'}")] == ["a"]
     assert len(read_records(f"sqlite:///{tmp_path / 'l.db'}", None)) == 2
-    row = sqlite3.connect(tmp_path / "l.db").execute("SELECT model, version FROM request_log").fetchone()
+    row = (
+        sqlite3.connect(tmp_path / "l.db")
+        .execute("SELECT model, version FROM request_log")
+        .fetchone()
+    )
     assert row == ("m", "1")
 
 
@@ -87,7 +91,9 @@ def test_cloudevents_sink_posts_a_batch_of_structured_events():
     events = [e for request in seen for e in json.loads(request.content)]
     assert all(r.headers["content-type"] == CLOUDEVENT_BATCH for r in seen)
     assert [e["subject"] for e in events] == ["x1", "x2"]
-    assert events[0]["specversion"] == "1.0" and events[0]["source"].endswith("/models/credit/versions/3")
+    assert events[0]["specversion"] == "1.0" and events[0]["source"].endswith(
+        "/models/credit/versions/3"
+    )
     assert events[0]["data"]["output"] == [1]
 
 

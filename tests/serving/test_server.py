@@ -74,8 +74,14 @@ def test_bad_input_is_a_400_counted_and_logged_per_version(server):
     record = next(r for r in _records(server.log_file, 3) if r["id"] == "req-bad")
     assert record["status"] == "error" and record["error"].startswith("400")
     metrics = httpx.get(f"{server.url}/metrics").text
-    assert 'mlops_predictor_requests_total{model="credit",protocol="v1",status_code="400",version="7"}' in metrics
-    assert 'mlops_predictor_request_duration_seconds_bucket{le="0.5",model="credit",protocol="v1",version="7"}' in metrics
+    assert (
+        'mlops_predictor_requests_total{model="credit",protocol="v1",status_code="400",version="7"}'
+        in metrics
+    )
+    assert (
+        'mlops_predictor_request_duration_seconds_bucket{le="0.5",model="credit",protocol="v1",version="7"}'
+        in metrics
+    )
     assert 'mlops_predictor_model_info{digest="sha256:' in metrics
 
 
