@@ -48,13 +48,13 @@ def consistency(release: ModelRelease, gate: str, target: Target, ctx: Context) 
     checks = []
     for field in names.HANDOVER_FIELDS:
         claimed = getattr(release, field)
-        registered = tags.get(names.HANDOVER_TAG_PREFIX + field)
+        registered, tag = names.handover_value(tags, field)
         checks.append(
             Check(
                 rule="descriptor", kind="descriptor_consistency", name=f"descriptor.{field}",
                 op="==", required=registered or "registered value", actual=claimed,
                 passed=registered is not None and claimed == registered,
-                evidence=f"{where} tag {names.HANDOVER_TAG_PREFIX}{field}",
+                evidence=f"{where} tag {tag}",
                 detail="" if claimed == registered else
                 f"the descriptor's {field} is not the registered one",
             )

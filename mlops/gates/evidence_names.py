@@ -1,17 +1,21 @@
 """Every evidence and registry name the gates read, in one place.
 
-Producers (the training pipeline, CI, the serving load test, `mlops promote --finalize`) must
-write exactly these names; gate files refer to them. Measurement names are audit-log entry
-names; `HANDOVER_TAG_PREFIX` + field is an MLflow model version tag.
+Producers (the training pipeline, CI, the serving load test, `mlops promote --finalize`) write
+these names; gate files refer to them. The training pipeline's names are taken from
+`pipelines/credit_risk/steps.py` and `handover.py` (what it records today); the load-test names
+from `mlops/serving/loadtest.py`. Measurement names are audit-log entry names; handover fields
+are MLflow model version tags (`HANDOVER_TAG_PREFIX` + field, or the pipeline's own tag).
 """
 
-# Analytics-prod evaluation (training pipeline, `pipelines/`).
-EVAL_ROC_AUC = "eval.roc_auc"
-EVAL_BASELINE_ROC_AUC = "eval.baseline_roc_auc"
-EVAL_GAIN_OVER_BASELINE = "eval.gain_over_baseline"
-FAIRNESS_DEMOGRAPHIC_PARITY = "fairness.demographic_parity_difference"
-FAIRNESS_EQUALIZED_ODDS = "fairness.equalized_odds_difference"
-DATA_VALIDATION_PASSED = "data_validation.passed"
+# Analytics-prod evaluation, as the training pipeline records it (subject model+version).
+EVAL_ROC_AUC = "test.roc_auc"
+EVAL_BASELINE_ROC_AUC = "baseline.roc_auc"
+EVAL_GAIN_OVER_BASELINE = "baseline.gain.roc_auc"
+FAIRNESS_DEMOGRAPHIC_PARITY = "fairness.sex.demographic_parity_difference"
+FAIRNESS_EQUALIZED_ODDS = "fairness.sex.equalized_odds_difference"
+DATA_VALIDATION = "data.validation"  # kind verdict, value {"passed": bool, "findings": [...]}
+DATA_INGESTED = "data.rows"  # artifacts {"data": digest of the ingested (validated) data}
+HANDOVER_DOCUMENT = "handover.artifact"  # kind document, artifacts {"model": ..., "data": ...}
 
 # Serving-int tests (`mlops loadtest`, equivalence test of the exported model).
 LOADTEST_P95_LATENCY_MS = "loadtest.p95_latency_ms"
@@ -30,6 +34,9 @@ PROMOTION_FINALIZED = "promotion.finalized"
 ARTIFACT_MODEL = "model"
 ARTIFACT_DATA = "data"
 
+# MLflow aliases: the pipeline compares with `champion`; finalize to prod moves it.
+CHAMPION_ALIAS = "champion"
+
 # The handover artifact (Zwiesler 2.3) as MLflow model version tags `handover.<field>`.
 HANDOVER_TAG_PREFIX = "handover."
 HANDOVER_FIELDS = (
@@ -45,6 +52,24 @@ HANDOVER_FIELDS = (
     "model_card",
 )
 DIGEST_FIELDS = ("model_digest", "data_digest", "environment_digest")
+# Handover fields the training pipeline already tags under its own names (`mlops.*`).
+PIPELINE_TAGS = {
+    "code_commit": "mlops.code.commit",
+    "data_reference": "mlops.data.uri",
+    "data_digest": "mlops.data.sha256",
+    "environment_digest": "mlops.env.requirements_sha256",
+}
+
+
+def handover_value(tags: dict[str, str], field: str) -> tuple[str | None, str]:
+    """A handover field from a version's tags: `handover.<field>`, else the pipeline's tag."""
+    explicit = HANDOVER_TAG_PREFIX + field
+    if tags.get(explicit):
+        return tags[explicit], explicit
+    fallback = PIPELINE_TAGS.get(field)
+    if fallback and tags.get(fallback):
+        return tags[fallback], fallback
+    return None, explicit
 
 
 def alias_for(environment: str) -> str:

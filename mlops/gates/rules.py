@@ -52,10 +52,15 @@ class Check(BaseModel):
     detail: str = ""
 
 
-def newest(entries: list[Entry], name: str, environment: str | None = None) -> Entry | None:
-    """The newest measurement named `name` (in `environment` when given)."""
+def newest(
+    entries: list[Entry],
+    name: str,
+    environment: str | None = None,
+    kinds: tuple[str, ...] = ("measurement",),
+) -> Entry | None:
+    """The newest entry named `name` of one of `kinds` (in `environment` when given)."""
     for entry in reversed(entries):
-        if entry.kind != "measurement" or entry.name != name:
+        if entry.kind not in kinds or entry.name != name:
             continue
         if environment is None or entry.subject.environment == environment:
             return entry
@@ -131,23 +136,44 @@ def champion(rule: ChampionRule, gate: Gate, target: Target, ctx: Context) -> It
 def data_validation(
     rule: DataValidationRule, _gate: Gate, target: Target, ctx: Context
 ) -> Iterator[Check]:
-    check = _measured(rule, target, ctx, "==", True)
-    yield check
-    if target.kind != "model" or check.evidence_seq is None or ctx.registry is None:
-        return
-    entry = next(e for e in ctx.entries(target.evidence_subject) if e.seq == check.evidence_seq)
-    version = ctx.registry.model_version(target.model or "", target.version or "")
-    handover = version.tags.get(names.HANDOVER_TAG_PREFIX + "data_digest") if version else None
-    validated = entry.artifacts.get(names.ARTIFACT_DATA)
+    """The validation verdict passed, and the data it validated is the handed-over data."""
+    entries = ctx.entries(target.evidence_subject)
+    entry = newest(entries, rule.measurement, rule.environment, ("measurement", "verdict"))
+    value = entry.value if entry else None
+    actual = value.get("passed") if isinstance(value, dict) else value
     yield Check(
-        rule=rule.id, kind=rule.kind, name=f"{rule.measurement}:data digest", op="==",
-        required=handover or "handover data_digest", actual=validated,
-        passed=validated is not None and validated == handover,
-        evidence=f"{cite(entry)} artifacts.{names.ARTIFACT_DATA}; MLflow tag "
-        f"{names.HANDOVER_TAG_PREFIX}data_digest",
-        evidence_seq=entry.seq,
-        detail="" if validated == handover else "the validated data is not the handed-over data",
+        rule=rule.id, kind=rule.kind, name=rule.measurement, op="==", required=True,
+        actual=actual, passed=actual is True, evidence=cite(entry, rule.measurement),
+        evidence_seq=entry.seq if entry else None,
+        detail="" if actual is True else _validation_detail(value, rule.measurement),
     )  # fmt: skip
+    if target.kind != "model" or ctx.registry is None:
+        return
+    ingest = newest(entries, rule.data_digest_from, rule.environment)
+    version = ctx.registry.model_version(target.model or "", target.version or "")
+    handed, tag = names.handover_value(version.tags if version else {}, "data_digest")
+    validated = ingest.artifacts.get(names.ARTIFACT_DATA) if ingest else None
+    yield Check(
+        rule=rule.id, kind=rule.kind, name="validated data digest", op="==",
+        required=handed or "handover data_digest", actual=validated,
+        passed=validated is not None and validated == handed,
+        evidence=f"{cite(ingest, rule.data_digest_from)} artifacts.{names.ARTIFACT_DATA}; "
+        f"MLflow tag {tag}",
+        evidence_seq=ingest.seq if ingest else None,
+        detail="" if validated == handed and validated else
+        "the validated data is not the handed-over data",
+    )  # fmt: skip
+
+
+def _validation_detail(value: Any, name: str) -> str:
+    if value is None:
+        return f"no {name} evidence"
+    findings = value.get("findings") if isinstance(value, dict) else None
+    if findings:
+        return "data validation failed: " + "; ".join(
+            f"{f.get('column')}: {f.get('rule')}: {f.get('detail')}" for f in findings[:5]
+        )
+    return "data validation did not pass"
 
 
 def _version(target: Target, ctx: Context) -> ModelVersion | None:
@@ -167,15 +193,14 @@ def completeness(
         )  # fmt: skip
         return
     for field in rule.fields:
-        tag = names.HANDOVER_TAG_PREFIX + field
-        value = version.tags.get(tag)
+        value, tag = names.handover_value(version.tags, field)
         yield Check(
             rule=rule.id, kind=rule.kind, name=tag, op="present", required="non-empty",
             actual=value, passed=bool(value), evidence=f"{where} tag {tag}",
             detail="" if value else f"handover field {field} is missing",
         )  # fmt: skip
     if rule.verify_artifact:
-        recorded = version.tags.get(names.HANDOVER_TAG_PREFIX + "model_digest")
+        recorded, _ = names.handover_value(version.tags, "model_digest")
         actual, detail = _artifact_digest(version, ctx)
         yield Check(
             rule=rule.id, kind=rule.kind, name="artifact digest", op="==",
@@ -197,14 +222,20 @@ def equivalence(
     rule: EquivalenceRule, _gate: Gate, target: Target, ctx: Context
 ) -> Iterator[Check]:
     version = _version(target, ctx)
-    exported = version.tags.get(names.HANDOVER_TAG_PREFIX + "model_digest") if version else None
-    entry = newest(ctx.entries(target.evidence_subject), rule.evaluated_measurement)
+    exported, tag = names.handover_value(version.tags if version else {}, "model_digest")
+    entry = newest(
+        ctx.entries(target.evidence_subject),
+        rule.evaluated_evidence,
+        None,
+        ("document", "measurement"),
+    )
     evaluated = entry.artifacts.get(names.ARTIFACT_MODEL) if entry else None
     yield Check(
         rule=rule.id, kind=rule.kind, name="evaluated model digest", op="==",
         required=exported or "handover model_digest", actual=evaluated,
         passed=evaluated is not None and evaluated == exported,
-        evidence=f"{cite(entry, rule.evaluated_measurement)} artifacts.{names.ARTIFACT_MODEL}",
+        evidence=f"{cite(entry, rule.evaluated_evidence)} artifacts.{names.ARTIFACT_MODEL}; "
+        f"MLflow tag {tag}",
         evidence_seq=entry.seq if entry else None,
         detail="" if evaluated == exported and evaluated else
         "the exported model is not the one that was evaluated",

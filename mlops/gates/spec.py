@@ -69,7 +69,10 @@ class DataValidationRule(_Measured):
     """The data validation passed, on the data the handover artifact names (digests match)."""
 
     kind: Literal["data_validation"]
-    measurement: EvidenceName = names.DATA_VALIDATION_PASSED
+    measurement: EvidenceName = names.DATA_VALIDATION
+    data_digest_from: EvidenceName = Field(
+        default=names.DATA_INGESTED, description="Entry whose artifacts.data is the validated data."
+    )
 
 
 class LoadTestRule(_Measured):
@@ -103,7 +106,9 @@ class EquivalenceRule(_Rule):
     """The exported model is the evaluated one: same digest, predictions within tolerance."""
 
     kind: Literal["equivalence"]
-    evaluated_measurement: EvidenceName = names.EVAL_ROC_AUC
+    evaluated_evidence: EvidenceName = Field(
+        default=names.HANDOVER_DOCUMENT, description="Entry whose artifacts.model was evaluated."
+    )
     measurement: EvidenceName | None = names.EQUIVALENCE_MAX_ABS_DIFF
     max: float = Field(default=1e-6, ge=0)
     environment: str | None = None
@@ -164,7 +169,7 @@ class Gate(BaseModel):
         default=None, description="The model version must currently be released there."
     )
     champion_alias: str = Field(
-        default=names.alias_for("prod"), description="MLflow alias of the current champion."
+        default=names.CHAMPION_ALIAS, description="MLflow alias of the current champion."
     )
     rules: list[GateRule] = Field(min_length=1)
 

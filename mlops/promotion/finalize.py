@@ -34,6 +34,8 @@ def finalize(root: Path, model: str, version: str, env: str, ctx: Context) -> Fi
     alias = names.alias_for(env)
     previous = registry.version_by_alias(model, alias)
     registry.set_alias(model, alias, version)
+    if env == "prod":  # what serves prod is the champion the next training run must beat
+        registry.set_alias(model, names.CHAMPION_ALIAS, version)
     commit = git.rev(git.repo_root(root), "HEAD")
     entry = ctx.audit.append(
         Subject(model=model, version=version, environment=env),

@@ -100,27 +100,31 @@ class World:
     def training_evidence(
         self, version: str, model: str = MODEL, roc_auc: float = 0.82, **overrides: object
     ) -> None:
-        """What the analytics-prod pipeline records for a version it registered."""
+        """What the analytics-prod pipeline records for a version it registered (the names and
+        kinds of `pipelines/credit_risk/steps.py` and `handover.py`)."""
         tags = self.tags(model, version)
-        subject = Subject(model=model, version=version, environment="analytics-prod", run="r1")
-        model_digest = {
-            names.ARTIFACT_MODEL: str(overrides.pop("evaluated_digest", tags["model_digest"]))
-        }
-        data_digest = {
-            names.ARTIFACT_DATA: str(overrides.pop("validated_digest", tags["data_digest"]))
-        }
-        values = {
-            names.DATA_VALIDATION_PASSED: (True, data_digest),
-            names.EVAL_ROC_AUC: (roc_auc, model_digest),
-            names.EVAL_GAIN_OVER_BASELINE: (0.07, model_digest),
-            names.FAIRNESS_DEMOGRAPHIC_PARITY: (0.04, model_digest),
-            names.FAIRNESS_EQUALIZED_ODDS: (0.05, model_digest),
-        }
-        for name, value in overrides.items():
-            values[name] = (value, model_digest)
-        for name, (value, artifacts) in values.items():
+        subject = Subject(model=model, version=version, environment="prod", run="r1")
+        evaluated = str(overrides.pop("evaluated_digest", tags.get("model_digest")))
+        validated = str(overrides.pop("validated_digest", tags.get("data_digest")))
+        passed = overrides.pop("validation_passed", True)
+        entries: list[tuple[str, object, str, dict[str, str]]] = [
+            (names.DATA_INGESTED, 1500, "measurement", {names.ARTIFACT_DATA: validated}),
+            (names.DATA_VALIDATION, {"passed": passed, "findings": [] if passed else [
+                {"column": "age", "rule": "range", "detail": "3 values below 18"}]}, "verdict", {}),
+            (names.EVAL_ROC_AUC, roc_auc, "measurement", {}),
+            (names.EVAL_GAIN_OVER_BASELINE, 0.07, "measurement", {}),
+            (names.FAIRNESS_DEMOGRAPHIC_PARITY, 0.04, "measurement", {}),
+            (names.FAIRNESS_EQUALIZED_ODDS, 0.05, "measurement", {}),
+            (names.HANDOVER_DOCUMENT, {"files": ["handover.json"]}, "document",
+             {names.ARTIFACT_MODEL: evaluated, names.ARTIFACT_DATA: validated}),
+        ]  # fmt: skip
+        for name, default, kind, artifacts in entries:
+            value = overrides.pop(name, default)
             if value is not None:
-                self.audit.append(subject, name, value, None, "credit-risk/evaluate", artifacts)
+                self.audit.append(
+                    subject, name, value, None, "credit-risk/evaluate", artifacts, kind=kind
+                )
+        assert not overrides, overrides
 
     def int_evidence(self, version: str, model: str = MODEL, p95: float = 120.0) -> None:
         """What `mlops loadtest` and the equivalence test record in serving-int."""

@@ -20,6 +20,11 @@ from tests.gates.scenario import MODEL, World
 runner = CliRunner()
 
 
+def gate_verdicts(world: World, version: str) -> list:
+    entries = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    return [e for e in entries if e.name.startswith("gate.")]
+
+
 def gates(world: World, *args: str):
     common = [
         "--audit-db",
@@ -38,19 +43,19 @@ def test_passing_check_prints_rules_writes_reports_records_verdict(world: World)
     result = gates(world, "--model", MODEL, "--version", version, "--to", "dev")
     assert result.exit_code == 0, result.output
     assert (
-        "pass roc-auc: eval.roc_auc = 0.82; required >= 0.75; evidence: audit entry"
+        "pass roc-auc: test.roc_auc = 0.82; required >= 0.75; evidence: audit entry"
         in result.output
     )
     reports = world.repo / ".mlops/gate-reports"
     json_path = reports / f"registry-to-serving-dev-{MODEL}-v{version}.json"
     markdown = (reports / f"registry-to-serving-dev-{MODEL}-v{version}.md").read_text()
     digest = "sha256:" + hashlib.sha256(json_path.read_bytes()).hexdigest()
-    [entry] = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    [entry] = gate_verdicts(world, version)
     assert entry.name == "gate.registry-to-serving-dev"
     assert entry.subject.environment == "dev"
     assert entry.artifacts["report"] == digest
     assert digest in markdown
-    assert "| roc-auc | eval.roc_auc | 0.82 | >= 0.75 |" in markdown
+    assert "| roc-auc | test.roc_auc | 0.82 | >= 0.75 |" in markdown
     cited = {int(k.split(":")[1]) for k in entry.artifacts if k.startswith("evidence:")}
     assert cited == {r.evidence_seq for r in verdict_of(entry).rules if r.evidence_seq}
 
@@ -63,8 +68,8 @@ def test_failing_check_exits_1_and_explains(world: World):
     report = json.loads(result.output)
     assert report["passed"] is False
     [failed] = [c for c in report["checks"] if not c["passed"]]
-    assert (failed["name"], failed["actual"], failed["required"]) == ("eval.roc_auc", 0.5, 0.75)
-    [entry] = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    assert (failed["name"], failed["actual"], failed["required"]) == ("test.roc_auc", 0.5, 0.75)
+    [entry] = gate_verdicts(world, version)
     assert entry.seq == report["verdict_entry"]
     assert verdict_of(entry).passed is False
 

@@ -39,21 +39,21 @@ def test_complete_evidence_passes_the_registry_gate(world: World):
 
 def test_missing_evidence_fails_and_says_so(world: World):
     version = world.register()
-    world.training_evidence(version, **{"fairness.equalized_odds_difference": None})
+    world.training_evidence(version, **{"fairness.sex.equalized_odds_difference": None})
     bad = failing(evaluate(world, version, "dev"))
-    assert list(bad) == ["fairness.equalized_odds_difference"]
-    assert bad["fairness.equalized_odds_difference"].actual is None
+    assert list(bad) == ["fairness.sex.equalized_odds_difference"]
+    assert bad["fairness.sex.equalized_odds_difference"].actual is None
     assert (
-        "no fairness.equalized_odds_difference evidence"
-        in bad["fairness.equalized_odds_difference"].detail
+        "no fairness.sex.equalized_odds_difference evidence"
+        in bad["fairness.sex.equalized_odds_difference"].detail
     )
 
 
 def test_fairness_bound(world: World):
     version = world.register()
-    world.training_evidence(version, **{"fairness.demographic_parity_difference": 0.18})
+    world.training_evidence(version, **{"fairness.sex.demographic_parity_difference": 0.18})
     bad = failing(evaluate(world, version, "dev"))
-    check = bad["fairness.demographic_parity_difference"]
+    check = bad["fairness.sex.demographic_parity_difference"]
     assert (check.actual, check.op, check.required) == (0.18, "<=", 0.1)
 
 
@@ -73,9 +73,9 @@ def test_relative_to_the_champion(world: World):
     world.training_evidence(champion, roc_auc=0.90)
     world.training_evidence(weaker, roc_auc=0.85)
     world.training_evidence(close, roc_auc=0.895)
-    world.registry.set_alias(MODEL, "serving-prod", champion)
+    world.registry.set_alias(MODEL, "champion", champion)
     bad = failing(evaluate(world, weaker, "dev"))
-    check = bad["eval.roc_auc"]
+    check = bad["test.roc_auc"]
     assert (check.actual, check.op, check.required) == (0.85, ">=", 0.89)
     assert f"champion v{champion}" in check.evidence
     assert failing(evaluate(world, close, "dev")) == {}
@@ -85,10 +85,7 @@ def test_validated_data_must_be_the_handed_over_data(world: World):
     version = world.register()
     world.training_evidence(version, validated_digest="sha256:" + "1" * 64)
     bad = failing(evaluate(world, version, "dev"))
-    assert (
-        bad["data_validation.passed:data digest"].detail
-        == "the validated data is not the handed-over data"
-    )
+    assert bad["validated data digest"].detail == "the validated data is not the handed-over data"
 
 
 def test_exported_model_must_be_the_evaluated_one(world: World):
@@ -124,3 +121,21 @@ def test_prod_needs_soak_slos_and_counted_approvals(world: World):
     later = failing(evaluate(world, version, "prod", hours_later=25, reviews=two))
     assert "soak_time.int.hours" not in later
     assert "approvals" not in later
+
+
+def test_failed_data_validation_names_the_findings(world: World):
+    version = world.register()
+    world.training_evidence(version, validation_passed=False)
+    bad = failing(evaluate(world, version, "dev"))
+    assert bad["data.validation"].detail == "data validation failed: age: range: 3 values below 18"
+
+
+def test_pipeline_tags_stand_in_for_handover_tags(world: World):
+    version = world.register(code_commit="", data_digest="")
+    tags = {"mlops.code.commit": "f" * 40, "mlops.data.sha256": "sha256:" + "d" * 64}
+    for key, value in tags.items():
+        world.registry.client.set_model_version_tag(MODEL, version, key, value)
+    world.training_evidence(version, validated_digest="sha256:" + "d" * 64)
+    checks = {c.name: c for c in evaluate(world, version, "dev")}
+    assert checks["mlops.code.commit"].passed and checks["mlops.data.sha256"].passed
+    assert checks["validated data digest"].passed

@@ -83,7 +83,7 @@ def test_failing_gate_prints_the_report_and_exits_1(world: World):
     world.training_evidence(version, roc_auc=0.4)
     result = mlops(world, "promote", "--model", MODEL, "--version", version, "--to", "dev")
     assert result.exit_code == 1
-    assert "FAIL roc-auc: eval.roc_auc = 0.4; required >= 0.75" in result.output
+    assert "FAIL roc-auc: test.roc_auc = 0.4; required >= 0.75" in result.output
     assert "nothing written" in result.output
     assert not (world.repo / ".mlops").exists()
     assert run_git(world.repo, "branch", "--format=%(refname:short)").split() == ["main"]

@@ -22,6 +22,11 @@ from tests.gates.scenario import MODEL, World, run_git
 DAY = 25.0
 
 
+def gate_verdicts(world: World, version: str) -> list:
+    entries = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    return [e for e in entries if e.name.startswith("gate.")]
+
+
 def promote_and_merge(world: World, version: str, env: str, hours_later: float = 0.0, **kw):
     outcome = promote(world.repo, MODEL, version, env, world.factory(hours_later), **kw)
     world.merge(outcome.branch)
@@ -46,7 +51,7 @@ def test_dev_to_int_to_prod_records_every_verdict(world: World):
         f"promote/{MODEL}/int/v{version}",
         f"promote/{MODEL}/prod/v{version}",
     ]
-    verdicts = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    verdicts = gate_verdicts(world, version)
     recorded = {e.name: verdict_of(e) for e in verdicts}
     assert set(recorded) == {
         "gate.registry-to-serving-dev",
@@ -80,7 +85,7 @@ def test_failing_metric_blocks_with_explanation_and_no_commit(world: World):
     assert branches(world) == ["main"]
     assert run_git(world.repo, "status", "--porcelain") == ""
     assert len(run_git(world.repo, "worktree", "list").splitlines()) == 1
-    recorded = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
+    recorded = gate_verdicts(world, version)
     assert [verdict_of(e).passed for e in recorded] == [False]
 
 
@@ -191,7 +196,7 @@ def test_forged_descriptor_fails_the_ci_recheck(world: World, tmp_path: Path):
     descriptor.write_text(forged)
     result = check_descriptor(path, world.context(), "ci", None)
     failing = {c.name for c in result.checks if not c.passed}
-    assert {"eval.roc_auc", "data_validation.passed", "descriptor.gate_report"} <= failing
+    assert {"test.roc_auc", "data.validation", "descriptor.gate_report"} <= failing
 
 
 def test_push_to_a_local_bare_remote(world: World, tmp_path: Path):
