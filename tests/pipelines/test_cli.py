@@ -1,0 +1,94 @@
+"""`mlops pipeline`: exit codes and messages of compile and run."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.credit_risk import data
+
+
+@pytest.fixture
+def mlops(capsys, monkeypatch):
+    """Call the `mlops` entry point in-process; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        from mlops.cli.app import main
+
+        monkeypatch.setattr(sys, "argv", ["mlops", *args])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def test_compile_writes_ir_into_a_directory(mlops, tmp_path: Path) -> None:
+    code, out, _ = mlops("pipeline", "compile", "--output", str(tmp_path), "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["path"] == str(tmp_path / "credit-risk-training.yaml") and result["gpu"] is True
+    assert "pipelineInfo" in (tmp_path / "credit-risk-training.yaml").read_text()
+
+
+def test_run_int_json(mlops, store, tmp_path: Path) -> None:
+    code, out, err = mlops(
+        "pipeline",
+        "run",
+        "--mode",
+        "int",
+        "--workdir",
+        str(store.workdir),
+        "--tracking-uri",
+        store.tracking_uri,
+        "--audit-db",
+        str(tmp_path / "audit.db"),
+        "--json",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["status"] == "succeeded" and result["candidate"] is True
+    assert result["audit_url"] == f"sqlite:///{tmp_path / 'audit.db'}"
+    assert result["metrics"]["data.rows"] == 1500
+
+
+def test_run_with_bad_data_exits_1_naming_column_and_rule(mlops, store, tmp_path: Path) -> None:
+    frame = data.generate(800, 3)
+    frame.loc[5, "loan_term_months"] = 600
+    data.write_csv(frame, tmp_path / "bad.csv")
+    code, out, err = mlops(
+        "pipeline",
+        "run",
+        "--workdir",
+        str(store.workdir),
+        "--tracking-uri",
+        store.tracking_uri,
+        "--data",
+        str(tmp_path / "bad.csv"),
+    )
+    assert code == 1
+    assert "column 'loan_term_months': rule range" in err
+    assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mode", "dev"], "'dev' is not one of"),
+        (["--audit", "sqlite:///a.db", "--audit-db", "b.db"], "--audit and --audit-db: give one"),
+        (["--no-local"], "--no-local: needs --host URL"),
+        (["--host", "ftp://kfp"], "--host: 'ftp://kfp'; allowed: http(s)://HOST"),
+        (["--tracking-uri", "mlruns"], "--tracking-uri: 'mlruns' is not supported"),
+    ],
+)
+def test_bad_input_exits_2(mlops, tmp_path: Path, args: list[str], message: str) -> None:
+    code, _, err = mlops("pipeline", "run", "--workdir", str(tmp_path), *args)
+    assert code == 2
+    assert message in " ".join(err.split())
+    assert not (tmp_path / "mlflow.db").exists()
