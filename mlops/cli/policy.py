@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from mlops.cli.console import out
 from mlops.config.loader import load_stack, stack_file
@@ -138,3 +139,41 @@ def _write(path: Path, report: str) -> None:
         path.write_text(report + "\n", encoding="utf-8")
     except OSError as error:
         raise BadInputError(f"{path}: cannot write the report ({error.strerror})") from None
+
+
+@app.command()
+def gitops(
+    path: Annotated[Path, typer.Option(help="Folder that Argo CD syncs from.")] = Path("gitops"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    checks_dir: Annotated[Path, typer.Option(help="Folder of the custom checkov checks.")] = Path(
+        "policies/checkov"
+    ),
+) -> None:
+    """Run checkov (built-in checks and the CKV_MLOPS checks) on the rendered manifests and the
+    Argo CD objects, including the Applications that ApplicationSets generate. Exit 1 on a
+    failed check, a skip without a reason, or an object checkov did not check."""
+    from mlops.policy.gitops import scan
+
+    report = scan(path, checks_dir)
+    if as_json:
+        out.print_json(json.dumps(report.as_json()))
+    else:
+        for finding in report.findings:
+            state = (
+                f"[yellow]SKIPPED[/] ({escape(finding.reason)})"
+                if finding not in report.failures
+                else f"[bold red]{finding.status.upper()}[/]"
+            )
+            out.print(f"{state} {finding.check} {escape(finding.name)}")
+            out.print(f"    {escape(finding.resource)}  [dim]{escape(finding.file)}[/]")
+        out.print(
+            f"checkov: {report.checked} of {report.objects} objects checked, "
+            f"{report.passed} checks passed, {len(report.failures)} failed"
+        )
+    problems = []
+    if report.checked != report.objects:
+        problems.append(f"checkov checked {report.checked} of {report.objects} objects")
+    if report.failures:
+        problems.append(f"{len(report.failures)} failed check(s) or skip(s) without a reason")
+    if problems:
+        raise CheckFailedError(f"{path}: " + "; ".join(problems))
