@@ -81,6 +81,7 @@ def test_clean_stack_exits_0_and_writes_the_report_file(
             ("config", "--stack", "dev", "--pack", "production"),
             "'production' does not apply to environment 'dev'",
         ),
+        (("gitops", "--path", "nowhere"), "nowhere: no such directory"),
     ],
 )
 def test_bad_input_exits_2_with_one_message(monkeypatch, capsys, args, message) -> None:
