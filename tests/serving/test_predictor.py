@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 
 import pytest
 from kserve import InferInput, InferRequest
@@ -78,8 +79,14 @@ def test_shadow_mirrors_to_a_candidate_and_counts_disagreements(candidate_dir, s
     assert {r["disagreements"] for r in shadow} == {2}
     assert shadow[0]["candidate"] == server.url
     assert shadow[0]["output"] != shadow[0]["candidate_output"]
-    served = [json.loads(line) for line in server.log_file.read_text().splitlines()]
-    assert {"s0", "s1", "s2", "s-v2"} <= {r["id"] for r in served}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        served = [json.loads(line) for line in server.log_file.read_text().splitlines()]
+        if {"s0", "s1", "s2", "s-v2"} <= {r["id"] for r in served}:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the shadow's requests did not reach the server's request log")
 
 
 def test_shadow_counts_a_failing_candidate_and_skips_beyond_its_bound(model_dir):
