@@ -30,7 +30,9 @@ def test_rds_is_encrypted_private_backed_up_and_forces_tls(stack_configs):
     assert instance.inputs["deletionProtection"] is True
     assert instance.inputs["skipFinalSnapshot"] is False
     (parameters,) = of_type(resources, "aws:rds/parameterGroup:ParameterGroup")
-    assert {(p["name"], p["value"]) for p in parameters.inputs["parameters"]} >= {("rds.force_ssl", "1")}
+    assert {(p["name"], p["value"]) for p in parameters.inputs["parameters"]} >= {
+        ("rds.force_ssl", "1")
+    }
     (firewall,) = of_type(resources, "aws:ec2/securityGroup:SecurityGroup")
     (rule,) = firewall.inputs["ingress"]
     assert rule["cidrBlocks"] == ["10.30.0.0/16"] and rule["fromPort"] == rule["toPort"] == 5432
