@@ -12,15 +12,17 @@ from mlops.serving.digest import artifact_digest
 ROWS = [{"income": 70.0, "age": 30.0}, {"income": 30.0, "age": 50.0}]
 
 
-def _records(path, count, timeout=10.0):
+def _records(path, ids, timeout=10.0):
+    """The records of these request ids, once the server's buffered writer has flushed them."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists():
             lines = [json.loads(line) for line in path.read_text().splitlines() if line]
-            if len(lines) >= count:
-                return lines
-        time.sleep(0.1)
-    raise AssertionError(f"request log has fewer than {count} records")
+            found = {r["id"]: r for r in lines if r["id"] in ids}
+            if len(found) == len(ids):
+                return found
+        time.sleep(0.05)
+    raise AssertionError(f"request log lacks some of {ids}")
 
 
 def test_v1_and_v2_predict_and_every_request_is_logged(server, model_dir):
@@ -48,7 +50,7 @@ def test_v1_and_v2_predict_and_every_request_is_logged(server, model_dir):
     assert body["model_name"] == "credit" and body["model_version"] == "7"
     assert body["outputs"][0]["data"] == [1, 0]
 
-    records = {r["id"]: r for r in _records(server.log_file, 2)}
+    records = _records(server.log_file, {"req-v1", "req-v2"})
     digest = artifact_digest(model_dir)
     for request_id, protocol in (("req-v1", "v1"), ("req-v2", "v2")):
         record = records[request_id]
@@ -71,7 +73,7 @@ def test_bad_input_is_a_400_counted_and_logged_per_version(server):
         headers={"x-request-id": "req-bad"},
     )
     assert bad.status_code == 400
-    record = next(r for r in _records(server.log_file, 3) if r["id"] == "req-bad")
+    record = _records(server.log_file, {"req-bad"})["req-bad"]
     assert record["status"] == "error" and record["error"].startswith("400")
     metrics = httpx.get(f"{server.url}/metrics").text
     assert (
