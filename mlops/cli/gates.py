@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +17,7 @@ import typer
 from rich.markup import escape
 
 from mlops.cli.console import out
-from mlops.errors import BadInputError
+from mlops.errors import BadInputError, CheckFailedError
 from mlops.gates.context import Context, Target
 from mlops.gates.evaluate import GateResult
 from mlops.gitops.bootstrap import REPO_ROOT
@@ -38,6 +40,18 @@ TrackingOpt = Annotated[
 RootOpt = Annotated[
     Path, typer.Option("--root", help="Repository root (policies/, gitops/).", show_default=False)
 ]
+
+
+@contextmanager
+def services_unavailable_fail() -> Iterator[None]:
+    """An unreachable audit log or registry fails the check (exit 1): no evidence, no pass."""
+    from mlops.gates.registry import RegistryUnavailableError
+    from mlops.governance.client import AuditUnavailableError
+
+    try:
+        yield
+    except (RegistryUnavailableError, AuditUnavailableError) as error:
+        raise CheckFailedError(f"unavailable: {error}") from None
 
 
 def audit_client(url: str | None) -> Any:
@@ -164,11 +178,12 @@ def check(
         reviews=load_reviews(reviews),
     )  # fmt: skip
     try:
-        if descriptor is not None:
-            result = check_descriptor(descriptor, ctx, source, reports)
-        else:
-            assert target is not None
-            result = run_check(target, ctx, source, reports)
+        with services_unavailable_fail():
+            if descriptor is not None:
+                result = check_descriptor(descriptor, ctx, source, reports)
+            else:
+                assert target is not None
+                result = run_check(target, ctx, source, reports)
     finally:
         ctx.audit.close()
     print_result(result, as_json)

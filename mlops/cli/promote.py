@@ -15,7 +15,15 @@ import typer
 from rich.markup import escape
 
 from mlops.cli.console import err, out
-from mlops.cli.gates import AuditOpt, RootOpt, TrackingOpt, audit_client, print_result, registry
+from mlops.cli.gates import (
+    AuditOpt,
+    RootOpt,
+    TrackingOpt,
+    audit_client,
+    print_result,
+    registry,
+    services_unavailable_fail,
+)
 from mlops.errors import BadInputError
 from mlops.gitops.bootstrap import REPO_ROOT
 
@@ -74,43 +82,44 @@ def promote(
     if not version.isdigit():
         raise BadInputError(f"--version: {version!r}; allowed: a registered version number")
     chosen = Strategy.parse(strategy) if strategy else None
+    if finalize and (chosen or push or open_pr):
+        raise BadInputError("--finalize: takes no --strategy, --push or --open-pr")
     audit = audit_client(audit_db)
     reg = registry(tracking_uri, required=True)
     root = root.resolve()
-    try:
-        if finalize:
-            if chosen or push or open_pr:
-                raise BadInputError("--finalize: takes no --strategy, --push or --open-pr")
-            _finalize(
-                root, model, version, to, Context(root=root, audit=audit, registry=reg), as_json
-            )
-            return
-        from mlops.gates.check import REPORT_DIR
-
-        repo = git.repo_root(root)
-        base_branch = git.current_branch(repo) if base == "HEAD" else base
+    with services_unavailable_fail():
         try:
-            outcome = run_promote(
-                root, model, version, to, lambda tree: Context(root=tree, audit=audit, registry=reg),
-                chosen, base, repo / REPORT_DIR,
-            )  # fmt: skip
-        except GateFailedError as failure:
-            print_result(failure.result, as_json)
-            err.print(f"[bold red]refused:[/] {escape(str(failure))}")
-            raise typer.Exit(1) from None
-        if outcome.noop:
-            out.print(escape(outcome.message))
-            return
-        assert outcome.result is not None
-        if push or open_pr:
-            from mlops.gates.report import markdown
+            if finalize:
+                _finalize(
+                    root, model, version, to, Context(root=root, audit=audit, registry=reg), as_json
+                )
+                return
+            from mlops.gates.check import REPORT_DIR
 
-            entry = outcome.result.entry
-            body = markdown(outcome.result.report, entry.seq if entry else None)
-            outcome.message = f"Promote {model} v{version} to {to}"
-            publish(repo, outcome, remote, open_pr, body, base_branch)
-    finally:
-        audit.close()
+            repo = git.repo_root(root)
+            base_branch = git.current_branch(repo) if base == "HEAD" else base
+            try:
+                outcome = run_promote(
+                    root, model, version, to, lambda tree: Context(root=tree, audit=audit, registry=reg),
+                    chosen, base, repo / REPORT_DIR,
+                )  # fmt: skip
+            except GateFailedError as failure:
+                print_result(failure.result, as_json)
+                err.print(f"[bold red]refused:[/] {escape(str(failure))}")
+                raise typer.Exit(1) from None
+            if outcome.noop:
+                out.print(escape(outcome.message))
+                return
+            assert outcome.result is not None
+            if push or open_pr:
+                from mlops.gates.report import markdown
+
+                entry = outcome.result.entry
+                body = markdown(outcome.result.report, entry.seq if entry else None)
+                outcome.message = f"Promote {model} v{version} to {to}"
+                publish(repo, outcome, remote, open_pr, body, base_branch)
+        finally:
+            audit.close()
     _report(outcome, as_json)
 
 
