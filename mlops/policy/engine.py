@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops.config.model import StackConfig
+from mlops.plan.capture import PlannedResource
 from mlops.policy.analyzer import LEVELS, PackAnalyzer
 from mlops.policy.config import PolicySpec, resolve
 from mlops.policy.packs import POLICIES_DIR, Pack, packs_for
@@ -44,7 +45,7 @@ class PolicyEngine:
             self._specs[pack.name] = self._analyzers[pack.name].policies()
         return self._specs[pack.name]
 
-    def check(self, target: Target, resources: list) -> StackResult:  # list[PlannedResource]
+    def check(self, target: Target, resources: list[PlannedResource]) -> StackResult:
         packs = self._packs[target.stack]
         by_urn = {resource.urn: resource for resource in resources}
         requests, stack_request = analyze_requests(resources), analyze_stack_request(resources)
