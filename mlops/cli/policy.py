@@ -4,7 +4,7 @@ import io
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,9 @@ from mlops.cli.console import out
 from mlops.config.loader import load_stack, stack_file
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.policy.packs import POLICIES_DIR, packs_for
+
+if TYPE_CHECKING:
+    from mlops.policy.result import StackResult
 
 app = typer.Typer(
     help="Policy as code: the CrossGuard packs (policies/) evaluated offline against `mlops plan`.",
@@ -124,7 +127,7 @@ def config(
     out.print_json(json.dumps(document))
 
 
-def _text(results: list) -> str:
+def _text(results: list["StackResult"]) -> str:
     from rich.console import Console
 
     from mlops.policy.reporters import print_text
