@@ -3,14 +3,17 @@ chained in order, with MLflow on SQLite and the audit log in the work directory 
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from threadpoolctl import threadpool_limits
 
 from mlops.pipelines.tracking import local_uri
-from pipelines.credit_risk import steps
+from pipelines.credit_risk import MODEL_NAME, steps
 from pipelines.credit_risk.config import PipelineConfig
 from pipelines.credit_risk.context import RunContext, open_run, record_failure
 from pipelines.credit_risk.handover import DataRef, register
@@ -141,25 +144,30 @@ def run_kfp_local(
         pipeline_root=str(workdir.resolve() / "kfp"),
         raise_on_error=False,
     )
-    task = build(gpu=False)(
-        mode=mode,
-        tracking_uri=tracking_uri,
-        audit_url=audit_url,
-        source=str(data.resolve()) if data else "",
-    )
-    outputs = getattr(task, "outputs", None) or {}
-    if "version" not in outputs:
-        audit = audit_client_from_url(audit_url)
-        try:
-            statuses = audit.query(Subject(model="credit-risk"), name="pipeline.status")
-        finally:
-            audit.close()
-        reason = statuses[-1].value if statuses else "no status recorded"
-        raise CheckFailedError(f"pipeline failed (KFP local runner): {reason}")
+    started = datetime.now(UTC)
+    with contextlib.redirect_stdout(sys.stderr):  # the runner echoes task logs; keep stdout clean
+        build(gpu=False)(
+            mode=mode,
+            tracking_uri=tracking_uri,
+            audit_url=audit_url,
+            source=str(data.resolve()) if data else "",
+        )
+    audit = audit_client_from_url(audit_url)
+    try:
+        statuses = audit.query(Subject(model=MODEL_NAME), name="pipeline.status", since=started)
+    finally:
+        audit.close()
+    if not statuses:
+        raise CheckFailedError("pipeline failed (KFP local runner) before recording a status")
+    last = statuses[-1]
+    if last.value["status"] == "failed":
+        raise CheckFailedError(f"pipeline failed at {last.value['step']}: {last.value['reason']}")
     return {
+        "run": last.subject.run,
         "mode": mode,
-        "version": outputs["version"],
-        "candidate": outputs["candidate"],
+        "status": last.value["status"],
+        "version": last.subject.version,
+        "candidate": last.value["status"] == "succeeded",
         "tracking_uri": tracking_uri,
         "audit_url": audit_url,
     }
