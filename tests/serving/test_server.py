@@ -108,3 +108,36 @@ def test_release_descriptor_supplies_name_version_and_digest(mlops, model_dir, m
     code, _, err = mlops("serve", "--model-uri", str(model_dir), "--release", str(release))
     assert code == 1 and "differs from the release's sha256:e8a6346197" in err
     assert started == []
+
+
+def test_container_environment_configures_the_predictor(mlops, model_dir, monkeypatch, tmp_path):
+    """The rendered InferenceService sets MLOPS_* variables; `mlops serve` alone must honour them."""
+    started = []
+    monkeypatch.setattr("kserve.ModelServer.start", lambda self, models: started.extend(models))
+    monkeypatch.setattr("mlops.serving.predictor.MlflowPredictor.stop", lambda self: None)
+    digest = artifact_digest(model_dir)
+    for key, value in {
+        "MLOPS_MODEL_URI": str(model_dir),
+        "MLOPS_MODEL_NAME": "credit-risk",
+        "MLOPS_MODEL_VERSION": "4",
+        "MLOPS_MODEL_SHA256": digest.removeprefix("sha256:"),
+        "MLOPS_ENVIRONMENT": "prod",
+        "MLOPS_SHADOW_URL": "http://credit-risk-shadow-predictor.models.svc.cluster.local",
+        "MLOPS_SHADOW_PERCENT": "25",
+        "MLOPS_REQUEST_LOG": str(tmp_path / "log.jsonl"),
+        "MLOPS_REQUEST_LOG_MASK": "age, income",
+    }.items():
+        monkeypatch.setenv(key, value)
+    code, _, err = mlops("serve")
+    assert code == 0, err
+    (predictor,) = started
+    assert (predictor.name, predictor.version, predictor.environment) == (
+        "credit-risk",
+        "4",
+        "prod",
+    )
+    assert predictor.digest == digest
+    assert predictor.shadow.url.endswith("svc.cluster.local") and predictor.shadow.rate == 0.25
+    assert predictor.request_logger.masker.fields == {"age", "income"}
+    assert predictor.request_logger.environment == "prod"
+    predictor.request_logger.close()
