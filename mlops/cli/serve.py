@@ -97,6 +97,14 @@ def serve(
         float,
         typer.Option("--shadow-percent", envvar="MLOPS_SHADOW_PERCENT", help="Share mirrored."),
     ] = 100.0,
+    shadow_protocol: Annotated[
+        str,
+        typer.Option(
+            "--shadow-protocol",
+            envvar="MLOPS_SHADOW_PROTOCOL",
+            help="v1, or v2 for candidates that speak only Open Inference.",
+        ),
+    ] = "v1",
     explain: Annotated[
         str,
         typer.Option(
@@ -134,6 +142,7 @@ def serve(
             shadow_url=shadow_url or None,
             shadow_model=shadow_model,
             shadow_percent=shadow_percent,
+            shadow_protocol=shadow_protocol,
             explain=explain,
         )
     except ValidationError as error:

@@ -39,6 +39,7 @@ class ServeConfig(BaseModel):
     shadow_model: str | None = None
     shadow_percent: float = Field(default=100.0, gt=0.0, le=100.0)
     shadow_tolerance: float = Field(default=1e-6, ge=0.0)
+    shadow_protocol: Literal["v1", "v2"] = "v1"
     explain: Literal["none", "linear"] = "none"
 
 
@@ -80,6 +81,7 @@ def build(config: ServeConfig):  # -> MlflowPredictor (KServe imported lazily)
             candidate_model=config.shadow_model,
             percent=config.shadow_percent,
             tolerance=config.shadow_tolerance,
+            protocol=config.shadow_protocol,
             request_logger=predictor.request_logger,
         )
     return predictor

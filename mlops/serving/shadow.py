@@ -5,7 +5,8 @@ Mirroring runs as background tasks after the primary has answered, bounded by `m
 (extra requests are skipped and counted, never queued behind the caller). Each comparison
 counts rows and disagreements per primary version and candidate (Prometheus), is written to the
 request log as a `shadow` record, and the running disagreement rate goes to the service log.
-The candidate is called over V1 REST, which every predictor of this platform serves.
+The candidate is called over V1 REST (every predictor of this platform serves it) or, for
+runtimes that speak only Open Inference (MLServer, Triton), over V2 with one tensor per feature.
 """
 
 from __future__ import annotations
@@ -41,6 +42,28 @@ def agree(primary: Any, candidate: Any, tolerance: float) -> bool:
     return primary == candidate
 
 
+def _datatype(values: list[Any]) -> str:
+    if all(isinstance(v, bool) for v in values):
+        return "BOOL"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "INT64"
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return "FP64"
+    return "BYTES"
+
+
+def v2_body(request_id: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """An Open Inference request with one `[n]` tensor per feature."""
+    names = list(rows[0]) if rows else []
+    inputs = []
+    for name in names:
+        values = [row.get(name) for row in rows]
+        kind = _datatype(values)
+        data = [str(v) for v in values] if kind == "BYTES" else values
+        inputs.append({"name": name, "shape": [len(rows)], "datatype": kind, "data": data})
+    return {"id": request_id, "inputs": inputs}
+
+
 @dataclass
 class ShadowStats:
     requests: int = 0
@@ -70,6 +93,7 @@ class ShadowMirror:
         max_in_flight: int = 64,
         request_logger: RequestLogger | None = None,
         report_every: int = 100,
+        protocol: str = "v1",
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
@@ -80,6 +104,9 @@ class ShadowMirror:
         self.max_in_flight = max_in_flight
         self.request_logger = request_logger
         self.report_every = report_every
+        if protocol not in ("v1", "v2"):
+            raise ValueError(f"shadow protocol: '{protocol}'; allowed: v1, v2")
+        self.protocol = protocol
         self.stats = ShadowStats()
         self._timeout = timeout
         self._transport = transport
@@ -108,14 +135,24 @@ class ShadowMirror:
     async def _compare(
         self, request_id: str, rows: list[dict[str, Any]], primary: list[Any]
     ) -> None:
+        headers = {"x-request-id": request_id, "x-mlops-shadow": "1"}
         try:
-            response = await self._http().post(
-                f"{self.url}/v1/models/{self.candidate_model}:predict",
-                json={"instances": rows},
-                headers={"x-request-id": request_id, "x-mlops-shadow": "1"},
-            )
-            response.raise_for_status()
-            candidate = response.json()["predictions"]
+            if self.protocol == "v1":
+                response = await self._http().post(
+                    f"{self.url}/v1/models/{self.candidate_model}:predict",
+                    json={"instances": rows},
+                    headers=headers,
+                )
+                response.raise_for_status()
+                candidate = response.json()["predictions"]
+            else:
+                response = await self._http().post(
+                    f"{self.url}/v2/models/{self.candidate_model}/infer",
+                    json=v2_body(request_id, rows),
+                    headers=headers,
+                )
+                response.raise_for_status()
+                candidate = response.json()["outputs"][0]["data"]
             if not isinstance(candidate, list) or len(candidate) != len(primary):
                 raise ValueError("candidate answered a different number of predictions")
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
@@ -136,7 +173,7 @@ class ShadowMirror:
             self.request_logger.log(
                 request_id,
                 record_type="shadow",
-                protocol="v1",
+                protocol=self.protocol,
                 inputs=rows,
                 outputs=primary,
                 latency_ms=response.elapsed.total_seconds() * 1000,

@@ -89,6 +89,22 @@ def test_shadow_mirrors_to_a_candidate_and_counts_disagreements(candidate_dir, s
         raise AssertionError("the shadow's requests did not reach the server's request log")
 
 
+def test_shadow_over_open_inference_v2(model_dir, server):
+    predictor = MlflowPredictor("credit", str(model_dir), version="7")
+    predictor.load()
+    mirror = ShadowMirror(server.url, model="credit", version="7", protocol="v2")
+    predictor.shadow = mirror
+
+    async def scenario():
+        rows = [{"income": 70.0, "age": 30.0}, {"income": 30.0, "age": 50.0}]
+        await predictor.predict({"instances": rows}, headers={"x-request-id": "v2-shadow"})
+        await mirror.aclose()
+
+    asyncio.run(scenario())
+    assert (mirror.stats.requests, mirror.stats.rows, mirror.stats.errors) == (1, 2, 0)
+    assert mirror.stats.disagreements == 0  # the same model answers the same
+
+
 def test_shadow_counts_a_failing_candidate_and_skips_beyond_its_bound(model_dir):
     import httpx
 
