@@ -11,16 +11,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from mlops.cli.console import out
 from mlops.errors import BadInputError, CheckFailedError
-from mlops.gates.context import Context, Target
-from mlops.gates.evaluate import GateResult
 from mlops.gitops.bootstrap import REPO_ROOT
+
+if TYPE_CHECKING:  # imported where used: `mlops --help` should not pay for the gate engine
+    from mlops.gates.context import Target
+    from mlops.gates.evaluate import GateResult
 
 app = typer.Typer(
     help="Audit gates between environments: check a model version or a commit against its gate.",
@@ -88,6 +90,8 @@ def load_reviews(path: Path | None) -> list[dict[str, Any]] | None:
 def target_from(
     model: str | None, version: str | None, commit: str | None, to: str | None
 ) -> Target:
+    from mlops.gates.context import Target
+
     if to is None:
         raise BadInputError("--to: required with --model/--version or --commit")
     if commit is not None:
@@ -166,6 +170,7 @@ def check(
     markdown and JSON report, record the verdict; exit 0 passed, 1 failed, 2 bad input."""
     from mlops.gates.check import REPORT_DIR, check_descriptor
     from mlops.gates.check import check as run_check
+    from mlops.gates.context import Context
 
     root = root.resolve()
     reports = out_dir or root / REPORT_DIR
