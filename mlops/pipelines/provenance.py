@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 COMMIT_ENV = "MLOPS_CODE_COMMIT"
+REPOSITORY_ENV = "MLOPS_CODE_REPOSITORY"
 LOCK_ENV = "MLOPS_UV_LOCK"
 
 
@@ -52,6 +53,24 @@ def code_ref(repo: Path) -> CodeRef:
     except (OSError, subprocess.SubprocessError):
         return CodeRef("unknown", dirty=False, source="unknown")
     return CodeRef(head, dirty=bool(status.strip()), source="git")
+
+
+def code_repository(repo: Path, default: str) -> str:
+    """Where the code lives: $MLOPS_CODE_REPOSITORY, else git's `origin` remote, else `default`."""
+    pinned = os.environ.get(REPOSITORY_ENV)
+    if pinned:
+        return pinned
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(repo), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return default
+    return origin or default
 
 
 def installed_distributions() -> str:

@@ -62,6 +62,7 @@ class Drift(_Strict):
 class PipelineConfig(_Strict):
     model_name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     experiment: str = Field(min_length=1)
+    code_repository: str = Field(pattern=r"^(https://|git@|ssh://)\S+$")
     drift: Drift
     modes: dict[Mode, ModeConfig]
 

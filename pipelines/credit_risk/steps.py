@@ -178,13 +178,18 @@ class Evaluation:
 
 
 def _champion(ctx: RunContext) -> tuple[Pipeline | None, str | None]:
+    """The version holding the alias `champion`, loaded from its storage location (loading
+    through a `models:/` URI would make MLflow write a metadata file into the artifact, which
+    changes its digest)."""
     name = ctx.config.model_name
     try:
         version = ctx.client.get_model_version_by_alias(name, "champion")
     except MlflowException:
         return None, None
-    number = str(version.version)
-    return mlflow.sklearn.load_model(f"models:/{name}/{number}"), number
+    location = version.tags.get("handover.storage_uri") or (
+        ctx.client.get_logged_model(version.model_id).artifact_location
+    )
+    return mlflow.sklearn.load_model(location), str(version.version)
 
 
 def evaluate(

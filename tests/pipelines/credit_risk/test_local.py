@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import mlflow
 import pytest
 from mlflow import MlflowClient
 
 from mlops.errors import CheckFailedError
+from mlops.gates.evidence_names import HANDOVER_FIELDS, HANDOVER_TAG_PREFIX
 from mlops.governance.client import EmbeddedAuditClient, Subject
 from mlops.governance.log import EvidenceLog
+from mlops.serving.digest import artifact_digest
 from pipelines.credit_risk import data
 from pipelines.credit_risk.handover import HANDOVER_TAGS
 from pipelines.credit_risk.local import RunResult, run_local
@@ -159,6 +163,7 @@ def test_handover_artifacts_and_their_digests(first, client, audit_url, tmp_path
         "evidence.json",
         "handover.json",
         "model_card.md",
+        "params.json",
         "requirements.txt",
         "schema.json",
         "uv.lock",
@@ -184,11 +189,36 @@ def test_handover_artifacts_and_their_digests(first, client, audit_url, tmp_path
         document.artifacts["model_card.md"] == "sha256:" + hashlib.sha256(card.encode()).hexdigest()
     )
     assert document.artifacts["data"] == handover["data"]["sha256"]
-    assert document.artifacts["model"].startswith("sha256:")
+    assert document.artifacts["model"] == handover["fields"]["model_digest"]
 
 
-def test_registered_model_has_signature_and_serves_raw_applications(first) -> None:
-    model = mlflow.pyfunc.load_model(f"models:/{NAME}/{first.version}")
+def _path(uri: str) -> Path:
+    assert uri.startswith("file://")
+    return Path(unquote(urlparse(uri).path))
+
+
+def test_handover_fields_for_promotion(first, client) -> None:
+    """The `handover.<field>` tags promotion copies into release descriptors, and what they
+    point at: the model at storage_uri has the recorded digest, the references exist."""
+    tags = client.get_model_version(NAME, first.version).tags
+    fields = {f: tags[HANDOVER_TAG_PREFIX + f] for f in HANDOVER_FIELDS}
+    assert artifact_digest(_path(fields["storage_uri"])) == fields["model_digest"]
+    assert (_path(fields["storage_uri"]) / "MLmodel").is_file()
+    assert re.fullmatch(r"[0-9a-f]{40}", fields["code_commit"])
+    assert fields["code_repository"] == "https://github.com/example-org/mlops-platform"
+    assert fields["data_reference"] == tags["mlops.data.uri"]
+    assert fields["data_digest"] == tags["mlops.data.sha256"]
+    requirements = _path(fields["environment_spec"]).read_bytes()
+    assert fields["environment_digest"] == "sha256:" + hashlib.sha256(requirements).hexdigest()
+    assert json.loads(_path(fields["parameters_reference"]).read_text()) == json.loads(
+        tags["mlops.params"]
+    )
+    assert _path(fields["model_card"]).read_text().startswith("# Model card")
+
+
+def test_registered_model_has_signature_and_serves_raw_applications(first, client) -> None:
+    storage = client.get_model_version(NAME, first.version).tags["handover.storage_uri"]
+    model = mlflow.pyfunc.load_model(storage)
     schema = model.metadata.get_input_schema()
     assert schema.input_names() == list(data.INPUTS)
     optional = [c.name for c in schema.inputs if not c.required]
@@ -218,6 +248,9 @@ def test_same_data_and_seed_give_the_same_metrics(first, client, store, audit_ur
     assert names[position : position + 3] == [(n, S + s) for n, s in CHAMPION]
     rules = next(e for e in _entries(audit_url, second.run) if e.name == "gates.analytics")
     assert "champion.delta.roc_auc" in [r["rule"] for r in rules.value["rules"]]
+    # evaluating the champion left its artifact (and so its digest) untouched
+    tags = client.get_model_version(NAME, first.version).tags
+    assert artifact_digest(_path(tags["handover.storage_uri"])) == tags["handover.model_digest"]
 
 
 def test_bad_data_stops_at_validation_and_is_recorded(
