@@ -18,6 +18,13 @@ def local_uri(workdir: Path) -> str:
     return f"sqlite:///{workdir.resolve() / 'mlflow.db'}"
 
 
+def local_artifact_root(tracking_uri: str) -> Path | None:
+    """Beside a SQLite store, `mlartifacts/`; None for servers (they choose their own root)."""
+    if tracking_uri.startswith("sqlite:///"):
+        return Path(tracking_uri.removeprefix("sqlite:///")).parent / "mlartifacts"
+    return None
+
+
 def connect(tracking_uri: str) -> MlflowClient:
     """Point MLflow (tracking and registry) at `tracking_uri` and return a client."""
     if not tracking_uri.startswith(

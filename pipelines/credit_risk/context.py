@@ -76,9 +76,8 @@ def open_run(
     config = config or load_config()
     config.mode(mode)
     client = tracking.connect(tracking_uri)
-    local = tracking_uri.startswith("sqlite:///")
     experiment = tracking.experiment_id(
-        client, config.experiment, workdir / "mlartifacts" if local else None
+        client, config.experiment, tracking.local_artifact_root(tracking_uri)
     )
     run = run or f"{PIPELINE}-{uuid.uuid4().hex[:12]}"
     commit = code_ref(REPO_ROOT).commit

@@ -9,6 +9,7 @@ one opened (`context.attach_run`), and a failing body records `pipeline.status` 
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +37,7 @@ def evidence_json(ctx: RunContext) -> str:
 @contextmanager
 def recorded_failure(ctx: RunContext, step: str) -> Iterator[None]:
     """Record `pipeline.status` failed (step, reason) and mark the MLflow run FAILED, then
-    re-raise; close the audit client either way."""
+    re-raise; close the audit client and remove the body's scratch directory either way."""
     try:
         yield
     except Exception as error:
@@ -44,6 +45,7 @@ def recorded_failure(ctx: RunContext, step: str) -> Iterator[None]:
         raise
     finally:
         ctx.evidence.audit.close()
+        shutil.rmtree(ctx.workdir, ignore_errors=True)
 
 
 def _attach(mode: str, tracking_uri: str, audit_url: str, ids: str) -> RunContext:

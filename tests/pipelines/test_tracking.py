@@ -30,3 +30,9 @@ def test_experiment_artifacts_live_in_the_workdir(store) -> None:
     assert tracking.experiment_id(client, "tracking-test", None) == first
     location = client.get_experiment(first).artifact_location
     assert location == (store.workdir / "mlartifacts").resolve().as_uri()
+
+
+def test_local_artifact_root_is_beside_the_sqlite_file(tmp_path: Path) -> None:
+    uri = tracking.local_uri(tmp_path)
+    assert tracking.local_artifact_root(uri) == tmp_path.resolve() / "mlartifacts"
+    assert tracking.local_artifact_root("https://mlflow.example") is None
