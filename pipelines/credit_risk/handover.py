@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 import mlflow
 import mlflow.sklearn
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema, TensorSpec
 from sklearn.pipeline import Pipeline
@@ -133,6 +134,21 @@ def _card_url(artifact_uri: str, run_id: str) -> str:
     return f"{artifact_uri}/handover/model_card.md"
 
 
+def _create_version(
+    ctx: RunContext, name: str, storage_uri: str, model_id: str, tags: dict[str, str]
+) -> str:
+    """Register the stored artifact itself as the version's source (linked to the run and the
+    logged model), so whoever reads `source` digests exactly what serving loads."""
+    try:
+        ctx.client.get_registered_model(name)
+    except MlflowException:
+        ctx.client.create_registered_model(name)
+    created = ctx.client.create_model_version(
+        name, storage_uri, run_id=ctx.mlflow_run_id, tags=tags, model_id=model_id
+    )
+    return str(created.version)
+
+
 def register(
     ctx: RunContext,
     fitted: Pipeline,
@@ -243,7 +259,7 @@ def register(
         ctx.client.log_artifacts(ctx.mlflow_run_id, str(folder), "handover")
     for key, value in tags.items():
         ctx.client.set_tag(ctx.mlflow_run_id, key, value)
-    version = mlflow.register_model(info.model_uri, name, tags=tags).version
+    version = _create_version(ctx, name, storage_uri, info.model_id, tags)
     if str(version) != ctx.version:
         raise CheckFailedError(
             f"registry: {name} got version {version} but this run's evidence is recorded for "

@@ -200,8 +200,11 @@ def _path(uri: str) -> Path:
 def test_handover_fields_for_promotion(first, client) -> None:
     """The `handover.<field>` tags promotion copies into release descriptors, and what they
     point at: the model at storage_uri has the recorded digest, the references exist."""
-    tags = client.get_model_version(NAME, first.version).tags
+    version = client.get_model_version(NAME, first.version)
+    tags = version.tags
     fields = {f: tags[HANDOVER_TAG_PREFIX + f] for f in HANDOVER_FIELDS}
+    assert version.source == fields["storage_uri"]  # what readers of `source` digest
+    assert version.run_id == first.mlflow_run_id
     assert artifact_digest(_path(fields["storage_uri"])) == fields["model_digest"]
     assert (_path(fields["storage_uri"]) / "MLmodel").is_file()
     assert re.fullmatch(r"[0-9a-f]{40}", fields["code_commit"])
