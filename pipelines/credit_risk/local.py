@@ -12,6 +12,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
+from mlops.errors import BadInputError
 from mlops.pipelines.tracking import local_uri
 from pipelines.credit_risk import MODEL_NAME, steps
 from pipelines.credit_risk.config import PipelineConfig
@@ -96,6 +97,8 @@ def run_local(
     """Run every step; a failing step records `pipeline.status` (failed, step, reason) in the
     audit log, marks the MLflow run FAILED and re-raises. Gate failures do not raise: the model
     is registered without the alias and the result says `gates_failed`."""
+    if data is not None and not data.is_file():
+        raise BadInputError(f"--data: {data}: file not found; allowed: a CSV file")
     workdir.mkdir(parents=True, exist_ok=True)
     tracking_uri = tracking_uri or local_uri(workdir)
     audit_url = audit_url or default_audit_url(workdir)
@@ -136,6 +139,8 @@ def run_kfp_local(
     from mlops.governance.client import Subject, audit_client_from_url
     from pipelines.credit_risk.pipeline import build
 
+    if data is not None and not data.is_file():
+        raise BadInputError(f"--data: {data}: file not found; allowed: a CSV file")
     workdir.mkdir(parents=True, exist_ok=True)
     tracking_uri = tracking_uri or local_uri(workdir)
     audit_url = audit_url or default_audit_url(workdir)

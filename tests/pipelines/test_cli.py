@@ -85,6 +85,7 @@ def test_run_with_bad_data_exits_1_naming_column_and_rule(mlops, store, tmp_path
         (["--no-local"], "--no-local: needs --host URL"),
         (["--host", "ftp://kfp"], "--host: 'ftp://kfp'; allowed: http(s)://HOST"),
         (["--tracking-uri", "mlruns"], "--tracking-uri: 'mlruns' is not supported"),
+        (["--data", "missing.csv"], "--data: missing.csv: file not found"),
     ],
 )
 def test_bad_input_exits_2(mlops, tmp_path: Path, args: list[str], message: str) -> None:
