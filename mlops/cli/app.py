@@ -10,6 +10,7 @@ from mlops.cli import drift as drift_cli
 from mlops.cli import gates as gates_cli
 from mlops.cli import loadtest as loadtest_cli
 from mlops.cli import maturity, plan, render
+from mlops.cli import pipeline as pipeline_cli
 from mlops.cli import policy as policy_cli
 from mlops.cli import promote as promote_cli
 from mlops.cli import score as score_cli
@@ -32,6 +33,7 @@ app.command(name="score")(score_cli.score)
 app.command(name="loadtest")(loadtest_cli.loadtest)
 app.add_typer(maturity.app, name="maturity")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(gates_cli.app, name="gates")
 app.add_typer(policy_cli.app, name="policy")
 app.command(name="promote")(promote_cli.promote)
