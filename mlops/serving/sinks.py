@@ -3,7 +3,9 @@ HTTP to a collector in the cluster. Sinks take batches; the RequestLogger's back
 calls them, never the request path.
 
 URLs (`sink_from_url`): `sqlite:///PATH`, `file:///PATH.jsonl` or a plain path (JSONL),
-`http(s)://COLLECTOR` (CloudEvents, batched content mode), `none` (logging off).
+`http(s)://COLLECTOR` (CloudEvents in batched content mode, one POST per batch), the same with
+`?ce-mode=structured` (one structured-mode POST per event, for receivers without batch support
+such as a Knative broker), `none` (logging off).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -21,6 +24,8 @@ from mlops.errors import BadInputError
 
 CLOUDEVENT_TYPE = "org.mlops-platform.serving.request-log.v1"
 CLOUDEVENT_BATCH = "application/cloudevents-batch+json"
+CLOUDEVENT_STRUCTURED = "application/cloudevents+json"
+STRUCTURED_QUERY = "ce-mode=structured"
 
 
 class Sink(Protocol):
@@ -106,9 +111,11 @@ class CloudEventSink:
         source: str = "/mlops/serving",
         timeout: float = 5.0,
         retries: int = 3,
+        batch: bool = True,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url
+        self.batch = batch
         self.source = source
         self.retries = retries
         self._http = httpx.Client(timeout=timeout, transport=transport)
@@ -126,11 +133,18 @@ class CloudEventSink:
         }
 
     def write(self, records: list[dict[str, Any]]) -> None:
-        body = "[" + ",".join(_dumps(self.event(record)) for record in records) + "]"
+        if self.batch:
+            body = "[" + ",".join(_dumps(self.event(record)) for record in records) + "]"
+            self._post(body, CLOUDEVENT_BATCH)
+        else:
+            for record in records:
+                self._post(_dumps(self.event(record)), CLOUDEVENT_STRUCTURED)
+
+    def _post(self, body: str, content_type: str) -> None:
         for attempt in range(self.retries + 1):
             try:
                 response = self._http.post(
-                    self.url, content=body, headers={"content-type": CLOUDEVENT_BATCH}
+                    self.url, content=body, headers={"content-type": content_type}
                 )
                 if response.status_code < 300:
                     return
@@ -155,7 +169,10 @@ def sink_from_url(url: str | None) -> Sink | None:
     if url.startswith("sqlite:///"):
         return SqliteSink(Path(url.removeprefix("sqlite:///")))
     if url.startswith(("http://", "https://")):
-        return CloudEventSink(url)
+        parts = urlsplit(url)
+        query = [q for q in parts.query.split("&") if q and q != STRUCTURED_QUERY]
+        target = urlunsplit(parts._replace(query="&".join(query)))
+        return CloudEventSink(target, batch=STRUCTURED_QUERY not in parts.query.split("&"))
     if url.startswith("file://"):
         return JsonlSink(Path(url.removeprefix("file://")))
     if "://" in url:

@@ -97,6 +97,21 @@ def test_cloudevents_sink_posts_a_batch_of_structured_events():
     assert events[0]["data"]["output"] == [1]
 
 
+def test_cloudevents_structured_mode_posts_one_event_each():
+    seen = []
+    sink = sink_from_url("http://broker.example/ns/default?ce-mode=structured")
+    assert sink.url == "http://broker.example/ns/default" and not sink.batch
+    sink._http = httpx.Client(
+        transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(202))
+    )
+    logger = RequestLogger(sink, model="credit", version="3", digest="d")
+    _log(logger, "a")
+    _log(logger, "b")
+    logger.close()
+    assert [r.headers["content-type"] for r in seen] == ["application/cloudevents+json"] * 2
+    assert [json.loads(r.content)["subject"] for r in seen] == ["a", "b"]
+
+
 def test_a_failing_sink_loses_records_without_raising():
     class Broken:
         def write(self, records):
