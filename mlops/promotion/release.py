@@ -82,9 +82,9 @@ def rollout(
         updates["release_color"] = color
         updates["active_color"] = color
     if strategy.name != "direct":
-        updates["incumbent_version"] = old.registry_version
-        updates["incumbent_storage_uri"] = old.storage_uri
-        updates["incumbent_model_digest"] = old.model_digest
+        for key in INCUMBENT_KEYS:  # incumbent_<field> is the outgoing release's <field>
+            field = key.removeprefix("incumbent_")
+            updates[key] = getattr(old, "registry_version" if field == "version" else field)
     keep = set(updates)
     removals = [k for k in (*STRATEGY_KEYS, *INCUMBENT_KEYS) if k not in keep]
     return updates, removals
