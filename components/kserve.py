@@ -18,7 +18,8 @@ KOURIER_CLASS = "kourier.ingress.networking.knative.dev"
 # The newest Knative Serving the pinned operator (knative-v1.18.1) bundles.
 KNATIVE_SERVING_VERSION = "1.18.0"
 # MLServer release KServe v0.15 ships and tests its MLServer runtime with (mlserver-mlflow inside).
-MLSERVER_IMAGE = "docker.io/seldonio/mlserver:1.5.0"
+MLSERVER_IMAGE = "seldonio/mlserver:1.5.0"
+SKLEARN_SERVER_IMAGE = "kserve/sklearnserver"  # tagged with the KServe chart version
 RUNTIME_PRIORITY = 10  # above the chart's built-in runtimes (1-2), so auto-selection picks ours
 RUNTIME_RESOURCES = {
     "requests": {"cpu": "1", "memory": "2Gi"},
@@ -260,7 +261,7 @@ def serving_runtimes(args: KServeArgs, kserve_version: str) -> dict[str, dict[st
             "containers": [
                 {
                     "name": "kserve-container",
-                    "image": MLSERVER_IMAGE,
+                    "image": f"{args.serving.image_registry}/{MLSERVER_IMAGE}",
                     "env": [
                         {
                             "name": "MLSERVER_MODEL_IMPLEMENTATION",
@@ -288,7 +289,7 @@ def serving_runtimes(args: KServeArgs, kserve_version: str) -> dict[str, dict[st
             "containers": [
                 {
                     "name": "kserve-container",
-                    "image": f"kserve/sklearnserver:{kserve_version}",
+                    "image": f"{args.serving.image_registry}/{SKLEARN_SERVER_IMAGE}:{kserve_version}",
                     "args": [
                         "--model_name={{.Name}}",
                         "--model_dir=/mnt/models",

@@ -3,6 +3,7 @@ configuration. Mode switches (AWS or an existing cluster, S3 or MinIO, RDS or in
 PostgreSQL) come from config values; nothing here branches on the environment's name."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -29,7 +30,8 @@ from components.tenancy import Tenancy, TenancyArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
 from mlops.config.model import StackConfig
 from mlops.config.namespaces import MODEL_READER_ACCOUNT, NAMESPACES
-from mlops.gitops.bootstrap import argocd_objects
+from mlops.gitops.bootstrap import bootstrap_objects
+from mlops.gitops.environment import environment_from_stack
 
 STORAGE_CONSUMERS = ("mlflow", "kubeflow", "models", "notebooks")
 # Which bucket each consumer works with, and the service accounts that may reach it on S3.
@@ -239,7 +241,7 @@ class Platform(pulumi.ComponentResource):
         self.argocd = ArgoCd(
             "argocd",
             ArgoCdArgs(
-                bootstrap=argocd_objects(pulumi.get_stack()),
+                bootstrap=self._argocd_bootstrap(),
                 replicas=config.replicas,
                 charts=config.charts,
                 exposure=config.exposure,
@@ -279,6 +281,15 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=self._on_cluster(self.storage),
             )
+
+    def _argocd_bootstrap(self) -> list[dict[str, object]]:
+        """The AppProject and root ApplicationSet, rendered from this stack's config exactly as
+        `mlops render` commits them under gitops/argocd/<stack>/ (CI checks those files)."""
+        stack = pulumi.get_stack()
+        environment = environment_from_stack(
+            stack, self._config, Path(f"stacks/Pulumi.{stack}.yaml")
+        )
+        return list(bootstrap_objects(environment).values())
 
     def _artifact_store(self, consumer: str) -> ArtifactStore:
         """How `consumer` reaches its bucket: MinIO keys in its namespace, or an IRSA role."""

@@ -300,6 +300,11 @@ class ServingConfig(Strict):
 
     deployment_mode: Literal["RawDeployment", "Serverless"] = "RawDeployment"
     ingress_domain: HostName  # InferenceService hosts are <name>-<namespace>.<ingress_domain>
+    # Where serving-runtime images (MLServer, sklearn server) are pulled from: Docker Hub by
+    # default, the environment's own mirror where `security.allowed_registries` is enforced.
+    image_registry: str = Field(
+        default="docker.io", pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"
+    )
 
 
 class MonitoringConfig(Strict):

@@ -90,6 +90,10 @@ class ModelRelease(BaseModel):
     incumbent_version: int | None = Field(default=None, ge=1)
     incumbent_storage_uri: Uri | None = None
     incumbent_model_digest: Digest | None = None
+    # Provenance of the incumbent, carried over from its own release so that every model that
+    # serves traffic names the commit it was built from and the gate report that admitted it.
+    incumbent_code_commit: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
+    incumbent_gate_report: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -185,6 +185,12 @@ def _inference_service(
             f"{LABEL}/gate-report": release.gate_report,
             f"{LABEL}/model-card": release.model_card,
         }
+    else:
+        provenance = {
+            f"{LABEL}/code-commit": release.incumbent_code_commit,
+            f"{LABEL}/gate-report": release.incumbent_gate_report,
+        }
+        annotations |= {key: value for key, value in provenance.items() if value is not None}
     labels = {ROLE_LABEL: item.role}
     if release.strategy == "canary":
         annotations["serving.kserve.io/enable-tag-routing"] = "true"

@@ -110,7 +110,11 @@ def test_runtimes_serve_mlflow_and_sklearn_with_pinned_images(stack_configs):
             assert context["seccompProfile"] == {"type": "RuntimeDefault"}
             assert set(container["resources"]) == {"requests", "limits"}
     sklearn = runtimes["platform-sklearn"]["spec"]["containers"][0]["image"]
-    assert sklearn == f"kserve/sklearnserver:{stack_configs['prod'].charts.kserve.version}"
+    prod = stack_configs["prod"]
+    assert sklearn == (
+        f"{prod.serving.image_registry}/kserve/sklearnserver:{prod.charts.kserve.version}"
+    )
+    assert sklearn.startswith(tuple(prod.security.allowed_registries))
 
 
 def test_runtimes_tolerate_the_inference_gpu_pool(stack_configs):

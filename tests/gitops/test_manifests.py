@@ -114,8 +114,13 @@ def test_shadow_runs_the_release_beside_the_incumbent_and_mirrors_to_it(
     assert (
         primary["metadata"]["annotations"]["mlops.platform/shadow-target"] == "credit-risk-shadow"
     )
-    assert "mlops.platform/gate-report" in shadow["metadata"]["annotations"]
-    assert "mlops.platform/gate-report" not in primary["metadata"]["annotations"]
+    gate_report = "mlops.platform/gate-report"
+    assert shadow["metadata"]["annotations"][gate_report] == sample["gate_report"]
+    assert primary["metadata"]["annotations"][gate_report] == sample["incumbent_gate_report"]
+    assert (
+        primary["metadata"]["annotations"]["mlops.platform/code-commit"]
+        == (sample["incumbent_code_commit"])
+    )
     assert sorted(names(by_kind(objects)["PodDisruptionBudget"])) == [
         "credit-risk",
         "credit-risk-shadow",

@@ -11,22 +11,8 @@ from mlops.policy.reporters import print_text, render, to_json, to_sarif
 from mlops.policy.result import StackResult
 from tests.policies.conftest import EXPECTED_BAD
 
-KSERVE_RUNTIME_IMAGES = (
-    "components/kserve.py serves models with docker.io images (ClusterServingRuntime "
-    "platform-mlflow: docker.io/seldonio/mlserver:1.5.0, platform-sklearn: "
-    "kserve/sklearnserver:<version>), outside security.allowed_registries of int and prod"
-)
 
-
-@pytest.mark.parametrize(
-    "stack",
-    [
-        "local",
-        "dev",
-        pytest.param("int", marks=pytest.mark.xfail(strict=True, reason=KSERVE_RUNTIME_IMAGES)),
-        pytest.param("prod", marks=pytest.mark.xfail(strict=True, reason=KSERVE_RUNTIME_IMAGES)),
-    ],
-)
+@pytest.mark.parametrize("stack", ["local", "dev", "int", "prod"])
 def test_repository_stack_passes(stack_results: dict[str, StackResult], stack: str) -> None:
     result = stack_results[stack]
     assert [(v.rule, v.resource, v.message) for v in result.mandatory] == []
