@@ -141,3 +141,21 @@ def test_container_environment_configures_the_predictor(mlops, model_dir, monkey
     assert predictor.request_logger.masker.fields == {"age", "income"}
     assert predictor.request_logger.environment == "prod"
     predictor.request_logger.close()
+
+
+def test_bad_serve_options_exit_2_with_one_message(mlops, model_dir, tmp_path):
+    cases = [
+        (["--explain", "shap"], "explain"),
+        (["--log-sample-rate", "2"], "sample_rate"),
+        (["--log-sink", "kafka://broker"], "allowed: sqlite:///PATH"),
+        (["--mask-mode", "scramble"], "mask_mode"),
+    ]
+    for extra, message in cases:
+        code, _, err = mlops("serve", "--model-uri", str(model_dir), *extra)
+        assert code == 2 and message in err and "Traceback" not in err, (extra, err)
+    code, _, err = mlops("serve", "--model-uri", str(tmp_path / "missing"))
+    assert code == 2 and "no such model artifact" in err
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "weights.bin").write_bytes(b"x")
+    code, _, err = mlops("serve", "--model-uri", str(tmp_path / "plain"))
+    assert code == 2 and "not an MLflow model directory" in err
