@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 
 from mlops.cli import audit as audit_cli
+from mlops.cli import demo as demo_cli
 from mlops.cli import drift as drift_cli
 from mlops.cli import gates as gates_cli
 from mlops.cli import loadtest as loadtest_cli
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="plan")(plan.plan)
+app.command(name="demo")(demo_cli.demo)
 app.command(name="render")(render.render)
 app.command(name="drift")(drift_cli.drift)
 app.command(name="serve")(serve_cli.serve)

@@ -1,0 +1,1 @@
+"""`mlops demo`: the whole lifecycle on one machine, on an embedded platform."""

@@ -1,0 +1,113 @@
+"""The embedded platform's services, each a process of this Python environment on a free
+loopback port: the MLflow tracking server (SQLite backend, artifacts in local files), the Audit
+API (`mlops audit serve` on SQLite, with tokens generated for this run) and the KServe
+predictor (`mlops serve`) of a released model.
+
+On a cluster the same programs run as the platform's Deployments and InferenceServices; only
+the addresses (ingress hosts), the stores (PostgreSQL, S3/MinIO) and the tokens' origin (a
+Secret) change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlops.demo.processes import Service, Supervisor, free_port
+from mlops.demo.workspace import Workspace
+from mlops.governance.auth import Role, token_digest
+
+PYTHON = sys.executable
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Bearer tokens of this run: the platform's producers and gates, and the certifier."""
+
+    platform: str
+    certifier: str
+
+
+def child_env() -> dict[str, str]:
+    """The environment of every service: no telemetry, no proxy for loopback calls."""
+    env = dict(os.environ)
+    env.update({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+                "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    return env
+
+
+def write_tokens(workspace: Workspace) -> Tokens:
+    """Fresh random tokens; the tokens file (mode 0600) holds only their digests."""
+    tokens = Tokens(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
+    digests = {
+        token_digest(tokens.platform): [Role.AUDITEE.value, Role.AUDITOR.value],
+        token_digest(tokens.certifier): [Role.CERTIFICATION_BODY.value, Role.AUDITOR.value],
+    }
+    path = workspace.tokens_file
+    path.write_text(json.dumps(digests, indent=2) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return tokens
+
+
+def start_mlflow(supervisor: Supervisor, workspace: Workspace) -> Service:
+    """`mlflow server`: tracking and registry on SQLite, artifacts written by clients straight
+    to local files (no artifact proxy), so stored models are plain directories."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [PYTHON, "-m", "mlflow", "server",
+            "--backend-store-uri", f"sqlite:///{workspace.mlflow_db}",
+            "--default-artifact-root", workspace.artifacts.as_uri(), "--no-serve-artifacts",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
+    return supervisor.start(
+        "mlflow", argv, workspace.logs / "mlflow.log", port=port, url=url,
+        health=f"{url}/health", env=child_env(), cwd=workspace.root,
+    )  # fmt: skip
+
+
+def start_audit(supervisor: Supervisor, workspace: Workspace) -> Service:
+    """`mlops audit serve`: the Audit API over the SQLite evidence log (signing key beside it)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [PYTHON, "-m", "mlops", "audit", "serve", "--db", f"sqlite:///{workspace.audit_db}",
+            "--host", "127.0.0.1", "--port", str(port), "--tokens", str(workspace.tokens_file)]  # fmt: skip
+    return supervisor.start(
+        "audit", argv, workspace.logs / "audit.log", port=port, url=url,
+        health=f"{url}/healthz", env=child_env(), cwd=workspace.root,
+    )  # fmt: skip
+
+
+def start_predictor(
+    supervisor: Supervisor, workspace: Workspace, env: str, release: Path, model_uri: str
+) -> Service:
+    """`mlops serve --release`: the predictor refuses to start unless the artifact has the
+    descriptor's digest; every request is logged to `serving/<env>-requests.jsonl`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [PYTHON, "-m", "mlops", "serve", "--release", str(release), "--model-uri", model_uri,
+            "--port", str(port), "--environment", env,
+            "--log-sink", str(workspace.serving / f"{env}-requests.jsonl")]  # fmt: skip
+    return supervisor.start(
+        f"predictor-{env}", argv, workspace.logs / f"predictor-{env}.log", port=port, url=url,
+        health=f"{url}/v2/health/ready", env=child_env(), cwd=workspace.root,
+    )  # fmt: skip
+
+
+def write_env_file(workspace: Workspace, mlflow: Service, audit: Service, tokens: Tokens) -> Path:
+    """`env.sh`: what a second terminal sources to use the running platform (`--hold`)."""
+    path = workspace.root / "env.sh"
+    path.write_text(
+        "# written by `mlops demo`; valid while its services run\n"
+        f"export MLFLOW_TRACKING_URI={mlflow.url}\n"
+        f"export MLOPS_AUDIT_URL={audit.url}\n"
+        f"export MLOPS_AUDIT_DB_URL={audit.url}\n"
+        f"export MLOPS_AUDIT_TOKEN={tokens.platform}\n"
+        f"export MLOPS_DEMO_REPO={workspace.repo}\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path

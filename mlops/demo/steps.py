@@ -1,0 +1,263 @@
+"""The lifecycle steps of the demo, each a call into the library the `mlops` commands use:
+train (`mlops pipeline run`), promote by pull-request branch and merge (`mlops promote`,
+`mlops promote --finalize`), serve (`mlops serve`), test in int (equivalence, `mlops loadtest`),
+and collect the auditor's evidence from the Audit API (report, quality record, certificate)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mlops.demo import equivalence, services, workspace
+from mlops.demo.processes import Service, Supervisor
+from mlops.errors import CheckFailedError
+
+MODEL = "credit-risk"
+ENVIRONMENTS = ("dev", "int", "prod")
+GATES = ("registry-to-serving-dev", "registry-to-serving-int", "serving-int-to-serving-prod")
+INT_LOAD_S = 5.0
+PROD_LOAD_S = 3.0
+LOAD_CONCURRENCY = 8
+
+
+@dataclass
+class Platform:
+    """What the running demo knows: its services, the trained version, what it produced."""
+
+    workspace: workspace.Workspace
+    supervisor: Supervisor
+    tokens: services.Tokens | None = None
+    mlflow: Service | None = None
+    audit: Service | None = None
+    predictor: Service | None = None
+    base_branch: str = "main"
+    clone_commit: str = ""
+    waiver_commit: str = ""
+    version: str = ""
+    training: dict[str, Any] = field(default_factory=dict)
+    promotions: list[dict[str, Any]] = field(default_factory=list)
+    gate_reports: list[str] = field(default_factory=list)
+    tests: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tracking_uri(self) -> str:
+        assert self.mlflow is not None and self.mlflow.url
+        return self.mlflow.url
+
+    @property
+    def audit_url(self) -> str:
+        assert self.audit is not None and self.audit.url
+        return self.audit.url
+
+    def audit_client(self) -> Any:
+        from mlops.governance.client import audit_client_from_url
+
+        assert self.tokens is not None
+        return audit_client_from_url(self.audit_url, self.tokens.platform)
+
+    def registry(self) -> Any:
+        from mlops.gates.registry import registry_from
+
+        return registry_from(self.tracking_uri)
+
+
+def scratch_clone(platform: Platform) -> None:
+    ws = platform.workspace
+    platform.clone_commit = workspace.clone(ws)
+    platform.base_branch = workspace.git(ws.repo, "symbolic-ref", "--short", "HEAD")
+    platform.waiver_commit = workspace.waive_soak_time(ws)
+
+
+def start_services(platform: Platform) -> None:
+    """MLflow and the Audit API start together; the demo waits for both."""
+    ws, supervisor = platform.workspace, platform.supervisor
+    platform.tokens = services.write_tokens(ws)
+    platform.mlflow = services.start_mlflow(supervisor, ws)
+    platform.audit = services.start_audit(supervisor, ws)
+    supervisor.wait_ready(platform.audit)
+    supervisor.wait_ready(platform.mlflow)
+    services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens)
+    # the library calls below read the same settings a user's shell would export
+    os.environ["MLFLOW_TRACKING_URI"] = platform.tracking_uri
+    os.environ["MLOPS_AUDIT_TOKEN"] = platform.tokens.platform
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def train(platform: Platform) -> None:
+    """The training pipeline in int mode (sub-sampled data, the same steps as prod), evidence
+    to the Audit API, the model and its handover registered in MLflow with alias `candidate`."""
+    from pipelines.credit_risk.local import run_local
+
+    result = run_local("int", platform.workspace.pipeline, tracking_uri=platform.tracking_uri,
+                       audit_url=platform.audit_url)  # fmt: skip
+    if not result.candidate:
+        raise CheckFailedError(f"analytics gates failed: {result.gate_failures}")
+    platform.version = result.version
+    platform.training = {
+        "run": result.run, "version": result.version, "mlflow_run_id": result.mlflow_run_id,
+        "model_uri": result.model_uri, "test.roc_auc": result.metrics.get("test.roc_auc"),
+    }  # fmt: skip
+
+
+def promote(platform: Platform, env: str) -> None:
+    """Gate, commit on `promote/<model>/<env>/v<version>`, merge it (the pull request), then
+    finalize (move the alias `serving-<env>`, record the release)."""
+    from mlops.gates.context import Context
+    from mlops.promotion.finalize import finalize
+    from mlops.promotion.promote import GateFailedError
+    from mlops.promotion.promote import promote as run_promote
+
+    ws = platform.workspace
+    audit, registry = platform.audit_client(), platform.registry()
+    try:
+        try:
+            outcome = run_promote(
+                ws.repo, MODEL, platform.version, env,
+                lambda tree: Context(root=tree, audit=audit, registry=registry),
+                base=platform.base_branch, out_dir=ws.gate_reports, source="mlops demo",
+            )  # fmt: skip
+        except GateFailedError as failure:
+            from mlops.gates.report import write
+
+            entry = failure.result.entry
+            files = write(failure.result.report, entry.seq if entry else None, ws.gate_reports)
+            failed = [c for c in failure.result.checks if not c.passed]
+            reasons = "; ".join(
+                f"{c.rule}: {c.name} = {c.actual!r}, required {c.op} {c.required!r}"
+                f"{' (' + c.detail + ')' if c.detail else ''}"
+                for c in failed
+            )
+            raise CheckFailedError(
+                f"{failure}: {reasons}; report {', '.join(map(str, files))}"
+            ) from None
+        if outcome.noop:
+            raise CheckFailedError(outcome.message)
+        assert outcome.commit is not None and outcome.result is not None
+        merged = workspace.merge(ws, outcome.branch, platform.base_branch)
+        done = finalize(ws.repo, MODEL, platform.version, env,
+                        Context(root=ws.repo, audit=audit, registry=registry))  # fmt: skip
+    finally:
+        audit.close()
+    reports = [str(p) for p in outcome.report_files]
+    platform.gate_reports.extend(p for p in reports if p.endswith(".md"))
+    platform.promotions.append({
+        "env": env, "branch": outcome.branch, "commit": outcome.commit, "merge": merged,
+        "gate": outcome.result.gate.gate, "verdict_entry": outcome.result.entry.seq
+        if outcome.result.entry else None, "report_digest": outcome.result.report.digest,
+        "reports": reports, "alias": done.alias, "finalized_entry": done.entry.seq,
+    })  # fmt: skip
+
+
+def serve(platform: Platform, env: str) -> Service:
+    """Start the predictor of the release merged into `env` (from the clone's descriptor)."""
+    from mlops.gates.evaluate import descriptor_path
+    from mlops.gitops.descriptor import load_release
+
+    ws = platform.workspace
+    release = descriptor_path(ws.repo, env, MODEL)
+    storage_uri = load_release(release).storage_uri
+    service = services.start_predictor(platform.supervisor, ws, env, release, storage_uri)
+    platform.predictor = service
+    platform.supervisor.wait_ready(service)
+    return service
+
+
+def predict_url(service: Service) -> str:
+    return f"{service.url}/v1/models/{MODEL}:predict"
+
+
+def load_test(platform: Platform, env: str, seconds: float) -> dict[str, Any]:
+    """`mlops loadtest` against the predictor; the figures go to the Audit API as the
+    environment's load-test evidence."""
+    from mlops.governance.client import Subject
+    from mlops.serving.loadtest import LoadSpec, evidence, run_load
+
+    assert platform.predictor is not None
+    body = json.dumps({"instances": equivalence.applications(5)}).encode()
+    result = run_load(LoadSpec(url=predict_url(platform.predictor), duration=seconds,
+                               concurrency=LOAD_CONCURRENCY, body=body))  # fmt: skip
+    subject = Subject(model=MODEL, version=platform.version, environment=env)
+    audit = platform.audit_client()
+    try:
+        for name, value, unit in evidence(result):
+            audit.append(subject, name, value, unit=unit, source="mlops-loadtest")
+    finally:
+        audit.close()
+    figures = result.to_dict()
+    platform.tests[f"loadtest.{env}"] = {k: figures[k] for k in
+                                         ("requests", "error_rate", "throughput_rps", "p95_ms")}  # fmt: skip
+    return figures
+
+
+def equivalence_test(platform: Platform, env: str) -> float:
+    """The served model against the registered one; recorded as `equivalence.max_abs_diff`."""
+    from mlops.gates import evidence_names as names
+    from mlops.gitops.descriptor import load_release
+    from mlops.governance.client import Subject
+
+    assert platform.predictor is not None
+    release = load_release(
+        Path(platform.predictor.argv[platform.predictor.argv.index("--release") + 1])
+    )
+    found = equivalence.compare(predict_url(platform.predictor), release.storage_uri)
+    audit = platform.audit_client()
+    try:
+        audit.append(Subject(model=MODEL, version=platform.version, environment=env),
+                     names.EQUIVALENCE_MAX_ABS_DIFF, found.max_abs_diff,
+                     source="mlops demo equivalence", artifacts={"model": release.model_digest})  # fmt: skip
+    finally:
+        audit.close()
+    platform.tests[f"equivalence.{env}"] = {"rows": found.rows, "max_abs_diff": found.max_abs_diff}
+    return found.max_abs_diff
+
+
+def stop_predictor(platform: Platform) -> None:
+    if platform.predictor is not None:
+        platform.supervisor.stop(platform.predictor)
+        platform.predictor = None
+
+
+def collect_evidence(platform: Platform) -> None:
+    """What an auditor reads, fetched from the Audit API: the chain verification, the HTML
+    report, the model's quality record, and a certificate over the three serving gates."""
+    assert platform.tokens is not None
+    ws, reports = platform.workspace, platform.workspace.reports
+    query = {"model": MODEL, "version": platform.version}
+    reader = {"Authorization": f"Bearer {platform.tokens.platform}"}
+    certifier = {"Authorization": f"Bearer {platform.tokens.certifier}"}
+    with httpx.Client(base_url=platform.audit_url, timeout=60) as http:
+        verified = _ok(http.get("/v1/verify", headers=reader)).json()
+        if not verified.get("ok"):
+            raise CheckFailedError(f"audit log verification failed: {verified}")
+        (reports / "audit-verify.json").write_text(json.dumps(verified, indent=2) + "\n")
+        report = reports / "audit-report.html"
+        report.write_text(_ok(http.get("/v1/report", params=query, headers=reader)).text)
+        card = reports / "model-card.md"
+        card.write_text(_ok(http.get("/v1/quality-record", headers=reader,
+                                     params={**query, "format": "markdown"})).text)  # fmt: skip
+        issued = _ok(http.post("/v1/certificates", headers=certifier,
+                               json={**query, "scope": "mlops-demo", "gates": list(GATES)})).json()  # fmt: skip
+        certificate = reports / "certificate.json"
+        certificate.write_text(json.dumps(issued, indent=2) + "\n")
+        key = _ok(http.get("/v1/public-key")).json()
+        (reports / "audit-public-key.pem").write_text(key["pem"] or "")
+    platform.evidence = {
+        "audit_report": str(report), "model_card": str(card), "certificate": str(certificate),
+        "certificate_id": str(issued.get("id", "")), "audit_entries": str(verified.get("entries")),
+        "audit_db": str(ws.audit_db),
+    }  # fmt: skip
+
+
+def _ok(response: httpx.Response) -> httpx.Response:
+    if response.status_code >= 400:
+        raise CheckFailedError(
+            f"Audit API {response.request.method} {response.request.url.path}: "
+            f"{response.status_code} {response.text[:300]}"
+        )
+    return response
