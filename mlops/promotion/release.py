@@ -12,6 +12,11 @@ from mlops.gates.registry import ModelVersion
 from mlops.gitops.descriptor import INCUMBENT_KEYS, NEEDS_INCUMBENT, STRATEGY_KEYS, ModelRelease
 
 ENV_ORDER = ("dev", "int", "prod")
+# Every incumbent_* key of the descriptor (the required three and their provenance).
+INCUMBENT_FIELDS = (
+    tuple(key for key in ModelRelease.model_fields if key.startswith("incumbent_"))
+    or INCUMBENT_KEYS
+)
 STRATEGIES = ("direct", "canary", "shadow", "blue-green")
 
 
@@ -82,11 +87,11 @@ def rollout(
         updates["release_color"] = color
         updates["active_color"] = color
     if strategy.name != "direct":
-        for key in INCUMBENT_KEYS:  # incumbent_<field> is the outgoing release's <field>
+        for key in INCUMBENT_FIELDS:  # incumbent_<field> is the outgoing release's <field>
             field = key.removeprefix("incumbent_")
             updates[key] = getattr(old, "registry_version" if field == "version" else field)
     keep = set(updates)
-    removals = [k for k in (*STRATEGY_KEYS, *INCUMBENT_KEYS) if k not in keep]
+    removals = [k for k in (*STRATEGY_KEYS, *INCUMBENT_FIELDS) if k not in keep]
     return updates, removals
 
 

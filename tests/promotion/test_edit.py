@@ -8,6 +8,7 @@ import pytest
 
 from mlops.errors import BadInputError
 from mlops.promotion.edit import edit
+from mlops.promotion.release import INCUMBENT_FIELDS
 from tests.conftest import REPO
 
 PROD = REPO / "gitops/envs/prod/models/credit-risk.yaml"
@@ -44,10 +45,10 @@ def test_inline_comments_and_quotes_survive():
 
 def test_switching_strategy_inserts_keys_in_field_order_and_drops_only_their_lines():
     dev = (REPO / "gitops/envs/dev/models/credit-risk.yaml").read_text()
-    after = edit(dev, "dev", {"strategy": "direct"}, ["shadow_mirror_percent", "incumbent_version",
-                                                        "incumbent_storage_uri", "incumbent_model_digest"])  # fmt: skip
+    gone = ["shadow_mirror_percent", *INCUMBENT_FIELDS]
+    after = edit(dev, "dev", {"strategy": "direct"}, gone)
     removed = [line for line in changed_lines(dev, after) if line.startswith("-")]
-    assert len(removed) == 5 and not [line for line in removed if "#" in line]
+    assert len(removed) == len(gone) + 1 and not [line for line in removed if "#" in line]
     back = edit(after, "dev", {"strategy": "canary", "canary_traffic_percent": 5,
                                 "incumbent_version": 4, "incumbent_storage_uri": "s3://b/m",
                                 "incumbent_model_digest": "sha256:" + "a" * 64}, [])  # fmt: skip

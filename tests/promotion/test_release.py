@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mlops.errors import BadInputError
-from mlops.gitops.descriptor import INCUMBENT_KEYS, load_release
-from mlops.promotion.release import Strategy, rollout
+from mlops.gitops.descriptor import load_release
+from mlops.promotion.release import INCUMBENT_FIELDS, Strategy, rollout
 from tests.conftest import REPO
 
 
@@ -36,11 +36,13 @@ def test_parse_refuses(text: str):
 def test_outgoing_version_becomes_the_incumbent():
     old = release("prod")
     updates, removals = rollout(old, same_env=True, chosen=Strategy("canary", 5))
-    assert set(updates) == {"strategy", "canary_traffic_percent", *INCUMBENT_KEYS}
+    assert set(updates) == {"strategy", "canary_traffic_percent", *INCUMBENT_FIELDS}
     assert (updates["strategy"], updates["canary_traffic_percent"]) == ("canary", 5)
     assert updates["incumbent_version"] == old.registry_version == 2
     assert updates["incumbent_storage_uri"] == old.storage_uri
     assert updates["incumbent_model_digest"] == old.model_digest
+    assert updates["incumbent_code_commit"] == old.code_commit
+    assert updates["incumbent_gate_report"] == old.gate_report
     assert set(removals) == {"shadow_mirror_percent", "release_color", "active_color"}
 
 

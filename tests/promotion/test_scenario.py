@@ -67,6 +67,7 @@ def test_dev_to_int_to_prod_records_every_verdict(world: World):
     assert f"registry_version: {version}\n" in descriptor
     assert f"gate_report: verdict-serving-int-to-serving-prod-{prod_verdict.seq:04d}" in descriptor
     assert "incumbent_version: 2\n" in descriptor  # the outgoing prod version
+    assert "incumbent_gate_report: verdict-serving-int-to-serving-prod-0009\n" in descriptor
     run_git(world.repo, "checkout", "--quiet", prod.branch)
     assert drift(world.repo, render_environment(world.repo, "prod")).clean
     assert world.registry.version_by_alias(MODEL, "serving-int") == version
