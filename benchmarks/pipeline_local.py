@@ -122,6 +122,15 @@ def main() -> None:
         "|---|---|---|---|---|",
         *(row(step, values) for step, values in per_step.items()),
         "",
+        "Notes:",
+        "- A cold run is mostly start-up: interpreter and imports (MLflow, scikit-learn, pandas:",
+        "  about 5.5 s on an idle core, `python -X importtime`) and MLflow creating its SQLite",
+        "  schema (its migrations, about 6-10 s). The steps themselves take about 2 s, of which",
+        "  `register` (logging the model with its handover, registering, digests) is the largest.",
+        "- The KFP local runner starts one process per component, each importing its libraries",
+        "  again; it exercises the component wiring, not speed.",
+        "- This 2-CPU machine is shared: the spread between min and max follows the load average.",
+        "",
         f"Command: `uv run python benchmarks/pipeline_local.py --repeat {args.repeat}"
         + (" --kfp" if args.kfp else "")
         + "`",
