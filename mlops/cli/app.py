@@ -16,6 +16,7 @@ from mlops.cli import policy as policy_cli
 from mlops.cli import promote as promote_cli
 from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli
+from mlops.cli import verify as verify_cli
 from mlops.cli.console import err
 from mlops.errors import BadInputError, CheckFailedError
 
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.command(name="plan")(plan.plan)
 app.command(name="demo")(demo_cli.demo)
+app.command(name="verify")(verify_cli.verify)
 app.command(name="render")(render.render)
 app.command(name="drift")(drift_cli.drift)
 app.command(name="serve")(serve_cli.serve)

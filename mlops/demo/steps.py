@@ -22,7 +22,7 @@ ENVIRONMENTS = ("dev", "int", "prod")
 GATES = ("registry-to-serving-dev", "registry-to-serving-int", "serving-int-to-serving-prod")
 INT_LOAD_S = 5.0
 PROD_LOAD_S = 3.0
-LOAD_CONCURRENCY = 8
+LOAD_CONCURRENCY = 4
 
 
 @dataclass
@@ -179,7 +179,7 @@ def load_test(platform: Platform, env: str, seconds: float) -> dict[str, Any]:
     from mlops.serving.loadtest import LoadSpec, evidence, run_load
 
     assert platform.predictor is not None
-    body = json.dumps({"instances": equivalence.applications(5)}).encode()
+    body = json.dumps({"instances": equivalence.applications(1)}).encode()
     result = run_load(LoadSpec(url=predict_url(platform.predictor), duration=seconds,
                                concurrency=LOAD_CONCURRENCY, body=body))  # fmt: skip
     subject = Subject(model=MODEL, version=platform.version, environment=env)
