@@ -41,7 +41,8 @@ def repo_root(path: Path) -> Path:
 
 
 def rev(repo: Path, ref: str) -> str:
-    return git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    """The commit `ref` names, or "" when it names none."""
+    return git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip()
 
 
 def branch_exists(repo: Path, branch: str) -> bool:

@@ -218,3 +218,10 @@ def test_push_to_a_local_bare_remote(world: World, tmp_path: Path):
     ).stdout.strip()
     assert remote_head == outcome.commit
     assert "shadow_mirror_percent: 50\n" in world.descriptor("dev", ref=outcome.branch).decode()
+
+
+def test_unknown_base_is_bad_input(world: World):
+    from mlops.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="--base: 'nope'"):
+        promote(world.repo, MODEL, "1", "dev", world.factory(), base="nope")
