@@ -111,3 +111,26 @@ def test_bad_input_exits_2_with_one_line():
     assert result.returncode == 2
     assert "--commit: 'xyz'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_descriptor_recheck_as_ci_runs_it(world: World):
+    from mlops.promotion.promote import promote
+    from tests.gates.scenario import run_git
+
+    version = world.register()
+    world.training_evidence(version)
+    outcome = promote(world.repo, MODEL, version, "dev", world.factory())
+    run_git(world.repo, "checkout", "--quiet", outcome.branch)
+    path = f"gitops/envs/dev/models/{MODEL}.yaml"
+    reviews = world.root / "reviews.json"
+    reviews.write_text('[{"user": {"login": "ann"}, "state": "APPROVED"}]')
+    ok = gates(world, "--descriptor", path, "--reviews", str(reviews), "--source", "ci")
+    assert ok.exit_code == 0, ok.output
+    descriptor = world.repo / path
+    descriptor.write_text(
+        descriptor.read_text().replace("gate_report: verdict-", "gate_report: forged-")
+    )
+    forged = gates(world, "--descriptor", path, "--json")
+    assert forged.exit_code == 1
+    failed = [c["name"] for c in json.loads(forged.output)["checks"] if not c["passed"]]
+    assert failed == ["descriptor.gate_report"]
