@@ -112,11 +112,7 @@ class Supervisor:
     ) -> Service:
         """Start `argv` in a new session, logging to `log`; recorded before it is waited for."""
         log.parent.mkdir(parents=True, exist_ok=True)
-        # a signal between the start and the record would leave an unrecorded process: hold
-        # SIGINT/SIGTERM until the pid is in the state file
-        held = {signal.SIGINT, signal.SIGTERM}
-        signal.pthread_sigmask(signal.SIG_BLOCK, held)
-        try:
+        with deferred_signals():  # a signal between start and record would lose the pid
             with log.open("ab") as handle:
                 process = subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
@@ -126,8 +122,6 @@ class Supervisor:
             self.services.append(service)
             self._popen[process.pid] = process
             self.save()
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
         return service
 
     def wait_ready(self, service: Service, timeout: float = 180.0) -> None:
@@ -224,12 +218,32 @@ def stop_leftovers(state_file: Path) -> list[int]:
     return stopped
 
 
+_DEFER: list[bool] = [False]
+_PENDING: list[int] = []
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold `Interrupted` until the block is done (a signal mask would be inherited by the
+    processes started inside, which then could not be stopped with SIGTERM)."""
+    _DEFER[0] = True
+    try:
+        yield
+    finally:
+        _DEFER[0] = False
+    if _PENDING:
+        raise Interrupted(_PENDING.pop())
+
+
 @contextlib.contextmanager
 def signals_raise() -> Iterator[None]:
     """SIGINT and SIGTERM raise `Interrupted` in the main thread, so `finally` stops everything;
     the previous handlers come back afterwards."""
 
     def handler(signum: int, _frame: object) -> None:
+        if _DEFER[0]:
+            _PENDING.append(signum)
+            return
         raise Interrupted(signum)
 
     previous: dict[int, Callable[..., object] | int | None] = {}
@@ -238,5 +252,6 @@ def signals_raise() -> Iterator[None]:
     try:
         yield
     finally:
+        _PENDING.clear()
         for sig, old in previous.items():
             signal.signal(sig, old)  # type: ignore[arg-type]
