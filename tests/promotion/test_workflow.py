@@ -32,4 +32,5 @@ def test_gate_job_rechecks_descriptors_renders_and_runs_checkov():
 def test_code_jobs_check_the_code_gates():
     assert "--to analytics-int" in steps("code-integration")
     assert "--to analytics-prod" in steps("code-release")
-    assert WORKFLOW[True]["push"]["tags"] == ["release-*"]
+    assert WORKFLOW[True]["push"] == {"branches": ["main"], "tags": ["release-*"]}
+    assert "refs/heads/main" in WORKFLOW["jobs"]["code-integration"]["if"]  # the commit a tag names
