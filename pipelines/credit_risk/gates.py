@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from pipelines.credit_risk.config import Gates
+from pipelines.credit_risk.metrics import Fairness
 
 if TYPE_CHECKING:
     from pipelines.credit_risk.steps import Evaluation
@@ -47,29 +48,29 @@ def _at_most(rule: str, actual: float, bound: float) -> Rule:
     return Rule(rule, round(actual, 6), f"<= {bound:g}", actual <= bound)
 
 
-def evaluate_gates(gates: Gates, evaluation: Evaluation, fair: dict[str, object]) -> GateResult:
-    mine = float(evaluation.candidate["roc_auc"])  # type: ignore[arg-type]
-    base = float(evaluation.baseline["roc_auc"])  # type: ignore[arg-type]
+def evaluate_gates(gates: Gates, evaluation: Evaluation, fair: Fairness) -> GateResult:
+    mine = evaluation.candidate["roc_auc"]
+    base = evaluation.baseline["roc_auc"]
     rules = [
         _at_least("test.roc_auc", mine, gates.min_roc_auc),
         _at_least("baseline.gain.roc_auc", mine - base, gates.min_gain_over_baseline),
     ]
     if evaluation.champion is not None:
-        theirs = float(evaluation.champion["roc_auc"])  # type: ignore[arg-type]
+        theirs = evaluation.champion["roc_auc"]
         rules.append(
             _at_least("champion.delta.roc_auc", mine - theirs, -gates.max_regression_vs_champion)
         )
     rules.append(
         _at_most(
             "fairness.demographic_parity_difference",
-            float(fair["demographic_parity_difference"]),  # type: ignore[arg-type]
+            fair["demographic_parity_difference"],
             gates.max_demographic_parity_difference,
         )
     )
     rules.append(
         _at_most(
             "fairness.equalized_odds_difference",
-            float(fair["equalized_odds_difference"]),  # type: ignore[arg-type]
+            fair["equalized_odds_difference"],
             gates.max_equalized_odds_difference,
         )
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, roc_auc_score
@@ -9,7 +11,26 @@ from sklearn.metrics import accuracy_score, confusion_matrix, roc_auc_score
 THRESHOLD = 0.5
 
 
-def performance(y_true: np.ndarray, score: np.ndarray) -> dict[str, object]:
+class Performance(TypedDict):
+    roc_auc: float
+    accuracy: float
+    confusion_matrix: dict[str, int]
+
+
+class SliceRates(TypedDict):
+    rows: int
+    selection_rate: float
+    true_positive_rate: float
+    false_positive_rate: float
+
+
+class Fairness(TypedDict):
+    demographic_parity_difference: float
+    equalized_odds_difference: float
+    slices: dict[str, SliceRates]
+
+
+def performance(y_true: np.ndarray, score: np.ndarray) -> Performance:
     """ROC AUC, accuracy at `THRESHOLD`, and the confusion matrix (positive class = default)."""
     predicted = (score >= THRESHOLD).astype(int)
     tn, fp, fn, tp = confusion_matrix(y_true, predicted, labels=[0, 1]).ravel()
@@ -24,9 +45,11 @@ def _rate(mask: np.ndarray, predicted: np.ndarray) -> float:
     return float(predicted[mask].mean()) if mask.any() else 0.0
 
 
-def slice_rates(y_true: np.ndarray, predicted: np.ndarray, groups: pd.Series) -> dict[str, dict]:
+def slice_rates(
+    y_true: np.ndarray, predicted: np.ndarray, groups: pd.Series
+) -> dict[str, SliceRates]:
     """Per group: rows, selection rate (share predicted to default), TPR and FPR."""
-    out: dict[str, dict] = {}
+    out: dict[str, SliceRates] = {}
     for group in sorted(groups.dropna().astype(str).unique()):
         in_group = (groups.astype(str) == group).to_numpy()
         out[group] = {
@@ -38,7 +61,7 @@ def slice_rates(y_true: np.ndarray, predicted: np.ndarray, groups: pd.Series) ->
     return out
 
 
-def fairness(y_true: np.ndarray, score: np.ndarray, groups: pd.Series) -> dict[str, object]:
+def fairness(y_true: np.ndarray, score: np.ndarray, groups: pd.Series) -> Fairness:
     """Demographic parity difference (largest gap in selection rates between groups) and
     equalized odds difference (the larger of the largest TPR gap and the largest FPR gap), with
     the per-slice rates they come from (the definitions fairlearn uses)."""
@@ -46,7 +69,7 @@ def fairness(y_true: np.ndarray, score: np.ndarray, groups: pd.Series) -> dict[s
     slices = slice_rates(np.asarray(y_true), predicted, groups)
 
     def gap(key: str) -> float:
-        values = [s[key] for s in slices.values()]
+        values = [float(rates[key]) for rates in slices.values()]  # type: ignore[literal-required]
         return round(max(values) - min(values), 6) if values else 0.0
 
     return {

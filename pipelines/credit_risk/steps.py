@@ -142,12 +142,11 @@ def tune(ctx: RunContext, train: pd.DataFrame, validation: pd.DataFrame) -> Cand
     search = ctx.settings.search
     for index, params in enumerate(search):
         fitted = model.candidate(params, ctx.settings.seed).fit(inputs(train), train[data.TARGET])
-        auc = metrics.performance(validation[data.TARGET].to_numpy(), _score(fitted, validation))[
-            "roc_auc"
-        ]
+        scored = metrics.performance(validation[data.TARGET].to_numpy(), _score(fitted, validation))
+        auc = scored["roc_auc"]
         ctx.evidence.measure("tune", f"tuning.trial.{index}.validation_roc_auc", auc, "ratio")
-        if auc > best_auc:  # type: ignore[operator]
-            best, best_auc = index, float(auc)  # type: ignore[arg-type]
+        if auc > best_auc:
+            best, best_auc = index, auc
     ctx.evidence.measure("tune", "tuning.best_trial", best, "index")
     ctx.evidence.measure("tune", "tuning.best_validation_roc_auc", best_auc, "ratio")
     chosen = search[best]
@@ -171,9 +170,9 @@ def train(
 
 @dataclass(frozen=True)
 class Evaluation:
-    candidate: dict[str, object]
-    baseline: dict[str, object]
-    champion: dict[str, object] | None
+    candidate: metrics.Performance
+    baseline: metrics.Performance
+    champion: metrics.Performance | None
     champion_version: str | None
 
 
@@ -211,7 +210,7 @@ def evaluate(
     base = metrics.performance(y, _score(linear, test))
     evidence.measure("evaluate", "baseline.roc_auc", base["roc_auc"], "ratio")
     evidence.measure("evaluate", "baseline.accuracy", base["accuracy"], "ratio")
-    gain = round(float(mine["roc_auc"]) - float(base["roc_auc"]), 6)  # type: ignore[arg-type]
+    gain = round(mine["roc_auc"] - base["roc_auc"], 6)
     evidence.measure("evaluate", "baseline.gain.roc_auc", gain, "ratio")
     champion, version = _champion(ctx)
     evidence.measure("evaluate", "champion.version", version)
@@ -220,12 +219,12 @@ def evaluate(
         theirs = metrics.performance(y, _score(champion, test))
         evidence.measure("evaluate", "champion.roc_auc", theirs["roc_auc"], "ratio")
         evidence.measure("evaluate", "champion.accuracy", theirs["accuracy"], "ratio")
-        delta = round(float(mine["roc_auc"]) - float(theirs["roc_auc"]), 6)  # type: ignore[arg-type]
+        delta = round(mine["roc_auc"] - theirs["roc_auc"], 6)
         evidence.measure("evaluate", "champion.delta.roc_auc", delta, "ratio")
     return Evaluation(mine, base, theirs, version)
 
 
-def fairness(ctx: RunContext, fitted: Pipeline, test: pd.DataFrame) -> dict[str, object]:
+def fairness(ctx: RunContext, fitted: Pipeline, test: pd.DataFrame) -> metrics.Fairness:
     """Demographic parity and equalized odds differences across the sensitive attribute."""
     result = metrics.fairness(
         test[data.TARGET].to_numpy(), _score(fitted, test), test[data.SENSITIVE]
@@ -248,7 +247,7 @@ def fairness(ctx: RunContext, fitted: Pipeline, test: pd.DataFrame) -> dict[str,
     return result
 
 
-def gate(ctx: RunContext, evaluation: Evaluation, fair: dict[str, object]) -> GateResult:
+def gate(ctx: RunContext, evaluation: Evaluation, fair: metrics.Fairness) -> GateResult:
     """The analytics gates; their verdict goes to the audit log whether they pass or not."""
     result = evaluate_gates(ctx.settings.gates, evaluation, fair)
     ctx.evidence.measure("gate", "gates.analytics", result.as_dict(), kind="verdict")
