@@ -93,3 +93,59 @@ def test_bad_input_exits_2(mlops, tmp_path: Path, args: list[str], message: str)
     assert code == 2
     assert message in " ".join(err.split())
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_host_submits_the_compiled_gpu_pipeline(mlops, monkeypatch, tmp_path: Path) -> None:
+    import kfp
+
+    calls: list[dict] = []
+
+    class FakeClient:
+        def __init__(self, host: str) -> None:
+            self.host = host
+
+        def create_run_from_pipeline_package(self, path: str, arguments: dict, **kwargs):
+            text = Path(path).read_text()
+            calls.append({"host": self.host, "arguments": arguments, "kwargs": kwargs})
+            assert "nvidia.com/gpu" in text and "training-gpu" in text
+
+            class Created:
+                run_id = "run-123"
+
+            return Created()
+
+    monkeypatch.setattr(kfp, "Client", FakeClient)
+    code, out, err = mlops(
+        "pipeline",
+        "run",
+        "--host",
+        "https://kfp.example",
+        "--mode",
+        "prod",
+        "--audit",
+        "https://audit.example",
+        "--json",
+    )
+    assert code == 0, err
+    assert json.loads(out) == {"host": "https://kfp.example", "run_id": "run-123", "mode": "prod"}
+    assert calls == [
+        {
+            "host": "https://kfp.example",
+            "arguments": {"mode": "prod", "audit_url": "https://audit.example"},
+            "kwargs": {"enable_caching": False},
+        }
+    ]
+
+
+def test_unreachable_host_is_reported_without_traceback(mlops, monkeypatch) -> None:
+    import kfp
+
+    class Refusing:
+        def __init__(self, host: str) -> None:
+            raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(kfp, "Client", Refusing)
+    code, _, err = mlops("pipeline", "run", "--host", "https://kfp.invalid")
+    assert code == 2
+    assert "--host: https://kfp.invalid: submission failed: connection refused" in err
+    assert "Traceback" not in err
