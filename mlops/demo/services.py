@@ -36,6 +36,7 @@ def child_env() -> dict[str, str]:
     """The environment of every service: no telemetry, no proxy for loopback calls."""
     env = dict(os.environ)
     env.update({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
+                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",  # no job-runner process
                 "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
                 "PYTHONUNBUFFERED": "1"})  # fmt: skip
     return env

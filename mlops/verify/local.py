@@ -75,11 +75,17 @@ def processes(host: Any, platform: LocalPlatform) -> Iterator[Result]:
 
 
 def listening(host: Any, platform: LocalPlatform) -> Iterator[Result]:
-    """Each service listens on its loopback port."""
+    """Each service listens on its port: on loopback only, or (said in the detail) on every
+    interface, as the KServe model server binds."""
     for service in platform.services:
-        if service.get("port"):
-            spec = f"tcp://127.0.0.1:{service['port']}"
-            yield expect("listening", service["name"], host.socket(spec).is_listening, spec)
+        if not service.get("port"):
+            continue
+        port = service["port"]
+        bound = [address for address in (f"127.0.0.1:{port}", f"0.0.0.0:{port}", f":::{port}")
+                 if host.socket(f"tcp://{address}").is_listening]  # fmt: skip
+        exposure = "" if bound[:1] == [f"127.0.0.1:{port}"] else " (all interfaces)"
+        yield expect("listening", service["name"], bool(bound),
+                     f"tcp {', '.join(bound) or f'port {port}: not listening'}{exposure}")  # fmt: skip
 
 
 def health(_host: Any, platform: LocalPlatform) -> Iterator[Result]:
