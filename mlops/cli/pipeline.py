@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from mlops.cli.console import err, out
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.governance.client import AuditUnavailableError
 
 app = typer.Typer(
     help="Training pipelines (KFP v2): compile, run locally in int or prod mode, submit.",
@@ -111,29 +112,37 @@ def run(
         return
     if not local:
         raise BadInputError("--no-local: needs --host URL; allowed: --local or --host URL")
-    if runner is Runner.kfp:
-        from pipelines.credit_risk.local import run_kfp_local
-
-        result = run_kfp_local(
-            mode.value, workdir, tracking_uri=tracking_uri, audit_url=audit_url, data=data
-        )
-        _print(result, as_json)
-        if not result["candidate"]:
-            raise CheckFailedError(
-                f"analytics gates failed: version {result['version']} has no alias"
-            )
-        return
-    from pipelines.credit_risk.local import run_local
-
-    outcome = run_local(
-        mode.value, workdir, tracking_uri=tracking_uri, audit_url=audit_url, data=data
-    )
-    _print(outcome.as_dict(), as_json)
-    if not outcome.candidate:
+    try:
+        result = _run_here(mode.value, workdir, tracking_uri, audit_url, data, runner)
+    except AuditUnavailableError as error:
         raise CheckFailedError(
-            f"analytics gates failed: {outcome.gate_failures}; version {outcome.version} "
+            f"audit log unavailable: {error}; the run stopped (its evidence is mandatory)"
+        ) from None
+    _print(result, as_json)
+    if not result["candidate"]:
+        failures = result.get("gate_failures") or "see the gates.analytics verdict"
+        raise CheckFailedError(
+            f"analytics gates failed: {failures}; version {result['version']} "
             "registered without the alias candidate"
         )
+
+
+def _run_here(
+    mode: str,
+    workdir: Path,
+    tracking_uri: str | None,
+    audit_url: str | None,
+    data: Path | None,
+    runner: Runner,
+) -> dict[str, Any]:
+    from pipelines.credit_risk.local import run_kfp_local, run_local
+
+    if runner is Runner.kfp:
+        return run_kfp_local(
+            mode, workdir, tracking_uri=tracking_uri, audit_url=audit_url, data=data
+        )
+    outcome = run_local(mode, workdir, tracking_uri=tracking_uri, audit_url=audit_url, data=data)
+    return outcome.as_dict()
 
 
 def _submit(

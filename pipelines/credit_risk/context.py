@@ -14,7 +14,12 @@ from pathlib import Path
 
 from mlflow import MlflowClient
 
-from mlops.governance.client import AuditClient, Subject, audit_client_from_url
+from mlops.governance.client import (
+    AuditClient,
+    AuditUnavailableError,
+    Subject,
+    audit_client_from_url,
+)
 from mlops.pipelines import tracking
 from mlops.pipelines.evidence import Evidence
 from mlops.pipelines.provenance import code_ref
@@ -134,9 +139,13 @@ def _context(
 
 
 def record_failure(ctx: RunContext, step: str, error: BaseException) -> None:
-    """`pipeline.status` failed, with the step and the reason, and the MLflow run marked FAILED."""
+    """`pipeline.status` failed, with the step and the reason, and the MLflow run marked FAILED
+    (also when the audit log itself is what failed)."""
     reason = f"{type(error).__name__}: {error}"[:2000]
-    ctx.evidence.measure(
-        "pipeline", "pipeline.status", {"status": "failed", "step": step, "reason": reason}
-    )
-    ctx.client.set_terminated(ctx.mlflow_run_id, "FAILED")
+    try:
+        if not isinstance(error, AuditUnavailableError):
+            ctx.evidence.measure(
+                "pipeline", "pipeline.status", {"status": "failed", "step": step, "reason": reason}
+            )
+    finally:
+        ctx.client.set_terminated(ctx.mlflow_run_id, "FAILED")

@@ -149,3 +149,28 @@ def test_unreachable_host_is_reported_without_traceback(mlops, monkeypatch) -> N
     assert code == 2
     assert "--host: https://kfp.invalid: submission failed: connection refused" in err
     assert "Traceback" not in err
+
+
+def test_unreachable_audit_api_stops_the_run_with_exit_1(mlops, store, tmp_path: Path) -> None:
+    from mlflow import MlflowClient
+
+    code, _, err = mlops(
+        "pipeline",
+        "run",
+        "--workdir",
+        str(store.workdir),
+        "--tracking-uri",
+        store.tracking_uri,
+        "--audit",
+        "http://127.0.0.1:9",
+    )
+    assert code == 1
+    assert "audit log unavailable: http://127.0.0.1:9/v1/entries" in " ".join(err.split())
+    assert "Traceback" not in err
+    client = MlflowClient(tracking_uri=store.tracking_uri)
+    runs = client.search_runs(
+        [client.get_experiment_by_name("credit-risk").experiment_id],
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    assert runs[0].info.status == "FAILED"
