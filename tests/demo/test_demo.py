@@ -1,0 +1,113 @@
+"""`mlops demo` end to end (CI's end-to-end check) and interrupted at several steps: the model
+reaches prod through three gates and merged pull-request branches, the auditor's evidence is
+written, `mlops verify --target local` and the live suite pass against the running platform,
+and no process of the demo outlives it, whenever it is stopped."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mlops.gitops.bootstrap import REPO_ROOT
+from tests.demo.conftest import READY_TIMEOUT_S, DemoProcess, start_demo
+
+pytestmark = pytest.mark.demo
+
+
+def test_full_demo_releases_to_prod_with_the_evidence(held_demo: DemoProcess):
+    summary = json.loads((held_demo.workdir / "summary.json").read_text())
+    assert [p["env"] for p in summary["promotions"]] == ["dev", "int", "prod"]
+    assert [p["gate"] for p in summary["promotions"]] == [
+        "registry-to-serving-dev", "registry-to-serving-int", "serving-int-to-serving-prod",
+    ]  # fmt: skip
+    repo = Path(summary["repository"]["clone"])
+    for promotion in summary["promotions"]:
+        assert (
+            promotion["branch"] == f"promote/credit-risk/{promotion['env']}/v{summary['version']}"
+        )
+        parents = subprocess.run(["git", "-C", str(repo), "rev-list", "--parents", "-n", "1", promotion["merge"]],
+                                 capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+        assert parents[2] == promotion["commit"]  # merged: the branch's commit is the second parent
+    released = (repo / "gitops/envs/prod/models/credit-risk.yaml").read_text()
+    assert f"registry_version: {summary['version']}\n" in released
+    for report in summary["gate_reports"]:
+        text = Path(report).read_text()
+        assert "passed" in text.lower()
+    assert len(summary["gate_reports"]) == 3
+    evidence = summary["evidence"]
+    assert Path(evidence["audit_report"]).read_text().lstrip().lower().startswith("<!doctype html")
+    certificate = json.loads(Path(evidence["certificate"]).read_text())
+    assert certificate["model"] == "credit-risk" and certificate["version"] == summary["version"]
+    assert summary["tests"]["equivalence.int"]["max_abs_diff"] <= 1e-6
+    assert summary["verification"]["failed"] == 0
+    output = held_demo.text()
+    for path in (evidence["audit_report"], *summary["gate_reports"]):
+        assert Path(path).name in output  # the printed summary names where they are
+
+
+def test_verify_local_passes_against_the_running_platform(held_demo: DemoProcess):
+    done = subprocess.run(
+        [sys.executable, "-m", "mlops", "verify", "--target", "local", "--workdir", str(held_demo.workdir), "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["failed"] == 0
+    checked = {(r["check"], r["name"]) for r in report["results"] if r["status"] == "passed"}
+    for service in ("mlflow", "audit", "predictor-prod"):
+        assert {("processes", service), ("listening", service), ("health", service)} <= checked
+    assert ("audit-chain", "audit") in checked and ("predictor", "predictor-prod") in checked
+
+
+def test_live_suite_runs_against_the_embedded_platform(held_demo: DemoProcess):
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(REPO_ROOT / "tests/live"), "-q", "-p", "no:cacheprovider",
+         "--target", "local", "--demo-workdir", str(held_demo.workdir)],
+        capture_output=True, text=True, timeout=300, check=False, cwd=REPO_ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert re.search(r"\b8 passed\b", done.stdout), done.stdout[-2000:]
+    assert re.search(r"\b8 skipped\b", done.stdout), done.stdout[-2000:]  # the cluster checks
+
+
+@pytest.fixture(scope="module")
+def rerun_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One work directory for the interrupted runs: each next run starts where one was cut."""
+    return tmp_path_factory.mktemp("interrupted") / "demo"
+
+
+def _step_marker(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\[\d+/\d+\] {re.escape(name)}:")
+
+
+@pytest.mark.parametrize(
+    ("step", "services", "delay", "sig"),
+    [
+        ("services", 1, 0.0, signal.SIGINT),  # while MLflow and the Audit API start
+        ("train", 2, 3.0, signal.SIGTERM),  # services up, training in this process
+    ],
+)
+def test_interrupt_leaves_no_process(
+    rerun_workdir: Path, step: str, services: int, delay: float, sig: int
+):
+    demo = start_demo(rerun_workdir)
+    marker = _step_marker(step)
+    demo.wait_for(lambda: bool(marker.search(demo.text())) and len(demo.state().get("services", [])) >= services,
+                  READY_TIMEOUT_S, f"step {step} with {services} services")  # fmt: skip
+    time.sleep(delay)
+    recorded = demo.state()["started"]
+    assert len(recorded) >= services
+    code = demo.interrupt(sig)
+    assert code == 130, demo.text()[-3000:]
+    assert "interrupted" in demo.text()
+    assert demo.leftovers() == []
+    state = demo.state()
+    assert state["step"] == "stopped" and state["services"] == []
+    assert {r["pid"] for r in recorded} <= {r["pid"] for r in state["started"]}
