@@ -299,6 +299,29 @@ def serving_runtimes(args: KServeArgs, kserve_version: str) -> dict[str, dict[st
                 }
             ],
         },
+        "platform-predictor": {
+            **common,
+            "supportedModelFormats": [
+                {
+                    "name": "mlflow",
+                    "version": "2",
+                    "autoSelect": False,
+                    "priority": RUNTIME_PRIORITY,
+                }
+            ],
+            "protocolVersions": ["v1", "v2"],
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": args.serving.predictor_image,
+                    # model name, version, digest and shadow target come from the rendered
+                    # InferenceService's MLOPS_* environment variables
+                    "args": ["serve", "--model-uri", "/mnt/models", "--port", "8080"],
+                    **container_defaults,
+                    "securityContext": RESTRICTED_CONTAINER,  # ours writes only to /tmp
+                }
+            ],
+        },
     }
 
 

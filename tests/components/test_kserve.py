@@ -1,7 +1,7 @@
 import pulumi
 import pytest
 
-from components.kserve import KServe, KServeArgs
+from components.kserve import KServe, KServeArgs, serving_runtimes
 from mlops.config.model import StackConfig
 from mlops.plan.runner import capture
 from tests.components.helpers import of_type, schema_errors
@@ -96,7 +96,7 @@ def test_controller_replicas_from_config(stack_configs, stack, budget):
 
 def test_runtimes_serve_mlflow_and_sklearn_with_pinned_images(stack_configs):
     runtimes = {r.name: r.inputs for r in of_type(declare(stack_configs["prod"]), RUNTIME)}
-    assert set(runtimes) == {"platform-mlflow", "platform-sklearn"}
+    assert set(runtimes) == {"platform-mlflow", "platform-sklearn", "platform-predictor"}
     formats = {f["name"] for f in runtimes["platform-mlflow"]["spec"]["supportedModelFormats"]}
     assert formats == {"mlflow"}
     for runtime in runtimes.values():
@@ -151,6 +151,22 @@ def test_outputs_tell_other_components_how_models_are_reached(stack_configs):
         kserve.ingress_domain, kserve.url_scheme, kserve.deployment_mode, kserve.runtimes
     ).apply(
         lambda values: assert_equal(
-            values, [DOMAIN, "https", "Serverless", ["platform-mlflow", "platform-sklearn"]]
+            values,
+            [
+                DOMAIN,
+                "https",
+                "Serverless",
+                ["platform-mlflow", "platform-sklearn", "platform-predictor"],
+            ],
         )
     )
+
+
+def test_the_platform_predictor_runs_read_only_from_the_platform_registry(stack_configs):
+    prod = stack_configs["prod"]
+    runtimes = serving_runtimes(args_for(prod), prod.charts.kserve.version)
+    (container,) = runtimes["platform-predictor"]["spec"]["containers"]
+    assert container["image"] == prod.serving.predictor_image
+    assert container["image"].startswith(tuple(prod.security.allowed_registries))
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["args"][:3] == ["serve", "--model-uri", "/mnt/models"]

@@ -35,8 +35,11 @@ def test_samples_are_one_model_at_three_versions() -> None:
         ({"canary_traffic_percent": 101}, "canary_traffic_percent: Input should be less than"),
         ({"code_commit": "HEAD"}, "code_commit"),
         ({"strategy": "rolling"}, "strategy: Input should be 'direct', 'canary', 'shadow'"),
-        ({"runtime": "triton"}, "runtime: unknown 'triton'; allowed: kserve-mlserver"),
-        ({"model_format": "onnx"}, "model_format: 'onnx' is not served by kserve-mlserver"),
+        (
+            {"runtime": "triton"},
+            "runtime: unknown 'triton'; allowed: platform-mlflow, platform-predictor",
+        ),
+        ({"model_format": "onnx"}, "model_format: 'onnx' is not served by platform-mlflow"),
         ({"min_replicas": 5, "max_replicas": 2}, "max_replicas (2) is below min_replicas (5)"),
         ({"release_color": "blue"}, "release_color: only used with strategy blue-green"),
         (
@@ -71,7 +74,15 @@ def test_shadow_and_blue_green_need_the_incumbent(sample: dict[str, Any]) -> Non
     ):
         del sample[key]
     sample["strategy"] = "shadow"
+    sample["runtime"] = "platform-predictor"
     with pytest.raises(BadInputError, match="required by strategy shadow"):
+        parse_release(sample, "x.yaml")
+
+
+def test_shadow_needs_a_runtime_that_mirrors(sample: dict[str, Any]) -> None:
+    sample.pop("canary_traffic_percent", None)
+    sample.update(strategy="shadow", runtime="platform-mlflow")
+    with pytest.raises(BadInputError, match="cannot mirror requests; allowed: platform-predictor"):
         parse_release(sample, "x.yaml")
 
 

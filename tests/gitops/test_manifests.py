@@ -14,6 +14,7 @@ from mlops.gitops.manifests import (
     gpu_demand,
     render_release,
 )
+from mlops.gitops.runtimes import RUNTIMES
 from mlops.manifests.schema import validation_errors
 
 STRATEGY_KEYS = (
@@ -64,7 +65,7 @@ def test_direct_is_one_inference_service_with_its_companions(
     assert "canaryTrafficPercent" not in predictor
     assert predictor["model"]["storageUri"] == sample["storage_uri"]
     assert predictor["model"]["modelFormat"] == {"name": "mlflow"}
-    assert predictor["model"]["runtime"] == "kserve-mlserver"
+    assert predictor["model"]["runtime"] == sample["runtime"]
 
 
 def test_canary_sets_the_traffic_split_in_serverless_mode(
@@ -98,7 +99,9 @@ def test_shadow_runs_the_release_beside_the_incumbent_and_mirrors_to_it(
     sample: dict[str, Any], environments: dict[str, Environment]
 ) -> None:
     objects = render_release(
-        release(sample, strategy="shadow", shadow_mirror_percent=50), environments["prod"], "t"
+        release(sample, strategy="shadow", runtime="platform-predictor", shadow_mirror_percent=50),
+        environments["prod"],
+        "t",
     )
     isvcs = {obj["metadata"]["name"]: obj for obj in by_kind(objects)["InferenceService"]}
     assert set(isvcs) == {"credit-risk", "credit-risk-shadow"}
@@ -211,7 +214,12 @@ def test_cpu_release_stays_off_gpu_nodes(
 
 def test_gpu_demand_counts_every_inference_service(sample: dict[str, Any]) -> None:
     assert gpu_demand(release(sample, gpu=2, max_replicas=3)) == 6
-    assert gpu_demand(release(sample, strategy="shadow", gpu=2, max_replicas=3)) == 12
+    assert (
+        gpu_demand(
+            release(sample, strategy="shadow", runtime="platform-predictor", gpu=2, max_replicas=3)
+        )
+        == 12
+    )
 
 
 @pytest.mark.parametrize(
@@ -270,7 +278,7 @@ def test_monitoring_carries_thresholds_and_model_labels(
     assert monitor["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
     assert monitor["podTargetLabels"] == ["mlops.platform/role", "mlops.platform/version"]
     (metrics,) = objects["Service"]
-    assert metrics["spec"]["ports"][0]["port"] == 8082
+    assert metrics["spec"]["ports"][0]["port"] == RUNTIMES[sample["runtime"]].metrics_port
     assert all(
         metrics["metadata"]["labels"][key] == value
         for key, value in monitor["selector"]["matchLabels"].items()
@@ -281,7 +289,7 @@ def test_monitoring_carries_thresholds_and_model_labels(
     ("env", "changes"),
     [
         ("prod", {"strategy": "canary", "canary_traffic_percent": 10}),
-        ("prod", {"strategy": "shadow", "gpu": 1}),
+        ("prod", {"strategy": "shadow", "runtime": "platform-predictor", "gpu": 1}),
         ("int", {"strategy": "blue-green", "release_color": "blue", "active_color": "green"}),
         ("dev", {"strategy": "direct", "scale_metric": "memory"}),
     ],
