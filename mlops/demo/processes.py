@@ -157,7 +157,8 @@ class Supervisor:
         """Stop every running service, last started first; signals are ignored meanwhile so a
         second Ctrl-C cannot cut the clean-up short."""
         previous = {
-            sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)
+            sig: signal.signal(sig, signal.SIG_IGN)
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         }
         try:
             for service in reversed(list(self.services)):
@@ -237,8 +238,8 @@ def deferred_signals() -> Iterator[None]:
 
 @contextlib.contextmanager
 def signals_raise() -> Iterator[None]:
-    """SIGINT and SIGTERM raise `Interrupted` in the main thread, so `finally` stops everything;
-    the previous handlers come back afterwards."""
+    """SIGINT, SIGTERM and SIGHUP (the terminal closed) raise `Interrupted` in the main
+    thread, so `finally` stops everything; the previous handlers come back afterwards."""
 
     def handler(signum: int, _frame: object) -> None:
         if _DEFER[0]:
@@ -247,7 +248,7 @@ def signals_raise() -> Iterator[None]:
         raise Interrupted(signum)
 
     previous: dict[int, Callable[..., object] | int | None] = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         previous[sig] = signal.signal(sig, handler)
     try:
         yield
