@@ -32,3 +32,10 @@ def test_environment_specification(monkeypatch, tmp_path: Path) -> None:
     assert spec.lock_sha256 == "sha256:" + hashlib.sha256(b"version = 1\n").hexdigest()
     monkeypatch.setenv(provenance.LOCK_ENV, str(tmp_path / "absent.lock"))
     assert provenance.environment_spec(ROOT).lock_sha256 is None
+
+
+def test_code_repository_from_env_then_git_then_default(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(provenance.REPOSITORY_ENV, "https://git.example/fork")
+    assert provenance.code_repository(ROOT, "https://default") == "https://git.example/fork"
+    monkeypatch.delenv(provenance.REPOSITORY_ENV)
+    assert provenance.code_repository(tmp_path, "https://default") == "https://default"

@@ -18,8 +18,10 @@ from mlops.errors import CheckFailedError
 from mlops.gates.evidence_names import HANDOVER_FIELDS, HANDOVER_TAG_PREFIX
 from mlops.governance.client import EmbeddedAuditClient, Subject
 from mlops.governance.log import EvidenceLog
+from mlops.pipelines.provenance import code_repository
 from mlops.serving.digest import artifact_digest
 from pipelines.credit_risk import data
+from pipelines.credit_risk.context import REPO_ROOT
 from pipelines.credit_risk.handover import HANDOVER_TAGS
 from pipelines.credit_risk.local import RunResult, run_local
 
@@ -197,7 +199,7 @@ def _path(uri: str) -> Path:
     return Path(unquote(urlparse(uri).path))
 
 
-def test_handover_fields_for_promotion(first, client) -> None:
+def test_handover_fields_for_promotion(first, client, config) -> None:
     """The `handover.<field>` tags promotion copies into release descriptors, and what they
     point at: the model at storage_uri has the recorded digest, the references exist."""
     version = client.get_model_version(NAME, first.version)
@@ -208,7 +210,8 @@ def test_handover_fields_for_promotion(first, client) -> None:
     assert artifact_digest(_path(fields["storage_uri"])) == fields["model_digest"]
     assert (_path(fields["storage_uri"]) / "MLmodel").is_file()
     assert re.fullmatch(r"[0-9a-f]{40}", fields["code_commit"])
-    assert fields["code_repository"] == "https://github.com/example-org/mlops-platform"
+    assert fields["code_repository"] == code_repository(REPO_ROOT, config.code_repository)
+    assert re.match(r"^(https://|git@|ssh://)\S+$", fields["code_repository"])
     assert fields["data_reference"] == tags["mlops.data.uri"]
     assert fields["data_digest"] == tags["mlops.data.sha256"]
     requirements = _path(fields["environment_spec"]).read_bytes()
