@@ -165,7 +165,7 @@ def test_outputs_tell_other_components_how_models_are_reached(stack_configs):
 def test_the_platform_predictor_runs_read_only_from_the_platform_registry(stack_configs):
     prod = stack_configs["prod"]
     runtimes = serving_runtimes(args_for(prod), prod.charts.kserve.version)
-    (container,) = runtimes["platform-predictor"]["spec"]["containers"]
+    (container,) = runtimes["platform-predictor"]["containers"]
     assert container["image"] == prod.serving.predictor_image
     assert container["image"].startswith(tuple(prod.security.allowed_registries))
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
