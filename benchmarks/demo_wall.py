@@ -50,7 +50,7 @@ def main() -> None:
         for index in range(args.runs):
             code, wall, summary = run_once(workdir, args.cpus)
             rows.append((index + 1, code, wall, summary.get("step_seconds", {})))
-    steps = list(rows[0][3]) if rows and rows[0][3] else []
+    steps = next((list(timings) for *_, timings in rows if timings), [])
     print("| run | exit | wall s | " + " | ".join(steps) + " |")
     print("|---|---|---|" + "---|" * len(steps))
     for number, code, wall, timings in rows:
