@@ -4,6 +4,7 @@ demo did not make is never emptied, the soak waiver touches only the soak rule o
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,14 @@ def test_clone_waive_and_merge(tmp_path: Path):
     parents = workspace.git(ws.repo, "rev-list", "--parents", "-n", "1", merged).split()
     assert len(parents) == 3  # a merge commit, as the Git host makes
     assert workspace.git(ws.repo, "symbolic-ref", "--short", "HEAD") == branch
+
+
+def test_cli_refuses_a_foreign_directory_with_exit_2(tmp_path: Path):
+    (tmp_path / "data.csv").write_text("a,b\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "mlops", "demo", "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "not made by `mlops demo`" in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
