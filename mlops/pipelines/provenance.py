@@ -10,12 +10,14 @@ import hashlib
 import importlib.metadata
 import os
 import platform
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 COMMIT_ENV = "MLOPS_CODE_COMMIT"
 REPOSITORY_ENV = "MLOPS_CODE_REPOSITORY"
+SHAREABLE_REMOTE = re.compile(r"^(https://|git@|ssh://)\S+$")  # what release descriptors accept
 LOCK_ENV = "MLOPS_UV_LOCK"
 
 
@@ -56,7 +58,8 @@ def code_ref(repo: Path) -> CodeRef:
 
 
 def code_repository(repo: Path, default: str) -> str:
-    """Where the code lives: $MLOPS_CODE_REPOSITORY, else git's `origin` remote, else `default`."""
+    """Where the code lives: $MLOPS_CODE_REPOSITORY, else git's `origin` remote when it is a URL
+    others can fetch (a clone of a local folder is not), else `default`."""
     pinned = os.environ.get(REPOSITORY_ENV)
     if pinned:
         return pinned
@@ -70,7 +73,7 @@ def code_repository(repo: Path, default: str) -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return default
-    return origin or default
+    return origin if SHAREABLE_REMOTE.match(origin) else default
 
 
 def installed_distributions() -> str:
