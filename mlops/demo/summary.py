@@ -8,7 +8,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from mlops.demo.steps import Platform
 
@@ -48,34 +47,34 @@ def write(summary: dict[str, Any], path: Path) -> None:
 
 
 def render(summary: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"mlops demo: credit-risk v{summary['version']} released to prod",
-                  show_header=True, header_style="bold")  # fmt: skip
-    table.add_column("what")
-    table.add_column("where")
+    """One line per promotion and per path, whole (no table that would cut them), to copy."""
+    console.print(f"[bold]mlops demo: credit-risk v{summary['version']} released to prod[/]")
     for promotion in summary["promotions"]:
-        table.add_row(
-            f"{promotion['env']}: gate {promotion['gate']} passed "
-            f"(verdict entry {promotion['verdict_entry']})",
-            escape(f"{promotion['branch']} merged as {promotion['merge'][:12]}"),
+        console.print(
+            f"{promotion['env']}: gate {promotion['gate']} passed (verdict entry "
+            f"{promotion['verdict_entry']}); {escape(promotion['branch'])} merged as "
+            f"{promotion['merge'][:12]}"
         )
-    for report in summary["gate_reports"]:
-        table.add_row("gate report", escape(report))
     evidence = summary["evidence"]
-    table.add_row("audit report (HTML)", escape(evidence.get("audit_report", "")))
-    table.add_row("model card (quality record)", escape(evidence.get("model_card", "")))
-    table.add_row("certificate", escape(evidence.get("certificate", "")))
-    table.add_row("evidence log", escape(f"{evidence.get('audit_db', '')} "
-                                         f"({evidence.get('audit_entries', '?')} entries, chain intact)"))  # fmt: skip
-    for env, figures in summary["tests"].items():
-        table.add_row(escape(env), escape(json.dumps(figures)))
+    lines = [("gate report", report) for report in summary["gate_reports"]]
+    lines += [
+        ("audit report", evidence.get("audit_report", "")),
+        ("model card", evidence.get("model_card", "")),
+        ("certificate", evidence.get("certificate", "")),
+        ("evidence log", f"{evidence.get('audit_db', '')} ({evidence.get('audit_entries', '?')} "
+                         "entries, chain intact)"),
+        ("scratch clone", summary["repository"]["clone"]),
+        ("summary", str(Path(summary["workdir"]) / "summary.json")),
+    ]  # fmt: skip
+    for label, value in lines:
+        console.print(f"{label}: {escape(value)}")
+    for name, figures in summary["tests"].items():
+        console.print(f"{name}: {escape(json.dumps(figures))}")
     verification = summary["verification"]
-    table.add_row(
-        "verify --target local",
-        f"{verification.get('passed', 0)} passed, {verification.get('failed', 0)} failed",
+    console.print(
+        f"verify --target local: {verification.get('passed', 0)} passed, "
+        f"{verification.get('failed', 0)} failed"
     )
-    table.add_row("scratch clone", escape(summary["repository"]["clone"]))
-    table.add_row("summary JSON", escape(str(Path(summary["workdir"]) / "summary.json")))
-    console.print(table)
     console.print(
         f"done in {summary['total_seconds']:.0f} s. The soak time of the prod gate was waived "
         f"in the scratch clone (commit {summary['repository']['soak_waiver_commit'][:12]}); "
