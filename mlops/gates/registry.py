@@ -55,7 +55,10 @@ class MlflowRegistry:
             os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
             from mlflow.tracking import MlflowClient
 
-            self._client = MlflowClient(tracking_uri=self.tracking_uri)
+            # registry_uri too: otherwise MLflow takes the process-wide one (mlflow.set_registry_uri)
+            self._client = MlflowClient(
+                tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
+            )
         return self._client
 
     def model_version(self, name: str, version: str) -> ModelVersion | None:

@@ -91,3 +91,23 @@ def test_uri_picks_the_implementation(monkeypatch: pytest.MonkeyPatch):
     assert isinstance(registry_from("sqlite:////tmp/x.db"), MlflowRegistry)
     with pytest.raises(BadInputError, match="MLFLOW_TRACKING_URI"):
         registry_from(None)
+
+
+def test_a_process_wide_registry_uri_does_not_redirect_the_gates(world, tmp_path):
+    """Pipelines call mlflow.set_registry_uri(); the gates must still read their own registry."""
+    import shutil
+
+    import mlflow
+
+    from tests.gates.scenario import _TEMPLATE, MODEL
+
+    other = tmp_path / "other.db"
+    shutil.copy2(_TEMPLATE[0], other)
+    previous = mlflow.get_registry_uri()
+    mlflow.set_registry_uri(f"sqlite:///{other}")
+    try:
+        version = world.register()
+        assert MlflowRegistry(world.tracking_uri).model_version(MODEL, version) is not None
+        assert MlflowRegistry(f"sqlite:///{other}").model_version(MODEL, version) is None
+    finally:
+        mlflow.set_registry_uri(previous)
