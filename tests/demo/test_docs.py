@@ -2,8 +2,10 @@
 fresh clone of this repository beside the running embedded platform (`.mlops/demo` is the
 session's `mlops demo --hold`). A block may instead be marked, on the line before it:
 `<!-- docs-test: cluster -->` or `<!-- docs-test: cloud -->` (needs a real cluster or cloud:
-not run), or `<!-- docs-test: demo -->` (starts the demo: only `uv run mlops demo [--hold]`,
-which the session fixture runs)."""
+not run), `<!-- docs-test: demo -->` (starts the demo: only `uv run mlops demo [--hold]`, which
+the session fixture runs) or `<!-- docs-test: ci -->` (what `.ci/run` itself runs: setup, lint,
+the test suite; every command of the block must be in `.ci/run`). The README takes part once it
+carries these marks."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ DOCS = REPO_ROOT / "docs"
 BLOCK = re.compile(
     r"(?:<!--\s*docs-test:\s*(?P<mark>[a-z]+)\s*-->\s*\n)?```bash\n(?P<body>.*?)```", re.S
 )
-MARKS = {None, "cluster", "cloud", "demo"}
+MARKS = {None, "cluster", "cloud", "demo", "ci"}
 DEMO_COMMAND = re.compile(r"^uv run mlops demo( --hold)?$")
 
 
@@ -29,7 +31,10 @@ def blocks(path: Path) -> list[tuple[str | None, str]]:
     return [(m["mark"], m["body"]) for m in BLOCK.finditer(path.read_text(encoding="utf-8"))]
 
 
+README = REPO_ROOT / "README.md"
 TUTORIALS = sorted(p for p in DOCS.glob("*.md") if blocks(p))
+if README.is_file() and "<!-- docs-test:" in README.read_text(encoding="utf-8"):
+    TUTORIALS.append(README)
 
 
 def test_there_are_tutorials_for_every_user():
@@ -41,9 +46,14 @@ def test_there_are_tutorials_for_every_user():
 def test_blocks_are_marked_with_known_marks(path: Path):
     for mark, body in blocks(path):
         assert mark in MARKS, f"{path.name}: unknown docs-test mark {mark!r}"
+        commands = [line.split(" #")[0].strip() for line in body.splitlines() if line.strip()]
         if mark == "demo":
-            lines = [line for line in body.splitlines() if line.strip()]
-            assert all(DEMO_COMMAND.match(line) for line in lines), body
+            assert all(DEMO_COMMAND.match(command) for command in commands), body
+        if mark == "ci":
+            ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+            assert all(command in ci for command in commands), (
+                f"{path.name}: not in .ci/run: {body}"
+            )
 
 
 @pytest.fixture(scope="module")
