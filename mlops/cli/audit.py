@@ -20,8 +20,8 @@ from rich.markup import escape
 from mlops.cli.console import err, out
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
-from mlops.governance.api import DB_ENV
 from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
+from mlops.governance.db import DB_ENV
 from mlops.governance.entry import Subject
 from mlops.governance.log import Checkpoint, EvidenceLog
 

@@ -21,13 +21,13 @@ from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
 from mlops.governance.auth import TOKENS_ENV, Role, load_tokens, token_digest
 from mlops.governance.certificates import Certifier
+from mlops.governance.db import DB_ENV
 from mlops.governance.documentation import to_csv, to_json
 from mlops.governance.entry import Entry, Subject
 from mlops.governance.log import EvidenceLog, NewEntry
 from mlops.governance.reporting import render_html
 from mlops.governance.selfassessment import model_card_markdown, quality_record
 
-DB_ENV = "MLOPS_AUDIT_DB_URL"
 MAX_BODY_BYTES = 256 * 1024
 MAX_BATCH = 1000
 PAGE = 1000

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from mlops.errors import BadInputError
 
+DB_ENV = "MLOPS_AUDIT_DB_URL"  # where the service finds its database (deployment contract)
 ADVISORY_LOCK_KEY = 0x6D6C6F7073  # "mlops": serialises appends across PostgreSQL connections
 BUSY_TIMEOUT_MS = 60_000
 

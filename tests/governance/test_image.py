@@ -4,8 +4,8 @@ import json
 import re
 from pathlib import Path
 
-from mlops.governance.api import DB_ENV
 from mlops.governance.auth import TOKENS_ENV
+from mlops.governance.db import DB_ENV
 from mlops.governance.keys import SIGNING_KEY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
