@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from mlops.demo import steps, summary, workspace
 from mlops.demo.processes import Interrupted, Supervisor, signals_raise
-from mlops.errors import CheckFailedError
+from mlops.errors import BadInputError, CheckFailedError
 
 
 def _plan(platform: steps.Platform) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -90,7 +90,8 @@ def run_demo(
                 with _step(console, index, total, name, what, timings, supervisor):
                     try:
                         action()
-                    except CheckFailedError as error:
+                    except (CheckFailedError, BadInputError) as error:
+                        # a refusal inside a step is that step failing, not bad input to the demo
                         raise CheckFailedError(f"step {name}: {error}") from None
             with _step(console, total, total, "verify", "mlops verify --target local",
                        timings, supervisor):  # fmt: skip

@@ -35,6 +35,7 @@ class Platform:
     mlflow: Service | None = None
     audit: Service | None = None
     predictor: Service | None = None
+    release: Path | None = None  # the descriptor the running predictor serves
     base_branch: str = "main"
     clone_commit: str = ""
     waiver_commit: str = ""
@@ -163,7 +164,7 @@ def serve(platform: Platform, env: str) -> Service:
     release = descriptor_path(ws.repo, env, MODEL)
     storage_uri = load_release(release).storage_uri
     service = services.start_predictor(platform.supervisor, ws, env, release, storage_uri)
-    platform.predictor = service
+    platform.predictor, platform.release = service, release
     platform.supervisor.wait_ready(service)
     return service
 
@@ -201,10 +202,8 @@ def equivalence_test(platform: Platform, env: str) -> float:
     from mlops.gitops.descriptor import load_release
     from mlops.governance.client import Subject
 
-    assert platform.predictor is not None
-    release = load_release(
-        Path(platform.predictor.argv[platform.predictor.argv.index("--release") + 1])
-    )
+    assert platform.predictor is not None and platform.release is not None
+    release = load_release(platform.release)
     found = equivalence.compare(predict_url(platform.predictor), release.storage_uri)
     audit = platform.audit_client()
     try:
@@ -220,7 +219,7 @@ def equivalence_test(platform: Platform, env: str) -> float:
 def stop_predictor(platform: Platform) -> None:
     if platform.predictor is not None:
         platform.supervisor.stop(platform.predictor)
-        platform.predictor = None
+        platform.predictor, platform.release = None, None
 
 
 def collect_evidence(platform: Platform) -> None:
