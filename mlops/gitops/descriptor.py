@@ -17,7 +17,8 @@ from mlops.gitops.runtimes import RUNTIMES
 from mlops.yamlio import load_yaml
 
 Digest = Annotated[str, Field(pattern=r"^sha256:[a-f0-9]{64}$")]
-Uri = Annotated[str, Field(pattern=r"^(s3|gs|https|pvc|oci)://\S+$", max_length=1024)]
+# `file://` serves the embedded platform (`mlops demo`); checkov CKV_MLOPS_2 refuses it in gitops/.
+Uri = Annotated[str, Field(pattern=r"^(s3|gs|https|pvc|oci|file)://\S+$", max_length=1024)]
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
 Quantity = Annotated[str, Field(pattern=r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")]
 Strategy = Literal["direct", "canary", "shadow", "blue-green"]
@@ -57,7 +58,7 @@ class ModelRelease(BaseModel):
     parameters_reference: Uri = Field(description="Where the model's parameter configuration is.")
     environment_spec: Uri = Field(description="Environment specification (pinned libraries).")
     environment_digest: Digest = Field(description="sha256 of the environment specification.")
-    model_card: Annotated[str, Field(pattern=r"^https://\S+$")] = Field(
+    model_card: Annotated[str, Field(pattern=r"^(https|file)://\S+$")] = Field(
         description="Model card (documentation) URL."
     )
     gate_report: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{2,127}$")] = Field(

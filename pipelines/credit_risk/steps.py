@@ -43,7 +43,7 @@ def ingest(ctx: RunContext, source: Path | None = None) -> Ingested:
     if source is None:
         path = ctx.workdir / "data" / f"credit-risk-{settings.source_rows}-{settings.data_seed}.csv"
         digest = data.write_csv(data.generate(settings.source_rows, settings.data_seed), path)
-        uri = f"generated:credit-risk?rows={settings.source_rows}&seed={settings.data_seed}"
+        uri = path.resolve().as_uri()  # the file name carries the generator's rows and seed
     else:
         if not source.is_file():
             raise BadInputError(f"--data: {source}: file not found; allowed: a CSV file")

@@ -20,6 +20,8 @@ DIGEST_ANNOTATION = "mlops.platform/model-digest"
 
 
 def pinned(uri: str) -> bool:
+    if uri.startswith("file://"):  # a file on one machine (the embedded demo), not a release
+        return False
     if uri.startswith("oci://"):
         return bool(URI_DIGEST.search(uri))
     if MUTABLE.search(uri):

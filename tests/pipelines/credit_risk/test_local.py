@@ -138,7 +138,7 @@ def test_every_handover_field_is_on_the_run_and_the_version(first, client) -> No
         assert version.tags.get(tag), tag
         assert run.data.tags.get(tag) == version.tags[tag], tag
     assert len(version.tags["mlops.code.commit"]) == 40
-    assert version.tags["mlops.data.uri"] == "generated:credit-risk?rows=20000&seed=7"
+    assert version.tags["mlops.data.uri"].endswith("/data/credit-risk-20000-7.csv")
     assert version.tags["mlops.data.sha256"].startswith("sha256:")
     assert version.tags["mlops.env.uv_lock_sha256"].startswith("sha256:")
     assert json.loads(version.tags["mlops.params"])["seed"] == 42

@@ -32,7 +32,7 @@ def test_ingest_generates_and_subsamples(make_ctx) -> None:
     ingested = steps.ingest(ctx)
     assert ingested.source_rows == ctx.settings.source_rows
     assert len(ingested.frame) == ctx.settings.sample_rows
-    assert ingested.uri == "generated:credit-risk?rows=20000&seed=7"
+    assert ingested.uri == ingested.path.resolve().as_uri()
     assert ingested.sha256 == data.file_digest(ingested.path)
     assert _logged(ctx) == [
         ("data.source_rows", "credit-risk-training/ingest"),
