@@ -3,9 +3,11 @@
     uv run pytest tests/live --target cluster --kubeconfig ~/.kube/mlops-dev [--context NAME]
     uv run pytest tests/live --target local --demo-workdir .mlops/demo   # `mlops demo --hold`
 
-The same settings come from the environment (`MLOPS_VERIFY_TARGET`, `KUBECONFIG`,
+The same settings come from the environment (`MLOPS_VERIFY_TARGET`, `MLOPS_VERIFY_KUBECONFIG`,
 `MLOPS_KUBE_CONTEXT`, `MLOPS_DEMO_WORKDIR`), so `uv run pytest` from the repository root can be
-pointed at a platform too. Without one, every test skips and says which option it needs.
+pointed at a platform too. A plain `KUBECONFIG` is not enough: the whole suite must never probe
+whatever cluster a developer's shell happens to point at (the network check creates a pod).
+Without a platform, every test skips and says which option it needs.
 """
 
 from __future__ import annotations
@@ -44,9 +46,12 @@ def cluster(pytestconfig: pytest.Config, target: str | None):
     """API clients of the cluster under test; skips with the reason when none is given."""
     if target not in (None, "cluster"):
         pytest.skip(f"--target {target}: the cluster checks need --target cluster")
-    kubeconfig = _option(pytestconfig, "--kubeconfig", "KUBECONFIG")
+    kubeconfig = _option(pytestconfig, "--kubeconfig", "MLOPS_VERIFY_KUBECONFIG")
     if not kubeconfig:
-        pytest.skip("no cluster given: pass --kubeconfig PATH [--context NAME] (or set KUBECONFIG)")
+        pytest.skip(
+            "no cluster given: pass --kubeconfig PATH [--context NAME] "
+            "(or set MLOPS_VERIFY_KUBECONFIG)"
+        )
     path = Path(kubeconfig.split(os.pathsep)[0]).expanduser()
     if not path.is_file():
         pytest.fail(f"--kubeconfig {path}: no such file")
