@@ -249,13 +249,20 @@ def network_policies(cluster: Cluster) -> Iterator[Result]:
         yield from _probe(cluster, source, targets)
 
 
+def _probe_line(target: str) -> str:
+    """Shell for one attempt with busybox wget: an HTTP answer of any status, or any failure
+    after connecting, means the connection opened; refused, timed out, unreachable or an
+    unresolvable name means it did not."""
+    return (
+        f"out=$(wget -T 3 -O /dev/null http://{target}/ 2>&1) && echo OPEN {target} || "
+        f"{{ echo \"$out\" | grep -qiE 'timed out|refused|unreachable|bad address' "
+        f"&& echo BLOCKED {target} || echo OPEN {target}; }}"
+    )
+
+
 def _probe(cluster: Cluster, namespace: str, targets: list[str]) -> Iterator[Result]:
     """One short-lived pod (restricted Pod Security) that tries each target; deleted after."""
-    script = "; ".join(
-        f"if nc -z -w 3 {t.rsplit(':', 1)[0]} {t.rsplit(':', 1)[1]}; then echo OPEN {t}; "
-        f"else echo BLOCKED {t}; fi"
-        for t in targets
-    )
+    script = "\n".join(_probe_line(target) for target in targets)
     name = f"mlops-verify-probe-{uuid.uuid4().hex[:8]}"
     pod = {
         "apiVersion": "v1", "kind": "Pod",

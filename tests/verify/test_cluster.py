@@ -4,6 +4,11 @@
 from __future__ import annotations
 
 import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace as NS
 
@@ -205,3 +210,31 @@ def test_cli_cluster_with_an_unreachable_api_fails_each_check(tmp_path: Path):
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["failed"] >= len(checks.CHECKS) - 1 and report["passed"] == 0
+
+
+@pytest.mark.skipif(
+    shutil.which("wget") is None, reason="needs wget (the probe pod uses busybox's)"
+)
+def test_probe_line_tells_an_open_port_from_a_refused_one(tmp_path: Path):
+    from mlops.demo.processes import free_port
+
+    port, closed = free_port(), free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        script = "\n".join(checks._probe_line(f"127.0.0.1:{p}/missing") for p in (port, closed))
+        done = subprocess.run(
+            ["sh", "-c", script], capture_output=True, text=True, timeout=30, check=False
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert done.stdout.split("\n")[:2] == [
+        f"OPEN 127.0.0.1:{port}/missing",
+        f"BLOCKED 127.0.0.1:{closed}/missing",
+    ]
