@@ -198,6 +198,9 @@ def _inference_service(
         labels["networking.kserve.io/visibility"] = "cluster-local"
     env_vars = [
         {"name": "MLOPS_ENVIRONMENT", "value": env.name},
+        # one OpenMP thread per worker: the model's threads otherwise spin on the pod's CPUs
+        # (measured in the demo: 18 req/s and p95 1 s with defaults, 107-131 req/s with 1)
+        {"name": "OMP_NUM_THREADS", "value": "1"},
         {"name": "MLOPS_MODEL_NAME", "value": release.model},
         {"name": "MLOPS_MODEL_SHA256", "value": item.digest.removeprefix("sha256:")},
         {"name": "MLOPS_MODEL_VERSION", "value": str(item.version)},
