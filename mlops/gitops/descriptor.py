@@ -31,6 +31,7 @@ STRATEGY_KEYS: dict[str, tuple[str, ...]] = {
     "active_color": ("blue-green",),
 }
 INCUMBENT_KEYS = ("incumbent_version", "incumbent_storage_uri", "incumbent_model_digest")
+BATCH_KEYS = ("batch_schedule", "batch_claim", "batch_input")
 NEEDS_INCUMBENT = ("shadow", "blue-green")
 
 
@@ -95,6 +96,11 @@ class ModelRelease(BaseModel):
     # serves traffic names the commit it was built from and the gate report that admitted it.
     incumbent_code_commit: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
     incumbent_gate_report: str | None = Field(default=None, min_length=1, max_length=200)
+    # Batch inference (Zwiesler 2.3): score a file on a volume claim on a schedule with this
+    # release (a CronJob running `mlops score`); all three or none.
+    batch_schedule: str | None = Field(default=None, pattern=r"^(\S+ ){4}\S+$")
+    batch_claim: DnsLabel | None = None
+    batch_input: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]+$", max_length=255)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -124,6 +130,9 @@ class ModelRelease(BaseModel):
             raise ValueError("canary_traffic_percent: required by strategy canary (0-100)")
         if self.strategy == "blue-green" and None in (self.release_color, self.active_color):
             raise ValueError("release_color and active_color: required by strategy blue-green")
+        batch = [key for key in BATCH_KEYS if getattr(self, key) is not None]
+        if batch and len(batch) != len(BATCH_KEYS):
+            raise ValueError(f"{', '.join(BATCH_KEYS)}: set all three or none")
         incumbent = [key for key in INCUMBENT_KEYS if getattr(self, key) is not None]
         if incumbent and len(incumbent) != len(INCUMBENT_KEYS):
             raise ValueError(f"{', '.join(INCUMBENT_KEYS)}: set all three or none")

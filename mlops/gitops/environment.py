@@ -63,6 +63,8 @@ class Environment:
     gpu_node_labels: dict[str, str]
     gpu_taints: tuple[Taint, ...]
     gpu_quota: int | None
+    predictor_image: str = ""
+    image_registry: str = "docker.io"
 
     @property
     def mode(self) -> ModeFacts:
@@ -92,6 +94,8 @@ def environment_from_stack(name: str, config: StackConfig, stack_path: Path) -> 
         gpu_node_labels=dict(pool.labels),
         gpu_taints=tuple(pool.taints),
         gpu_quota=config.gpu.namespace_quotas.get("models"),
+        predictor_image=config.serving.predictor_image,
+        image_registry=config.serving.image_registry,
     )
 
 

@@ -21,6 +21,7 @@ from mlops.gitops.descriptor import ModelRelease
 from mlops.gitops.environment import Environment
 from mlops.gitops.runtimes import RUNTIMES
 from mlops.manifests.schema import validation_errors
+from mlops.serving.batch_job import STORAGE_INITIALIZER, scoring_cronjob
 
 GPU_RESOURCE = "nvidia.com/gpu"
 LABEL = "mlops.platform"
@@ -35,6 +36,7 @@ SHADOW_PERCENT_ENV = "MLOPS_SHADOW_PERCENT"
 # Every kind the renderer can produce; the AppProject allows exactly these (see bootstrap).
 RENDERED_KINDS: tuple[tuple[str, str], ...] = (
     ("", "Service"),
+    ("batch", "CronJob"),
     ("monitoring.coreos.com", "PrometheusRule"),
     ("monitoring.coreos.com", "ServiceMonitor"),
     ("networking.k8s.io", "NetworkPolicy"),
@@ -129,6 +131,20 @@ def render_release(release: ModelRelease, env: Environment, source: str) -> list
     objects.append(_network_policy(release, env))
     if release.strategy == "blue-green":
         objects.append(_switch(release, env))
+    if release.batch_schedule and release.batch_claim and release.batch_input:
+        objects.append(
+            scoring_cronjob(
+                release,
+                namespace=env.namespace,
+                environment=env.name,
+                image=env.predictor_image,
+                schedule=release.batch_schedule,
+                data_claim=release.batch_claim,
+                input_path=release.batch_input,
+                service_account=MODEL_READER_ACCOUNT,
+                storage_initializer=f"{env.image_registry}/{STORAGE_INITIALIZER}",
+            )
+        )
     problems = [problem for obj in objects for problem in validation_errors(obj)]
     if problems:
         raise BadInputError(f"{source}: renders invalid objects: " + "; ".join(problems))

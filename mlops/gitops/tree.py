@@ -46,7 +46,7 @@ class Drift:
 
 
 def dump(obj: dict[str, Any], header: str) -> bytes:
-    body = yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, width=100)
+    body = yaml.dump(obj, Dumper=_PlainDumper, sort_keys=True, default_flow_style=False, width=100)
     return (header + body).encode()
 
 
@@ -148,3 +148,11 @@ def _remove_empty_parents(root: Path, directory: PurePosixPath, owned: list[str]
             return
         path.rmdir()
         directory = directory.parent
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared sub-objects out in full: rendered files never hold anchors or aliases
+    (which `mlops.yamlio` refuses to read back, and reviewers should not have to resolve)."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True

@@ -23,8 +23,9 @@ def environments() -> dict[str, Environment]:
 
 @pytest.fixture
 def sample() -> dict[str, Any]:
-    """The prod descriptor as a plain dict, to vary per test."""
-    return load_yaml(REPO / "gitops/envs/prod/models/credit-risk.yaml")
+    """The prod descriptor as a plain dict without its batch job, to vary per test."""
+    descriptor = load_yaml(REPO / "gitops/envs/prod/models/credit-risk.yaml")
+    return {key: value for key, value in descriptor.items() if not key.startswith("batch_")}
 
 
 @pytest.fixture

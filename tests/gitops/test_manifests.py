@@ -307,3 +307,27 @@ def test_every_rendered_object_is_schema_valid_and_an_allowed_kind(
         group = obj["apiVersion"].rpartition("/")[0]
         assert (group, obj["kind"]) in RENDERED_KINDS
         assert obj["metadata"]["namespace"] == "models"
+
+
+def test_batch_release_renders_a_scoring_cronjob_pinned_to_the_release(
+    sample: dict[str, Any], environments: dict[str, Environment]
+) -> None:
+    batch = {"batch_schedule": "0 2 * * *", "batch_claim": "batch-scoring", "batch_input": "in.csv"}
+    objects = by_kind(render_release(release(sample, **batch), environments["prod"], "t"))
+    (cronjob,) = objects["CronJob"]
+    assert cronjob["spec"]["schedule"] == "0 2 * * *"
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (score,) = pod["containers"]
+    assert score["image"] == environments["prod"].predictor_image
+    assert score["args"][score["args"].index("--expected-digest") + 1] == sample["model_digest"]
+    assert pod["initContainers"][0]["image"].startswith(environments["prod"].image_registry)
+    assert pod["serviceAccountName"] == "model-reader"
+    assert pod["automountServiceAccountToken"] is False
+    assert "CronJob" not in by_kind(render_release(release(sample), environments["prod"], "t"))
+
+
+def test_batch_settings_come_all_together(sample: dict[str, Any]) -> None:
+    with pytest.raises(
+        BadInputError, match="batch_schedule, batch_claim, batch_input: set all three"
+    ):
+        release(sample, batch_schedule="0 2 * * *")
