@@ -26,7 +26,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
-from components.ingress import tls_secret_name, web_annotations
+from components.web_ui import ui_ingress
 from mlops.config.model import ExposureConfig, GovernanceConfig, Replicas
 from mlops.config.namespaces import GOVERNANCE_PORTS, NAMESPACES
 from mlops.errors import BadInputError
@@ -303,42 +303,16 @@ class GovernanceService(pulumi.ComponentResource):
         )
 
     def _ingress(self) -> k8s.networking.v1.Ingress:
-        exposure = self._args.exposure
-        host = exposure.hosts.governance
-        annotations = web_annotations(exposure, self._args.auth_annotations)
-        annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = "1m"  # API caps at 256 KiB
-        backend = k8s.networking.v1.IngressBackendArgs(
-            service=k8s.networking.v1.IngressServiceBackendArgs(
-                name=NAME, port=k8s.networking.v1.ServiceBackendPortArgs(name="http")
-            )
-        )
-        return k8s.networking.v1.Ingress(
+        return ui_ingress(
             NAME,
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=NAME, namespace=self._namespace, labels=LABELS, annotations=annotations
-            ),
-            spec=k8s.networking.v1.IngressSpecArgs(
-                ingress_class_name=exposure.ingress_class,
-                tls=[
-                    k8s.networking.v1.IngressTLSArgs(
-                        hosts=[host], secret_name=tls_secret_name(host)
-                    )
-                ]
-                if exposure.tls
-                else None,
-                rules=[
-                    k8s.networking.v1.IngressRuleArgs(
-                        host=host,
-                        http=k8s.networking.v1.HTTPIngressRuleValueArgs(
-                            paths=[
-                                k8s.networking.v1.HTTPIngressPathArgs(
-                                    path="/", path_type="Prefix", backend=backend
-                                )
-                            ]
-                        ),
-                    )
-                ],
-            ),
+            namespace=self._namespace,
+            host=self._args.exposure.hosts.governance,
+            service_name=NAME,
+            service_port="http",
+            exposure=self._args.exposure,
+            auth_annotations=self._args.auth_annotations,
+            annotations={"nginx.ingress.kubernetes.io/proxy-body-size": "1m"},  # API caps 256 KiB
+            labels=LABELS,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
