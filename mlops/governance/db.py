@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from mlops.errors import BadInputError
 DB_ENV = "MLOPS_AUDIT_DB_URL"  # where the service finds its database (deployment contract)
 ADVISORY_LOCK_KEY = 0x6D6C6F7073  # "mlops": serialises appends across PostgreSQL connections
 BUSY_TIMEOUT_MS = 60_000
+WAL_RETRY_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,21 @@ class DbUrl:
         )
 
 
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. Two processes opening a new file at once both ask for the exclusive lock
+    this needs, and SQLite answers "database is locked" without waiting on the busy timeout,
+    so the switch itself is retried until the timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
+
+
 class Db:
     """One connection, autocommit outside explicit transactions, with `?` placeholders."""
 
@@ -72,7 +89,7 @@ class Db:
                     check_same_thread=False,
                 )
                 self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-                self._conn.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(self._conn)
                 # FULL: a commit is on disk before append() returns, even across power loss.
                 self._conn.execute("PRAGMA synchronous=FULL")
             except sqlite3.Error as error:

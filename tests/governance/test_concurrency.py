@@ -82,3 +82,23 @@ def test_a_writer_killed_mid_append_loses_no_acknowledged_entry(tmp_path):
     assert result.ok, result.problems
     for seq, digest in acknowledged:
         assert stored[seq] == digest
+
+
+OPEN = """
+import sys
+from mlops.governance.log import EvidenceLog
+EvidenceLog(sys.argv[1]).close()
+"""
+
+
+def test_processes_opening_a_new_log_at_once_all_succeed(tmp_path):
+    """Switching a new SQLite file to WAL takes an exclusive lock that SQLite does not wait for."""
+    for attempt in range(10):
+        db = str(tmp_path / f"fresh-{attempt}.db")
+        procs = [
+            subprocess.Popen([sys.executable, "-c", OPEN, db], stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        for proc in procs:
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
