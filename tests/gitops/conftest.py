@@ -2,7 +2,6 @@
 and `mlops` run in-process with its real exit-code mapping."""
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -52,23 +51,3 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for path in sorted((root / "gitops").rglob("*"))
         if path.is_file()
     }
-
-
-@pytest.fixture
-def mlops(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    """Call the `mlops` entry point; returns (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        from mlops.cli.app import main
-
-        monkeypatch.setattr(sys, "argv", ["mlops", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run

@@ -1,32 +1,11 @@
 """`mlops pipeline`: exit codes and messages of compile and run."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from pipelines.credit_risk import data
-
-
-@pytest.fixture
-def mlops(capsys, monkeypatch):
-    """Call the `mlops` entry point in-process; returns (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        from mlops.cli.app import main
-
-        monkeypatch.setattr(sys, "argv", ["mlops", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def test_compile_writes_ir_into_a_directory(mlops, tmp_path: Path) -> None:

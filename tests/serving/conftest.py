@@ -133,22 +133,8 @@ def server(model_dir, tmp_path_factory) -> Iterator[Server]:
 
 
 @pytest.fixture
-def mlops(capsys, monkeypatch):
-    """Call the `mlops` entry point in-process; returns (exit code, stdout, stderr)."""
+def mlops(mlops, monkeypatch):
+    """The shared runner, with no MLOPS_* setting taken from the environment."""
     for key in [k for k in os.environ if k.startswith("MLOPS_")]:
         monkeypatch.delenv(key)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        from mlops.cli.app import main
-
-        monkeypatch.setattr(sys, "argv", ["mlops", *args])
-        capsys.readouterr()
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return mlops
