@@ -3,9 +3,11 @@
 Run: uv run python benchmarks/policy_check.py [--out benchmarks/results/policy.md]
 
 Measures (a) the end-to-end wall time of one `mlops policy check -s local -s dev -s int -s prod
---json` as CI runs it (fresh process, best and median of several), and (b) in one fresh process:
-starting the two packs (their own interpreters, as Pulumi runs them), importing the Pulumi
-program, planning each stack, and evaluating the packs on each plan. Not a unit test: timings on
+--json` as CI runs it (fresh process, best and median of several), the target, and (b) in one
+fresh process, one stack at a time: starting the two packs (their own interpreters, as Pulumi
+runs them), importing the Pulumi program, planning each stack, and evaluating the packs on each
+plan. The command itself plans the stacks in forked workers, one per core, and evaluates each
+plan while the next ones are planned, so (a) is less than the sum of (b). Not a unit test: timings on
 a shared machine vary, so the result names the machine, the load and the date.
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 STACKS = ("local", "dev", "int", "prod")
 REPEATS = 3
+TARGET_S = 5.0
 COMMAND = [str(REPO / ".venv" / "bin" / "mlops"), "policy", "check", "--json"] + [
     arg for stack in STACKS for arg in ("-s", stack)
 ]
@@ -30,20 +33,21 @@ COMMAND = [str(REPO / ".venv" / "bin" / "mlops"), "policy", "check", "--json"] +
 IN_PROCESS = """
 import json, time
 t0 = time.perf_counter()
+from mlops.cli.app import tune_gc
+tune_gc()  # as the mlops command runs
 from pathlib import Path
 from mlops.config.loader import load_stack, stack_file
 from mlops.policy.engine import PolicyEngine, Target
 targets = [Target(s, load_stack(Path("stacks"), s), stack_file(Path("stacks"), s)) for s in %r]
 engine = PolicyEngine(targets)
 t1 = time.perf_counter()
-from mlops.policy.plans import planned_resources
+from mlops.plan.runner import plan_stack
 import components.program
 t2 = time.perf_counter()
-specs_ready = None
 rows = []
-for target in targets:
+for target in targets:  # one stack at a time here, to see where the time goes
     a = time.perf_counter()
-    resources = planned_resources(target.stack, target.config, None)
+    resources = plan_stack(target.stack, target.config).resources
     b = time.perf_counter()
     result = engine.check(target, resources)
     c = time.perf_counter()
@@ -97,7 +101,7 @@ def report(walls: list[float], parts: dict[str, object]) -> str:
         f"| import of the Pulumi program | {parts['import_s']:.2f} |",
         f"| plan of the four stacks (mlops plan, under mocks) | {plan:.2f} |",
         f"| policy evaluation of the four plans (both packs, gRPC) | {policy:.2f} |",
-        f"| total, one process | {parts['total_s']:.2f} |",
+        f"| total, one process, one stack at a time | {parts['total_s']:.2f} |",
         "",
         "| stack | resources | rules | plan s | policy s | mandatory | advisory |",
         "|---|---|---|---|---|---|---|",
@@ -107,6 +111,8 @@ def report(walls: list[float], parts: dict[str, object]) -> str:
         f"{r['policy_s']:.2f} | {r['mandatory']} | {r['advisory']} |"
         for r in rows
     ]
+    met = "yes" if min(walls) <= TARGET_S else "no"
+    lines += ["", f"Target met: {met} ({min(walls):.2f} s end to end for all four stacks)."]
     return "\n".join(lines) + "\n"
 
 

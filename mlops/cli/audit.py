@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from mlops.cli.console import err, out
+from mlops.cli.console import err, out, print_json
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
 from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
@@ -156,7 +156,7 @@ def append(
         entry = client.append(chosen, name, _value(value), unit, source, artifacts, kind=kind)
     finally:
         client.close()
-    out.print_json(entry.model_dump_json())
+    print_json(entry.model_dump(mode="json"))
 
 
 @app.command()
@@ -185,7 +185,7 @@ def verify(
     with log:
         result = log.verify(public_key=trusted, anchors=anchors, all_signatures=all_signatures)
     if json_output:
-        out.print_json(json.dumps(result.as_dict()))
+        print_json(result.as_dict())
     elif result.ok:
         out.print(f"intact: {result.entries} entries, head {result.head_seq} {result.head_hash}, "
                   f"{result.checkpoints} checkpoints")  # fmt: skip
@@ -309,7 +309,7 @@ def gate(
     finally:
         client.close()
     if json_output:
-        out.print_json(entry.model_dump_json())
+        print_json(entry.model_dump(mode="json"))
     else:
         for rule in verdict.rules:
             mark = "pass" if rule.passed else "FAIL"
@@ -364,7 +364,7 @@ def bundle_verify(
 
     problems = verify_bundle(path, keys.load_public_key(public_key) if public_key else None)
     if json_output:
-        out.print_json(json.dumps({"ok": not problems, "problems": problems}))
+        print_json({"ok": not problems, "problems": problems})
     elif problems:
         for problem in problems:
             err.print(f"[bold red]problem:[/] {escape(problem)}")
@@ -447,7 +447,7 @@ def certificate_revoke(
 
     with _open(_open_url(db), key) as log:
         revocation = Certifier(log).revoke(certificate_id, reason)
-    out.print_json(revocation.model_dump_json())
+    print_json(revocation.model_dump(mode="json"))
 
 
 @certificate_app.command("list")
@@ -461,7 +461,7 @@ def certificate_list(
     with EvidenceLog(_open_url(db)) as log:
         rows = Certifier(log).registry(chosen.model, chosen.version)
     if json_output:
-        out.print_json(json.dumps([r.as_dict() for r in rows]))
+        print_json([r.as_dict() for r in rows])
         return
     for r in rows:
         c = r.certificate

@@ -7,13 +7,12 @@ stopped either way).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mlops.cli.console import err, out
+from mlops.cli.console import err, out, print_json
 
 DEFAULT_WORKDIR = Path(".mlops/demo")
 
@@ -40,7 +39,7 @@ def demo(
 
     def ready() -> None:
         if as_json:
-            out.print_json(json.dumps({"ready": True, "workdir": str(workdir.resolve())}))
+            print_json({"ready": True, "workdir": str(workdir.resolve())})
 
     try:
         result = run_demo(workdir, err, hold=hold, on_ready=ready)
@@ -50,6 +49,6 @@ def demo(
         )
         raise typer.Exit(130) from None
     if as_json:
-        out.print_json(json.dumps(result, default=str))
+        print_json(result)
     elif not hold:  # a held run printed its summary before it waited
         summary.render(result, out)

@@ -10,7 +10,6 @@ Exit codes: 0 registered with alias `candidate`; 1 data validation or an analyti
 
 from __future__ import annotations
 
-import json
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from mlops.cli.console import err, out
+from mlops.cli.console import err, out, print_json
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance.client import AuditUnavailableError
 
@@ -51,7 +50,7 @@ def _audit_url(audit: str | None, audit_db: Path | None) -> str | None:
 
 def _print(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps(result, default=str))
+        print_json(result)
         return
     for key in ("run", "mode", "status", "version", "candidate", "mlflow_run_id", "model_uri"):
         if key in result:
@@ -177,7 +176,7 @@ def _submit(
             raise BadInputError(f"--host: {host}: submission failed: {error}") from None
     result = {"host": host, "run_id": created.run_id, "mode": mode}
     if as_json:
-        out.print_json(json.dumps(result))
+        print_json(result)
     else:
         out.print(f"submitted run {escape(created.run_id)} to {escape(host)}")
 
@@ -215,6 +214,6 @@ def compile(
     except OSError as error:
         raise BadInputError(f"--out: {target}: cannot write: {error.strerror}") from None
     if as_json:
-        out.print_json(json.dumps({"path": str(written), "image": image or IMAGE, "gpu": gpu}))
+        print_json({"path": str(written), "image": image or IMAGE, "gpu": gpu})
     else:
         err.print(f"wrote {escape(str(written))}")

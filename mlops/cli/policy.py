@@ -1,7 +1,6 @@
 """`mlops policy`: the CrossGuard packs under policies/ against the offline plan of a stack."""
 
 import io
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -9,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from mlops.cli.console import out
+from mlops.cli.console import out, print_json
 from mlops.config.loader import load_stack, stack_file
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.policy.packs import POLICIES_DIR, packs_for
@@ -78,12 +77,15 @@ def check(
         Target(name, load_stack(stacks_dir, name), stack_file(stacks_dir, name)) for name in stack
     ]
     with PolicyEngine(targets, policies_dir) as engine:
-        # Pulumi and its providers take seconds to import; the packs start meanwhile.
+        # Pulumi and its providers take a second to import; the packs start meanwhile.
         from mlops.policy.plans import planned_resources
 
+        by_stack = {target.stack: target for target in targets}  # a repeated --stack: once
         results = [
-            engine.check(target, planned_resources(target.stack, target.config, program))
-            for target in targets
+            engine.check(by_stack[stack], resources)
+            for stack, resources in planned_resources(
+                {name: target.config for name, target in by_stack.items()}, program
+            )
         ]
     if fmt is Format.text and output is None:
         print_text(results, out)
@@ -124,7 +126,7 @@ def config(
         merged = document.get(name, {})
         merged = {"enforcementLevel": merged} if isinstance(merged, str) else dict(merged)
         document[name] = merged | value
-    out.print_json(json.dumps(document))
+    print_json(document)
 
 
 def _text(results: list["StackResult"]) -> str:
@@ -159,7 +161,7 @@ def gitops(
 
     report = scan(path, checks_dir)
     if as_json:
-        out.print_json(json.dumps(report.as_json()))
+        print_json(report.as_json())
     else:
         for finding in report.findings:
             state = (

@@ -9,7 +9,7 @@ import select
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import grpc
@@ -125,16 +125,24 @@ class PackAnalyzer:
         requests: Sequence[analyzer_pb2.AnalyzeRequest],
         stack_request: analyzer_pb2.AnalyzeStackRequest,
     ) -> list[tuple[str, Any]]:
-        """(urn, diagnostic) for the resources one by one, then for the stack as a whole; a
-        resource policy's diagnostic belongs to the analyzed resource unless it names another,
-        as the engine attributes it. The calls are pipelined."""
+        return self.submit(requests, stack_request)()
+
+    def submit(
+        self,
+        requests: Sequence[analyzer_pb2.AnalyzeRequest],
+        stack_request: analyzer_pb2.AnalyzeStackRequest,
+    ) -> Callable[[], list[tuple[str, Any]]]:
+        """Send the resources one by one, then the stack as a whole, all at once (the pack works
+        through them while other packs work on theirs), and return the function that waits for
+        the (urn, diagnostic) pairs. A resource policy's diagnostic belongs to the analyzed
+        resource unless it names another, as the engine attributes it."""
         stub = self._connect()
         futures = [
             (request.urn, stub.Analyze.future(request, timeout=CALL_TIMEOUT_S))
             for request in requests
         ]
         futures.append(("", stub.AnalyzeStack.future(stack_request, timeout=CALL_TIMEOUT_S)))
-        return [
+        return lambda: [
             (diagnostic.urn or urn, diagnostic)
             for urn, future in futures
             for diagnostic in future.result().diagnostics

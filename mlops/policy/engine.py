@@ -56,17 +56,20 @@ class PolicyEngine:
             packs=[pack.name for pack in packs],
             rules=[],
         )
-        for pack in packs:
+        submitted = []
+        for pack in packs:  # every pack gets its calls before any answer is awaited
             specs = self.specs(pack)
             settings = resolve(pack, specs, target.config.environment, target.config)
             analyzer = self._analyzers[pack.name]
             analyzer.configure(settings)
+            submitted.append((pack, specs, settings, analyzer.submit(requests, stack_request)))
+        for pack, specs, settings, diagnostics in submitted:
             by_name = {spec.name: spec for spec in specs}
             result.rules += [
                 Rule(pack.name, s.name, s.description, settings[s.name].enforcement, s.kind, s.fix)
                 for s in specs
             ]
-            for urn, diagnostic in analyzer.analyze(requests, stack_request):
+            for urn, diagnostic in diagnostics():
                 spec = by_name[diagnostic.policyName]
                 resource = by_urn.get(urn)
                 result.violations.append(

@@ -6,6 +6,7 @@ components/program.py.
 """
 
 import importlib.util
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +30,18 @@ def load_program(path: Path) -> Any:
 
 
 def planned_resources(
-    stack: str, config: StackConfig, program: Path | None
-) -> list[PlannedResource]:
+    configs: Mapping[str, StackConfig], program: Path | None
+) -> Iterator[tuple[str, list[PlannedResource]]]:
+    """What each stack declares, stack by stack as each plan is ready, in the order given."""
     from components.platform import PlatformSecrets
-    from mlops.plan.runner import OFFLINE_SECRET, capture, plan_stack
+    from mlops.plan.runner import OFFLINE_SECRET, capture, iter_plans
 
     if program is None:
-        return plan_stack(stack, config).resources
+        yield from ((plan.stack, plan.resources) for plan in iter_plans(configs))
+        return
     build = load_program(program)
     import pulumi
 
     secrets = PlatformSecrets(oidc_client_secret=pulumi.Output.secret(OFFLINE_SECRET))
-    return capture(stack, lambda: build(config, secrets))
+    for stack, config in configs.items():
+        yield stack, capture(stack, lambda config=config: build(config, secrets))

@@ -33,6 +33,22 @@ def test_plan_json_lists_resources_with_parents_and_inputs():
     assert not [r for r in plan["resources"] if r["type"].startswith("aws:")]
 
 
+def test_several_stacks_plan_in_one_run_as_a_list():
+    result = mlops("plan", "-s", "local", "-s", "dev", "--json")
+    assert result.returncode == 0, result.stderr
+    plans = json.loads(result.stdout)
+    assert [plan["stack"] for plan in plans] == ["local", "dev"]
+    dev_types = {r["type"] for r in plans[1]["resources"]}
+    assert "aws:eks/cluster:Cluster" in dev_types
+    assert not [r for r in plans[0]["resources"] if r["type"].startswith("aws:")]
+
+
+def test_diff_with_several_stacks_exits_2():
+    result = mlops("plan", "-s", "local", "-s", "dev", "--diff", "prod")
+    assert result.returncode == 2
+    assert "give one --stack" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_plan_diff_shows_what_prod_adds_over_local():
     result = mlops("plan", "--stack", "local", "--diff", "prod", "--json")
     assert result.returncode == 0, result.stderr
@@ -40,6 +56,13 @@ def test_plan_diff_shows_what_prod_adds_over_local():
     only_prod = {(r["type"], r["name"]) for r in diff["only_in_prod"]}
     assert ("aws:eks/cluster:Cluster", "cluster") in only_prod
     assert diff["counts"]["aws:eks/cluster:Cluster"] == [0, 1]
+
+
+def test_a_stack_diffed_with_itself_differs_in_nothing():
+    result = mlops("plan", "--stack", "local", "--diff", "local", "--json")
+    assert result.returncode == 0, result.stderr
+    diff = json.loads(result.stdout)
+    assert diff["only_in_local"] == [] and diff["changed"] == [] and diff["counts"] == {}
 
 
 def test_bad_stack_file_exits_2_with_one_line_and_no_traceback(tmp_path):

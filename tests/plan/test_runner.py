@@ -1,16 +1,76 @@
 """The offline plan of each repository stack holds what the platform issue promises."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from mlops.plan.capture import SECRET_PLACEHOLDER
 from mlops.plan.runner import Plan, plan_stack
 from tests.components.helpers import schema_errors
-from tests.conftest import STACK_NAMES
+from tests.conftest import REPO, STACK_NAMES
 
 
 @pytest.fixture(scope="module")
 def plans(stack_configs) -> dict[str, Plan]:
     return {name: plan_stack(name, stack_configs[name]) for name in STACK_NAMES}
+
+
+def test_a_plan_leaves_the_sdk_as_it_found_it(stack_configs):
+    """Planning skips Pulumi's source positions; a real `pulumi up` in the same process must not."""
+    from pulumi.runtime import resource
+
+    before = resource._get_stack_trace
+    plan_stack("local", stack_configs["local"])
+    assert resource._get_stack_trace is before
+
+
+def declared(plan: Plan) -> list[str]:
+    """Registration order and key order vary from run to run; what is declared does not."""
+    return sorted(
+        json.dumps([r.type, r.name, r.parent, r.inputs], sort_keys=True) for r in plan.resources
+    )
+
+
+PLAN_IN_A_FRESH_PROCESS = """
+import json, sys, threading
+from pathlib import Path
+from mlops.config.loader import load_stack
+from mlops.plan.runner import plan_stack, plan_stacks
+configs = {name: load_stack(Path("stacks"), name) for name in ("dev", "local")}
+if sys.argv[1] == "after-a-plan":
+    plan_stack("local", configs["local"])
+threads = threading.active_count()
+plans = plan_stacks(configs, max_workers=2)
+print(json.dumps({"threads": threads, "plans": {
+    p.stack: sorted(json.dumps([r.type, r.name, r.parent, r.inputs], sort_keys=True)
+                    for r in p.resources)
+    for p in plans}}))
+"""
+
+
+def plan_in_a_fresh_process(mode: str) -> dict:
+    completed = subprocess.run(
+        [sys.executable, "-c", PLAN_IN_A_FRESH_PROCESS, mode],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a fork that inherits a lock held by a thread would hang here
+        check=True,
+    )
+    return json.loads(completed.stdout)
+
+
+@pytest.mark.parametrize("mode", ["fresh", "after-a-plan"])
+def test_stacks_planned_together_match_one_by_one(plans, mode):
+    """Fresh, as the `mlops` command starts, the stacks are planned by forked workers; after a
+    plan in the same process Pulumi's executor threads exist, and they are planned in turn."""
+    result = plan_in_a_fresh_process(mode)
+    assert (result["threads"] == 1) is (mode == "fresh")
+    assert list(result["plans"]) == ["dev", "local"]
+    for stack, resources in result["plans"].items():
+        assert resources == declared(plans[stack])
 
 
 def test_local_declares_no_aws_resource(plans):

@@ -111,9 +111,8 @@ def stack_results() -> dict[str, StackResult]:
     }
     bad = Target(BAD_STACK, load_stack(BAD_STACKS, BAD_STACK), stack_file(BAD_STACKS, BAD_STACK))
     with PolicyEngine([*targets.values(), bad], POLICIES_DIR) as engine:
-        results = {
-            name: engine.check(target, planned_resources(name, target.config, None))
-            for name, target in targets.items()
-        }
-        results["bad"] = engine.check(bad, planned_resources(BAD_STACK, bad.config, BAD_PROGRAM))
+        planned = planned_resources({n: t.config for n, t in targets.items()}, None)
+        results = {name: engine.check(targets[name], resources) for name, resources in planned}
+        ((_, bad_resources),) = planned_resources({BAD_STACK: bad.config}, BAD_PROGRAM)
+        results["bad"] = engine.check(bad, bad_resources)
     return results
