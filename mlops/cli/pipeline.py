@@ -10,6 +10,8 @@ Exit codes: 0 registered with alias `candidate`; 1 data validation or an analyti
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -112,7 +114,10 @@ def run(
     if not local:
         raise BadInputError("--no-local: needs --host URL; allowed: --local or --host URL")
     try:
-        result = _run_here(mode.value, workdir, tracking_uri, audit_url, data, runner)
+        # stdout carries the result only; libraries' own prints (MLflow writes "View run ... at"
+        # for an HTTP tracking server) go to stderr, so that --json stays parseable.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = _run_here(mode.value, workdir, tracking_uri, audit_url, data, runner)
     except AuditUnavailableError as error:
         raise CheckFailedError(
             f"audit log unavailable: {error}; the run stopped (its evidence is mandatory)"

@@ -37,6 +37,20 @@ def test_run_int_json(mlops, store, tmp_path: Path) -> None:
     assert result["metrics"]["data.rows"] == 1500
 
 
+def test_run_json_stays_parseable_when_libraries_print(mlops, monkeypatch) -> None:
+    """MLflow prints "View run ... at: URL" on stdout when it tracks to an HTTP server."""
+
+    def chatty_run(*args: object) -> dict[str, object]:
+        print("🏃 View run calm-owl-1 at: http://127.0.0.1:5000/#/experiments/1/runs/abc")
+        return {"status": "succeeded", "candidate": True, "version": "1"}
+
+    monkeypatch.setattr("mlops.cli.pipeline._run_here", chatty_run)
+    code, out, err = mlops("pipeline", "run", "--json")
+    assert code == 0
+    assert json.loads(out)["status"] == "succeeded"
+    assert "View run calm-owl-1" in err
+
+
 def test_run_with_bad_data_exits_1_naming_column_and_rule(mlops, store, tmp_path: Path) -> None:
     frame = data.generate(800, 3)
     frame.loc[5, "loan_term_months"] = 600
