@@ -3,8 +3,10 @@ committed under `monitoring/dashboards/`, each loaded into a ConfigMap Grafana's
 
 Prometheus selects every ServiceMonitor, PodMonitor and PrometheusRule in the cluster (not only
 this release's), so the other components' monitors need no special label. Grafana sits behind the
-SSO ingress; behind it dashboards are read-only for everyone, and the generated admin password
-(kept in a Secret, exported as a secret output) is the only way to change them.
+SSO ingress and signs each user in itself with the platform's OIDC client (Grafana's generic
+OAuth), so that Grafana knows who looked and who changed what: members of the ML engineers'
+group edit, everyone else views. The generated admin password (kept in a Secret, exported as a
+secret output) is the break-glass login (`/login?disableAutoLogin`).
 
 Node exporter needs the host's network and PID namespaces, hence the privileged Pod Security
 level of the monitoring namespace; Grafana's sidecar watches ConfigMaps, so Grafana's
@@ -23,7 +25,7 @@ import pulumi_random as random
 
 from components.helm import pinned_release
 from components.ingress import web_annotations, web_tls
-from mlops.config.model import ChartVersions, ExposureConfig, MonitoringConfig
+from mlops.config.model import AuthConfig, ChartVersions, ExposureConfig, MonitoringConfig
 from mlops.config.namespaces import NAMESPACES
 from mlops.errors import BadInputError
 
@@ -33,6 +35,7 @@ DASHBOARD_KEYS = ("uid", "title", "schemaVersion", "panels")
 CONFIGMAP_LIMIT = 1024 * 1024
 RELEASE = "kube-prometheus-stack"
 ADMIN_SECRET = "grafana-admin"
+OIDC_SECRET = "grafana-oidc-client"  # a Secret in the monitoring namespace
 RESTRICTED = {
     "allowPrivilegeEscalation": False,
     "capabilities": {"drop": ["ALL"]},
@@ -46,6 +49,11 @@ class MonitoringArgs:
     charts: ChartVersions  # kube_prometheus_stack
     exposure: ExposureConfig  # hosts.grafana, ingress_class, tls
     auth_annotations: Mapping[str, str]  # Ingress(...).auth_annotations
+    auth: AuthConfig  # the OIDC issuer and client Grafana signs users in with
+    oidc_client_secret: pulumi.Input[str]  # the Pulumi secret `oidc_client_secret`
+    editor_group: (
+        str | None
+    )  # identity-provider group that edits (the ML engineers'); None: all view
     dashboards_dir: Path = DASHBOARDS_DIR
     storage_class: str | None = None  # Prometheus' volume class; None: the cluster default
     control_plane_metrics: bool = False  # EKS does not expose scheduler/etcd/controller metrics
@@ -112,6 +120,13 @@ class Monitoring(pulumi.ComponentResource):
             string_data={"admin-user": "admin", "admin-password": password.result},
             opts=child,
         )
+        oidc_client = k8s.core.v1.Secret(
+            OIDC_SECRET,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=OIDC_SECRET, namespace=self._namespace),
+            type="Opaque",
+            string_data={"client-secret": pulumi.Output.secret(args.oidc_client_secret)},
+            opts=child,
+        )
         configmaps = [
             k8s.core.v1.ConfigMap(
                 f"dashboard-{Path(file_name).stem}",
@@ -131,7 +146,7 @@ class Monitoring(pulumi.ComponentResource):
             args.charts.kube_prometheus_stack,
             self._namespace,
             self._values(),
-            pulumi.ResourceOptions(parent=self, depends_on=[admin, *configmaps]),
+            pulumi.ResourceOptions(parent=self, depends_on=[admin, oidc_client, *configmaps]),
         )
         scheme = "https" if args.exposure.tls else "http"
         service = f"{self._namespace}.svc.cluster.local"
@@ -212,12 +227,19 @@ class Monitoring(pulumi.ComponentResource):
                 },
                 "grafana.ini": {
                     "server": {"root_url": f"{scheme}://{host}"},
-                    # SSO is the gate; behind it everyone reads, only the admin edits. Trusting
-                    # oauth2-proxy's e-mail header instead would let any pod that reaches
-                    # Grafana directly (no default-deny in dev) claim to be the admin.
-                    "auth.anonymous": {"enabled": True, "org_role": "Viewer"},
+                    # Grafana runs the OIDC code flow itself: trusting oauth2-proxy's e-mail
+                    # header instead would let any pod that reaches Grafana directly (no
+                    # default-deny in dev) claim to be anyone.
+                    "auth.generic_oauth": self._oauth(),
+                    "auth.anonymous": {"enabled": False},
                     "users": {"allow_sign_up": False},
                     "analytics": {"reporting_enabled": False, "check_for_updates": False},
+                },
+                # Grafana reads GF_<SECTION>_<KEY> over grafana.ini: the secret stays in a Secret
+                "envValueFrom": {
+                    "GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET": {
+                        "secretKeyRef": {"name": OIDC_SECRET, "key": "client-secret"}
+                    }
                 },
                 "sidecar": {
                     "dashboards": {
@@ -242,6 +264,33 @@ class Monitoring(pulumi.ComponentResource):
                 "resources": _resources("50m", "64Mi", "250m", "256Mi"),
             },
         }
+
+    def _oauth(self) -> dict[str, Any]:
+        auth, group = self._args.auth, self._args.editor_group
+        role = f"contains(groups[*], {_jmespath_literal(group)}) && 'Editor' || 'Viewer'"
+        return {
+            "enabled": True,
+            "name": "Single sign-on",
+            "client_id": auth.oidc_client_id,
+            "scopes": "openid email profile",
+            "auth_url": auth.authorize_url,
+            "token_url": auth.token_url,
+            "api_url": auth.userinfo_url,
+            "use_pkce": True,
+            "auto_login": True,
+            "allow_sign_up": True,  # accounts appear at first login, for the allowed domains only
+            "allowed_domains": " ".join(auth.allowed_email_domains),
+            "login_attribute_path": "email",
+            "email_attribute_path": "email",
+            "role_attribute_path": role if group else "'Viewer'",
+            "allow_assign_grafana_admin": False,
+            "skip_org_role_sync": False,
+        }
+
+
+def _jmespath_literal(text: str | None) -> str:
+    """A JMESPath JSON literal of `text`: no group name can end the expression early."""
+    return "`" + json.dumps(text or "").replace("`", "\\`") + "`"
 
 
 def _resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:

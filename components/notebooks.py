@@ -102,7 +102,6 @@ def _public_url(exposure: ExposureConfig) -> str:
 
 def chart_values(args: NotebooksArgs) -> dict[str, Any]:
     """Values of the z2jh `jupyterhub` chart (4.x keys; checked against its values schema)."""
-    issuer = args.auth.oidc_issuer_url.rstrip("/")
     return {
         "hub": {
             "config": {
@@ -110,10 +109,9 @@ def chart_values(args: NotebooksArgs) -> dict[str, Any]:
                 "GenericOAuthenticator": {
                     "client_id": args.auth.oidc_client_id,
                     "oauth_callback_url": f"{_public_url(args.exposure)}/hub/oauth_callback",
-                    # the standard OIDC endpoints below the issuer (Keycloak layout)
-                    "authorize_url": f"{issuer}/protocol/openid-connect/auth",
-                    "token_url": f"{issuer}/protocol/openid-connect/token",
-                    "userdata_url": f"{issuer}/protocol/openid-connect/userinfo",
+                    "authorize_url": args.auth.authorize_url,
+                    "token_url": args.auth.token_url,
+                    "userdata_url": args.auth.userinfo_url,
                     "scope": ["openid", "email", "profile"],
                     "username_claim": "email",
                     # the SSO ingress in front already admits only allowed_email_domains

@@ -182,6 +182,9 @@ class Platform(pulumi.ComponentResource):
                 charts=config.charts,
                 exposure=config.exposure,
                 auth_annotations=auth_annotations,
+                auth=config.auth,
+                oidc_client_secret=self._secrets.oidc_client_secret,
+                editor_group=config.access.groups.get("ml-engineer"),
             ),
             opts=self._on_cluster(),
         )

@@ -323,6 +323,20 @@ class AuthConfig(Strict):
     oidc_client_id: str = Field(min_length=1)
     allowed_email_domains: list[str] = Field(min_length=1)
 
+    # The OIDC endpoints below the issuer, in the Keycloak layout, for the web UIs that sign
+    # users in themselves (JupyterHub, Grafana) and cannot read the issuer's discovery document.
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.oidc_issuer_url.rstrip('/')}/protocol/openid-connect/auth"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.oidc_issuer_url.rstrip('/')}/protocol/openid-connect/token"
+
+    @property
+    def userinfo_url(self) -> str:
+        return f"{self.oidc_issuer_url.rstrip('/')}/protocol/openid-connect/userinfo"
+
 
 Role = Literal["data-scientist", "ml-engineer", "auditor", "ci"]
 

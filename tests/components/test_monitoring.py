@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import jmespath
 import pulumi
 import pytest
 
@@ -22,6 +23,9 @@ def monitoring_args(config: StackConfig, **overrides) -> MonitoringArgs:
         "charts": config.charts,
         "exposure": config.exposure,
         "auth_annotations": AUTH,
+        "auth": config.auth,
+        "oidc_client_secret": pulumi.Output.secret("client-secret-value"),
+        "editor_group": "ml-engineers",
     }
     return MonitoringArgs(**(fields | overrides))
 
@@ -81,12 +85,56 @@ def test_grafana_behind_sso_with_a_generated_admin_password(stack_configs):
     assert ingress["tls"] == [
         {"hosts": [prod.exposure.hosts.grafana], "secretName": "grafana-mlops-example-com-tls"}
     ]
-    assert grafana["grafana.ini"]["auth.anonymous"]["org_role"] == "Viewer"
     assert grafana["containerSecurityContext"]["allowPrivilegeEscalation"] is False
     secret = named(resources, "grafana-admin").inputs
     assert secret["stringData"] == {"admin-user": "[secret]", "admin-password": "[secret]"}
     password = named(resources, "grafana-admin-password").inputs
     assert password["length"] >= 32
+
+
+def test_grafana_signs_each_user_in_itself_with_the_platform_oidc_client(stack_configs):
+    prod = stack_configs["prod"]
+    resources = declare(prod)
+    grafana = values(resources)["grafana"]
+    ini = grafana["grafana.ini"]
+    assert ini["auth.anonymous"] == {"enabled": False}
+    oauth = ini["auth.generic_oauth"]
+    assert oauth["enabled"] is True and oauth["use_pkce"] is True
+    assert oauth["client_id"] == prod.auth.oidc_client_id
+    assert (
+        oauth["auth_url"] == "https://login.example.com/realms/mlops/protocol/openid-connect/auth"
+    )
+    assert oauth["api_url"].endswith("/protocol/openid-connect/userinfo")
+    assert oauth["allowed_domains"] == "example.com"
+    assert oauth["allow_assign_grafana_admin"] is False
+    assert "client_secret" not in oauth
+    reference = grafana["envValueFrom"]["GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET"]["secretKeyRef"]
+    assert reference == {"name": "grafana-oidc-client", "key": "client-secret"}
+    secret = named(resources, "grafana-oidc-client").inputs
+    assert secret["metadata"]["namespace"] == "monitoring"
+    assert secret["stringData"] == {"client-secret": "[secret]"}
+    assert "client-secret-value" not in json.dumps([r.inputs for r in resources])
+
+
+def role(expression: str, groups: list[str]) -> str:
+    return jmespath.search(expression, {"email": "a@example.com", "groups": groups})
+
+
+@pytest.mark.parametrize(
+    "group", ["ml-engineers", "/mlops/ml engineers", "o'brien\\team", "`back`ticks\\", '"q"']
+)
+def test_members_of_the_editor_group_edit_and_everyone_else_views(stack_configs, group):
+    grafana = values(declare(stack_configs["dev"], editor_group=group))["grafana"]
+    expression = grafana["grafana.ini"]["auth.generic_oauth"]["role_attribute_path"]
+    assert role(expression, [group, "auditors"]) == "Editor"
+    assert role(expression, ["auditors"]) == "Viewer"
+    assert role(expression, []) == "Viewer"
+
+
+def test_without_an_editor_group_everyone_views(stack_configs):
+    grafana = values(declare(stack_configs["dev"], editor_group=None))["grafana"]
+    expression = grafana["grafana.ini"]["auth.generic_oauth"]["role_attribute_path"]
+    assert role(expression, ["ml-engineers"]) == "Viewer"
 
 
 def test_no_tls_without_tls(stack_configs):
