@@ -171,17 +171,19 @@ def check(
     from mlops.gates.check import REPORT_DIR, check_descriptor
     from mlops.gates.check import check as run_check
     from mlops.gates.context import Context
+    from mlops.gates.spec import gate_for
 
     root = root.resolve()
     reports = out_dir or root / REPORT_DIR
     target = None if descriptor else target_from(model, version, commit, to)
     if descriptor and (model or version or commit or to):
         raise BadInputError("--descriptor: the descriptor names model, version and environment")
-    ctx = Context(
-        root=root, audit=audit_client(audit_db),
-        registry=registry(tracking_uri, required=target is None or target.kind == "model"),
-        reviews=load_reviews(reviews),
-    )  # fmt: skip
+    if target is not None:
+        gate_for(root, target.kind, target.environment)  # an unknown --to, before any write
+    checked = registry(tracking_uri, required=target is None or target.kind == "model")
+    review_list = load_reviews(reviews)
+    # last: opening a SQLite audit log creates it, and bad input must leave nothing behind
+    ctx = Context(root=root, audit=audit_client(audit_db), registry=checked, reviews=review_list)
     try:
         with services_unavailable_fail():
             if descriptor is not None:

@@ -84,9 +84,12 @@ def promote(
     chosen = Strategy.parse(strategy) if strategy else None
     if finalize and (chosen or push or open_pr):
         raise BadInputError("--finalize: takes no --strategy, --push or --open-pr")
-    audit = audit_client(audit_db)
-    reg = registry(tracking_uri, required=True)
+    from mlops.gates.spec import gate_for
+
     root = root.resolve()
+    gate_for(root, "model", to)  # an unknown --to, before any write
+    reg = registry(tracking_uri, required=True)
+    audit = audit_client(audit_db)  # last: opening a SQLite audit log creates it
     with services_unavailable_fail():
         try:
             if finalize:
@@ -189,10 +192,13 @@ def rollback(
     """Restore the previous released descriptor (from Git history, checked against the audit
     log) on branch rollback/<model>/<env>/v<previous>, re-rendered; optionally push and open a PR."""
     from mlops.gates.context import Context
+    from mlops.gates.spec import MODEL_ENVS
     from mlops.promotion import git
     from mlops.promotion.github import open_pull_request
     from mlops.promotion.rollback import rollback as run_rollback
 
+    if env not in MODEL_ENVS:
+        raise BadInputError(f"--env: '{env}'; allowed: {', '.join(MODEL_ENVS)}")
     root = root.resolve()
     audit = audit_client(audit_db)
     try:

@@ -134,3 +134,28 @@ def test_descriptor_recheck_as_ci_runs_it(world: World):
     assert forged.exit_code == 1
     failed = [c["name"] for c in json.loads(forged.output)["checks"] if not c["passed"]]
     assert failed == ["descriptor.gate_report"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--to", "qa"], "--to: no gate for model to 'qa'"),
+        (["--to", "dev"], "--tracking-uri: not given"),
+    ],
+)
+def test_bad_input_leaves_no_audit_log_behind(mlops, monkeypatch, tmp_path, args, message):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    log = tmp_path / "audit.db"
+    code, _, err = mlops(
+        "gates",
+        "check",
+        "--model",
+        MODEL,
+        "--version",
+        "1",
+        *args,
+        "--audit-db",
+        f"sqlite:///{log}",
+    )
+    assert code == 2 and message in err
+    assert not log.exists()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from mlops.cli.app import app
@@ -98,3 +99,19 @@ def test_bad_strategy_exits_2():
     assert result.returncode == 2
     assert "--strategy: 'rolling'" in result.stderr
     assert not (REPO / "unused.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["promote", "--model", MODEL, "--version", "5", "--to", "qa"], "--to: no gate"),
+        (["promote", "--model", MODEL, "--version", "5", "--to", "dev"], "--tracking-uri"),
+        (["rollback", "--model", MODEL, "--env", "qa"], "--env: 'qa'; allowed: dev, int, prod"),
+    ],
+)
+def test_bad_input_leaves_no_audit_log_behind(mlops, monkeypatch, tmp_path, args, message):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    log = tmp_path / "audit.db"
+    code, _, err = mlops(*args, "--audit-db", f"sqlite:///{log}")
+    assert code == 2 and message in err
+    assert not log.exists()
