@@ -200,8 +200,10 @@ def verify(
 
 def _open_url(db: str | None) -> str:
     """The URL of a log that must already exist (readers never create an empty one)."""
+    from mlops.governance.db import DbUrl
+
     url = _url(db)
-    path = Path(url) if "://" not in url else None
+    path = DbUrl.parse(url).path  # a SQLite file, as a path or a sqlite:/// URL
     if path is not None and not path.is_file():
         raise BadInputError(f"{url}: no such log file")
     return url

@@ -185,3 +185,20 @@ def test_the_console_script_maps_errors_to_exit_codes(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2 and "no such log file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["verify"],
+        ["report", "--out", "{tmp}/r.html"],
+        ["export"],
+        ["model-card", "--subject", "model=m,version=1"],
+    ],
+)
+def test_readers_refuse_a_log_that_does_not_exist_and_create_none(mlops, tmp_path, command):
+    missing = tmp_path / "none.db"
+    for db in (str(missing), f"sqlite:///{missing}"):
+        code, _, err = mlops("audit", *(a.format(tmp=tmp_path) for a in command), "--db", db)
+        assert code == 2 and "no such log file" in err
+        assert not missing.exists() and not (tmp_path / "r.html").exists()
