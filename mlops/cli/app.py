@@ -10,6 +10,7 @@ from rich.markup import escape
 from mlops.cli import audit as audit_cli
 from mlops.cli import demo as demo_cli
 from mlops.cli import drift as drift_cli
+from mlops.cli import equivalence as equivalence_cli
 from mlops.cli import gates as gates_cli
 from mlops.cli import loadtest as loadtest_cli
 from mlops.cli import maturity, plan, render
@@ -37,6 +38,7 @@ app.command(name="drift")(drift_cli.drift)
 app.command(name="serve")(serve_cli.serve)
 app.command(name="score")(score_cli.score)
 app.command(name="loadtest")(loadtest_cli.loadtest)
+app.command(name="equivalence")(equivalence_cli.equivalence)
 app.add_typer(maturity.app, name="maturity")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(pipeline_cli.app, name="pipeline")

@@ -1,6 +1,6 @@
 """The lifecycle steps of the demo, each a call into the library the `mlops` commands use:
 train (`mlops pipeline run`), promote by pull-request branch and merge (`mlops promote`,
-`mlops promote --finalize`), serve (`mlops serve`), test in int (equivalence, `mlops loadtest`),
+`mlops promote --finalize`), serve (`mlops serve`), test in int (`mlops equivalence`, `mlops loadtest`),
 and collect the auditor's evidence from the Audit API (report, quality record, certificate)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from mlops.demo import equivalence, services, workspace
+from mlops.demo import applications, services, workspace
 from mlops.demo.processes import Service, Supervisor
 from mlops.errors import CheckFailedError
 
@@ -180,7 +180,7 @@ def load_test(platform: Platform, env: str, seconds: float) -> dict[str, Any]:
     from mlops.serving.loadtest import LoadSpec, evidence, run_load
 
     assert platform.predictor is not None
-    body = json.dumps({"instances": equivalence.applications(1)}).encode()
+    body = json.dumps({"instances": applications.applications(1)}).encode()
     result = run_load(LoadSpec(url=predict_url(platform.predictor), duration=seconds,
                                concurrency=LOAD_CONCURRENCY, body=body))  # fmt: skip
     subject = Subject(model=MODEL, version=platform.version, environment=env)
@@ -201,15 +201,18 @@ def equivalence_test(platform: Platform, env: str) -> float:
     from mlops.gates import evidence_names as names
     from mlops.gitops.descriptor import load_release
     from mlops.governance.client import Subject
+    from mlops.serving.artifact import load
+    from mlops.serving.equivalence import compare
 
     assert platform.predictor is not None and platform.release is not None
     release = load_release(platform.release)
-    found = equivalence.compare(predict_url(platform.predictor), release.storage_uri)
+    reference = load(release.storage_uri, release.model_digest)
+    found = compare(predict_url(platform.predictor), reference, applications.frame(200))
     audit = platform.audit_client()
     try:
         audit.append(Subject(model=MODEL, version=platform.version, environment=env),
-                     names.EQUIVALENCE_MAX_ABS_DIFF, found.max_abs_diff,
-                     source="mlops demo equivalence", artifacts={"model": release.model_digest})  # fmt: skip
+                     names.EQUIVALENCE_MAX_ABS_DIFF, found.max_abs_diff, source="mlops equivalence",
+                     artifacts={names.ARTIFACT_MODEL: found.model_digest})  # fmt: skip
     finally:
         audit.close()
     platform.tests[f"equivalence.{env}"] = {"rows": found.rows, "max_abs_diff": found.max_abs_diff}

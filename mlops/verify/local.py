@@ -172,7 +172,7 @@ def predictor(_host: Any, platform: LocalPlatform) -> Iterator[Result]:
     if not running:
         yield skipped("predictor", "predictor", "no predictor running at this step")
         return
-    from mlops.demo.equivalence import applications
+    from mlops.demo.applications import applications
 
     for service in running:
         url = f"{service['url']}/v1/models/{MODEL}:predict"
