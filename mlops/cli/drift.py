@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from mlops.cli.console import out
+from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
 from mlops.errors import CheckFailedError
 
 
@@ -39,12 +40,8 @@ def drift(
     pushgateway: Annotated[
         str | None, typer.Option("--pushgateway", help="Push metrics to this Pushgateway.")
     ] = None,
-    audit_url: Annotated[
-        str | None, typer.Option("--audit-url", envvar="MLOPS_AUDIT_URL", help="Record breaches.")
-    ] = None,
-    audit_token: Annotated[
-        str | None, typer.Option("--audit-token", envvar="MLOPS_AUDIT_TOKEN")
-    ] = None,
+    audit_url: AuditUrlOpt = None,
+    audit_token: AuditTokenOpt = None,
     retrain_command: Annotated[
         str | None, typer.Option("--retrain-command", help="Run on a breach (report on stdin).")
     ] = None,

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from mlops.cli.console import out, print_json
+from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
 from mlops.errors import BadInputError, CheckFailedError
 
 DEFAULT_MAX_ABS_DIFF = 1e-6  # the prod gate's own bound (policies/gates/serving-int-to-...)
@@ -31,17 +32,8 @@ def equivalence(
     max_abs_diff: Annotated[
         float, typer.Option("--max-abs-diff", min=0.0, help="Exit 1 when a value differs more.")
     ] = DEFAULT_MAX_ABS_DIFF,
-    audit_url: Annotated[
-        str | None,
-        typer.Option(
-            "--audit-url",
-            envvar="MLOPS_AUDIT_URL",
-            help="Record the result as evidence: sqlite:///PATH or http(s)://AUDIT-API.",
-        ),
-    ] = None,
-    audit_token: Annotated[
-        str | None, typer.Option("--audit-token", envvar="MLOPS_AUDIT_TOKEN", help="Bearer token.")
-    ] = None,
+    audit_url: AuditUrlOpt = None,
+    audit_token: AuditTokenOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
 ) -> None:
     """Send the same rows to the predictor and to the release's own model, and report the

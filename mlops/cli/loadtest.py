@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from mlops.cli.console import out
+from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
 from mlops.errors import BadInputError, CheckFailedError
 
 
@@ -59,17 +60,8 @@ def loadtest(
     max_error_rate: Annotated[
         float | None, typer.Option("--max-error-rate", help="Exit 1 when the error rate is above.")
     ] = None,
-    audit_url: Annotated[
-        str | None,
-        typer.Option(
-            "--audit-url",
-            envvar="MLOPS_AUDIT_URL",
-            help="Record the figures as evidence: sqlite:///PATH or http(s)://AUDIT-API.",
-        ),
-    ] = None,
-    audit_token: Annotated[
-        str | None, typer.Option("--audit-token", envvar="MLOPS_AUDIT_TOKEN", help="Bearer token.")
-    ] = None,
+    audit_url: AuditUrlOpt = None,
+    audit_token: AuditTokenOpt = None,
     subject: Annotated[
         str | None,
         typer.Option(
