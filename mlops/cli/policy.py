@@ -1,6 +1,7 @@
 """`mlops policy`: the CrossGuard packs under policies/ against the offline plan of a stack."""
 
 import io
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -112,7 +113,7 @@ def config(
     """Print the policy config of one pack for a stack, for `pulumi preview --policy-pack
     policies/<pack> --policy-pack-config <file>`: the pack's config file for the stack's
     environment plus the settings the stack file decides."""
-    from mlops.policy.config import pack_file_settings, stack_settings
+    from mlops.policy.config import preview_config
 
     settings = load_stack(stacks_dir, stack)
     packs = {p.name: p for p in packs_for(settings.environment, policies_dir)}
@@ -121,12 +122,39 @@ def config(
             f"--pack: '{pack}' does not apply to environment '{settings.environment}'; "
             f"allowed: {', '.join(packs)}"
         )
-    document = pack_file_settings(packs[pack], settings.environment)
-    for name, value in stack_settings(settings).items():
-        merged = document.get(name, {})
-        merged = {"enforcementLevel": merged} if isinstance(merged, str) else dict(merged)
-        document[name] = merged | value
-    print_json(document)
+    print_json(preview_config(packs[pack], settings))
+
+
+@app.command("preview-args")
+def preview_args(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="Folder to write each pack's policy config into.")
+    ],
+    stacks_dir: StacksDirOption = STACKS_DIR,
+    policies_dir: PoliciesDirOption = POLICIES_DIR,
+) -> None:
+    """The `pulumi preview` arguments that enforce, for a real cloud, exactly the packs and
+    settings `mlops policy check` evaluates offline: writes OUT_DIR/<pack>.json for every pack
+    that applies to the stack and prints `--policy-pack DIR --policy-pack-config FILE` for each,
+    one argument per line (`mapfile -t args < file`)."""
+    from mlops.policy.config import preview_config
+
+    settings = load_stack(stacks_dir, stack)
+    packs = packs_for(settings.environment, policies_dir)
+    documents = {pack: preview_config(pack, settings) for pack in packs}
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadInputError(f"{out_dir}: cannot create the folder ({error.strerror})") from None
+    for pack, document in documents.items():
+        config_file = out_dir / f"{pack.name}.json"
+        _write(config_file, json.dumps(document, indent=2))
+        for argument in (
+            "--policy-pack", str(pack.directory.resolve()),
+            "--policy-pack-config", str(config_file.resolve()),
+        ):  # fmt: skip
+            out.print(argument, markup=False, highlight=False)
 
 
 def _text(results: list["StackResult"]) -> str:

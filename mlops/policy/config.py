@@ -64,6 +64,17 @@ def pack_file_settings(pack: Pack, environment: str) -> dict[str, Any]:
     return document
 
 
+def preview_config(pack: Pack, config: StackConfig) -> dict[str, Any]:
+    """The `--policy-pack-config` document of one pack for a stack, as `pulumi preview` reads
+    it: the pack's config file for the stack's environment plus what the stack file decides."""
+    document = pack_file_settings(pack, config.environment)
+    for name, value in stack_settings(config).items():
+        merged = document.get(name, {})
+        merged = {"enforcementLevel": merged} if isinstance(merged, str) else dict(merged)
+        document[name] = merged | value
+    return document
+
+
 def resolve(
     pack: Pack, specs: list[PolicySpec], environment: str, config: StackConfig
 ) -> dict[str, PolicySetting]:

@@ -115,3 +115,21 @@ def test_config_prints_the_stack_driven_settings(monkeypatch, capsys) -> None:
         "allowedRegistries": ["123456789012.dkr.ecr.eu-central-1.amazonaws.com"]
     }
     assert document["kubernetes-deployment-require-replicas"] == {"minReplicas": 2}
+
+
+def test_preview_args_name_every_applicable_pack_with_its_config(monkeypatch, capsys, tmp_path):
+    code, out, _ = run(monkeypatch, capsys, "preview-args", "--stack", "prod", "--out-dir",
+                       str(tmp_path))  # fmt: skip
+    assert code == 0
+    arguments = out.splitlines()
+    assert arguments == [
+        "--policy-pack", str(REPO / "policies/baseline"),
+        "--policy-pack-config", str(tmp_path / "baseline.json"),
+        "--policy-pack", str(REPO / "policies/production"),
+        "--policy-pack-config", str(tmp_path / "production.json"),
+    ]  # fmt: skip
+    production = json.loads((tmp_path / "production.json").read_text())
+    assert production["kubernetes-deployment-require-replicas"] == {"minReplicas": 2}
+    code, out, _ = run(monkeypatch, capsys, "preview-args", "--stack", "local", "--out-dir",
+                       str(tmp_path / "local"))  # fmt: skip
+    assert code == 0 and "production" not in out  # the production pack applies to int and prod
