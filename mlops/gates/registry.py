@@ -89,7 +89,12 @@ class MlflowRegistry:
         self.client.set_registered_model_alias(name, alias, version)
 
     def local_artifact(self, source: str) -> Path:
-        """A local path holding the artifact: file URIs directly, anything else downloaded."""
+        """A local path holding the artifact: file URIs directly, anything else downloaded
+        (a `models:/` source from where this registry stores it, unaltered)."""
+        if source.startswith("models:/"):
+            from mlops.serving.artifact import registry_storage_uri
+
+            source = registry_storage_uri(source, self.client)
         parsed = urlparse(source)
         if parsed.scheme in ("", "file"):
             return Path(unquote(parsed.path))

@@ -36,12 +36,32 @@ class LoadedModel:
         return frame.astype(dict.fromkeys(widen, "float64")) if widen else frame
 
 
+def registry_storage_uri(uri: str, client: Any) -> str:
+    """Where the artifact behind a `models:/` URI (name/version, name@alias or a logged model id)
+    is stored, asked of `client`'s registry. Downloading through `models:/` itself writes a
+    `registered_model_meta` file into the copy, whose digest is then not the registered one."""
+    from mlflow.store.artifact.utils.models import get_model_name_and_version
+
+    try:
+        found = get_model_name_and_version(client, uri)
+        if len(found) == 1:
+            return str(client.get_logged_model(found[0]).artifact_location)
+        return str(client.get_model_version_download_uri(*found))
+    except Exception as error:  # MLflow raises several kinds; all mean "no such model"
+        raise BadInputError(f"{uri}: not found in the model registry: {error}") from None
+
+
 def local_path(uri: str) -> Path:
     """A local path or `file://` URI as is; any other MLflow-readable URI (models:/, runs:/,
-    s3://, gs://) is downloaded with MLflow into a temporary directory first."""
+    s3://, gs://) is downloaded with MLflow into a temporary directory first, a `models:/` one
+    from where the registry stores it."""
+    if uri.startswith("models:/"):
+        from mlflow import MlflowClient
+
+        uri = registry_storage_uri(uri, MlflowClient())
     if uri.startswith("file://"):
         path = Path(uri.removeprefix("file://"))
-    elif "://" not in uri and not uri.startswith(("models:/", "runs:/")):
+    elif "://" not in uri and not uri.startswith("runs:/"):
         path = Path(uri)
     else:
         import mlflow.artifacts
