@@ -51,6 +51,12 @@ def equivalence(
     if frame.empty:
         raise BadInputError(f"{data}: no rows to send")
     model = load(described.storage_uri, described.model_digest)
+    missing = [column for column in model.columns or [] if column not in frame.columns]
+    if missing:
+        raise BadInputError(
+            f"{data}: missing the model's inputs {', '.join(missing)}; "
+            f"it takes: {', '.join(model.columns or [])}"
+        )
     found = compare(url, model, frame)
     recorded = None
     if audit_url:

@@ -98,10 +98,15 @@ def test_a_release_whose_artifact_is_not_its_digest_is_refused_before_any_reques
         ({"url": "ftp://x"}, "--url: 'ftp://x' is not an http(s) URL"),
         ({"release": "{tmp}/credit-risk.yaml"}, "not a release descriptor; allowed"),
         ({"data": "{tmp}/missing.csv"}, "missing.csv: no such input file"),
+        (
+            {"data": "{tmp}/other.csv"},
+            "other.csv: missing the model's inputs income, age; it takes",
+        ),
     ],
 )
 def test_bad_input_exits_2_naming_what_is_wrong(mlops, model_dir, rows, tmp_path, change, message):
     (tmp_path / "credit-risk.yaml").write_text(INT_DESCRIPTOR.read_text(encoding="utf-8"))
+    (tmp_path / "other.csv").write_text("foo,bar\n1,2\n")
     options = {
         "url": "http://127.0.0.1:9/v1/models/credit:predict",
         "release": str(release(tmp_path, model_dir)),
