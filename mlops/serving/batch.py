@@ -97,6 +97,19 @@ def expand_output(template: str, moment: datetime | None = None) -> Path:
     return Path(template.replace("{timestamp}", stamp))
 
 
+def _predict(loaded: artifact.LoadedModel, chunk: pd.DataFrame, path: Path, start: int) -> Any:
+    """The model's answer for a chunk; rows it cannot take (a value of the wrong type, a
+    missing value it does not accept) are bad input naming the file, the rows and the reason."""
+    try:
+        return loaded.pyfunc.predict(loaded.conform(chunk))
+    except Exception as error:  # schema enforcement and the flavours raise many kinds
+        reason = str(error).rsplit("Error: ", 1)[-1].strip().splitlines()[0]
+        raise BadInputError(
+            f"{path}: rows {start}-{start + len(chunk) - 1}: the model cannot score them: "
+            f"{type(error).__name__}: {reason}"
+        ) from None
+
+
 def score_file(
     model_uri: str,
     input_path: Path,
@@ -127,14 +140,16 @@ def score_file(
         features = features[loaded.columns]
     row_ids = frame[id_column].tolist() if id_column else list(range(len(frame)))
     started = time.perf_counter()
-    outputs: list[Any] = []
+    scored: list[tuple[int, pd.DataFrame, list[Any], float]] = []
     for start in range(0, len(features), chunk_rows):
         chunk = features.iloc[start : start + chunk_rows]
         chunk_started = time.perf_counter()
-        result = predictions(loaded.pyfunc.predict(loaded.conform(chunk)))
-        outputs.extend(result)
-        if request_logger is not None:
-            per_row_ms = (time.perf_counter() - chunk_started) * 1000 / max(len(chunk), 1)
+        result = predictions(_predict(loaded, chunk, input_path, start))
+        per_row_ms = (time.perf_counter() - chunk_started) * 1000 / max(len(chunk), 1)
+        scored.append((start, chunk, result, per_row_ms))
+    outputs = [output for _, _, result, _ in scored for output in result]
+    if request_logger is not None:  # only once every row scored: a refused file logs nothing
+        for start, chunk, result, per_row_ms in scored:
             for offset, (row, output) in enumerate(zip(records(chunk), result, strict=True)):
                 row_id = row_ids[start + offset]
                 request_logger.log(

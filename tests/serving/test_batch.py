@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from mlops.gitops.descriptor import load_release
 from mlops.manifests.schema import validation_errors
@@ -91,3 +92,23 @@ def test_cronjob_for_a_release_validates_and_pins_the_digest():
     assert args[args.index("--expected-digest") + 1] == release.model_digest
     assert args[args.index("--version") + 1] == str(release.registry_version)
     assert args[args.index("--output") + 1] == "/data/predictions/credit-risk-v3-{timestamp}.csv"
+
+
+@pytest.mark.parametrize(
+    ("rows", "reason"),
+    [
+        ('{"income": 50.0, "age": 30.0}\n{"income": 1.0, "age": null}\n', "Input X contains NaN"),
+        ('{"income": 50.0, "age": 30.0}\n{"income": "x", "age": 3.0}\n', "Failed to convert"),
+    ],
+)
+def test_rows_the_model_cannot_take_exit_2_and_log_nothing(
+    mlops, model_dir, tmp_path, rows, reason
+):
+    source = tmp_path / "applications.jsonl"
+    source.write_text(rows)
+    log, output = tmp_path / "requests.jsonl", tmp_path / "scores.csv"
+    code, _, err = mlops("score", "--model-uri", str(model_dir), "--input", str(source),
+                         "--output", str(output), "--log-sink", str(log))  # fmt: skip
+    assert code == 2 and "applications.jsonl: rows 0-1: the model cannot score them" in err
+    assert reason in err and "Traceback" not in err
+    assert not output.exists() and (not log.exists() or log.read_text() == "")
