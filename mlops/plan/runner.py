@@ -61,10 +61,16 @@ def iter_plans(
     import components.program  # noqa: F401  (imported once, before any fork)
 
     workers = min(len(configs), max_workers or len(os.sched_getaffinity(0))) if _can_fork() else 1
-    if workers <= 1:
+    pool = None
+    if workers > 1:
+        try:
+            pool = multiprocessing.get_context("fork").Pool(workers)
+        except OSError:  # no shared memory for the pool's locks (some sandboxes): plan here
+            pool = None
+    if pool is None:
         yield from (plan_stack(stack, config) for stack, config in configs.items())
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with pool:
         yield from pool.imap(_plan_item, configs.items())
 
 

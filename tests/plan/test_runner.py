@@ -41,6 +41,11 @@ from mlops.plan.runner import plan_stack, plan_stacks
 configs = {name: load_stack(Path("stacks"), name) for name in ("dev", "local")}
 if sys.argv[1] == "after-a-plan":
     plan_stack("local", configs["local"])
+if sys.argv[1] == "no-shared-memory":
+    import multiprocessing.context
+    def refuse(*args, **kwargs):
+        raise OSError(38, "Function not implemented")
+    multiprocessing.context.ForkContext.Pool = refuse
 threads = threading.active_count()
 plans = plan_stacks(configs, max_workers=2)
 print(json.dumps({"threads": threads, "plans": {
@@ -62,12 +67,13 @@ def plan_in_a_fresh_process(mode: str) -> dict:
     return json.loads(completed.stdout)
 
 
-@pytest.mark.parametrize("mode", ["fresh", "after-a-plan"])
+@pytest.mark.parametrize("mode", ["fresh", "after-a-plan", "no-shared-memory"])
 def test_stacks_planned_together_match_one_by_one(plans, mode):
     """Fresh, as the `mlops` command starts, the stacks are planned by forked workers; after a
-    plan in the same process Pulumi's executor threads exist, and they are planned in turn."""
+    plan in the same process Pulumi's executor threads exist, and where no pool can be made
+    (no shared memory), they are planned in turn."""
     result = plan_in_a_fresh_process(mode)
-    assert (result["threads"] == 1) is (mode == "fresh")
+    assert (result["threads"] == 1) is (mode != "after-a-plan")
     assert list(result["plans"]) == ["dev", "local"]
     for stack, resources in result["plans"].items():
         assert resources == declared(plans[stack])
