@@ -3,7 +3,6 @@ own `models:/` download adds a `registered_model_meta` file, which would change 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,18 +18,18 @@ from tests.serving.conftest import training_frame
 
 @contextmanager
 def tracking_uri(uri: str) -> Iterator[None]:
-    """MLflow's process-wide tracking URI (as `mlops serve` gets it from MLFLOW_TRACKING_URI),
-    then unset again: `mlflow.set_tracking_uri` also writes the environment variable."""
-    import mlflow
+    """MLflow configured as a fresh `mlops serve` process is: by MLFLOW_TRACKING_URI and
+    MLFLOW_REGISTRY_URI only. Other tests in this process set MLflow's process-wide URIs
+    (`mlflow.set_registry_uri` also writes the environment), so both are held here and restored."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
 
-    saved = os.environ.get("MLFLOW_TRACKING_URI")
-    mlflow.set_tracking_uri(uri)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tracking_utils, "_tracking_uri", None)
+        patch.setattr(registry_utils, "_registry_uri", None)
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        patch.setenv("MLFLOW_REGISTRY_URI", uri)
         yield
-    finally:
-        mlflow.set_tracking_uri(None)
-        if saved is not None:
-            os.environ["MLFLOW_TRACKING_URI"] = saved
 
 
 @pytest.fixture(scope="module")
