@@ -6,6 +6,7 @@ components/program.py.
 """
 
 import importlib.util
+import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,10 @@ def load_program(path: Path) -> Any:
     if spec is None or spec.loader is None:
         raise BadInputError(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the file's own code: any error is the file's
+        raise _failed(path, "does not load", error) from None
     program = getattr(module, "program", None)
     if not callable(program):
         raise BadInputError(f"{path}: program: missing; define program(config, secrets)")
@@ -44,4 +48,22 @@ def planned_resources(
 
     secrets = PlatformSecrets(oidc_client_secret=pulumi.Output.secret(OFFLINE_SECRET))
     for stack, config in configs.items():
-        yield stack, capture(stack, lambda config=config: build(config, secrets))
+        try:
+            resources = capture(stack, lambda config=config: build(config, secrets))
+        except BadInputError:
+            raise
+        except Exception as error:  # the program's own code: any error is the program's
+            what = f"program(config, secrets) failed for stack '{stack}'"
+            raise _failed(program, what, error) from None
+        yield stack, resources
+
+
+def _failed(path: Path, what: str, error: Exception) -> BadInputError:
+    """One line naming the file, the line in it where the error arose, and the error."""
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(error.__traceback__)
+        if Path(frame.filename).resolve() == path.resolve()
+    ]
+    where = f", line {lines[-1]}" if lines else ""
+    return BadInputError(f"{path}{where}: {what}: {type(error).__name__}: {error}")

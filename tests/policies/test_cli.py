@@ -91,6 +91,24 @@ def test_bad_input_exits_2_with_one_message(monkeypatch, capsys, args, message) 
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("import nowhere_to_be_found\n", "line 1: does not load: ModuleNotFoundError"),
+        (
+            "def program(config, secrets):\n    raise RuntimeError('boom')\n",
+            "line 2: program(config, secrets) failed for stack 'dev': RuntimeError: boom",
+        ),
+    ],
+)
+def test_a_failing_program_exits_2_naming_its_line(monkeypatch, capsys, tmp_path, source, message):
+    program = tmp_path / "extension.py"
+    program.write_text(source)
+    code, out, err = run(monkeypatch, capsys, "check", "-s", "dev", "--program", str(program))
+    assert code == 2 and f"{program}, {message}" in " ".join(err.split())
+    assert "Traceback" not in err and out == ""
+
+
 def test_missing_pack_environment_exits_2(monkeypatch, capsys, tmp_path: Path) -> None:
     pack = tmp_path / "baseline"
     (pack / "config").mkdir(parents=True)
