@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from mlops.cli.console import out
 from mlops.errors import BadInputError, CheckFailedError
-from mlops.gitops.bootstrap import REPO_ROOT
+from mlops.repository import REPO_ROOT
 
 if TYPE_CHECKING:  # imported where used: `mlops --help` should not pay for the gate engine
     from mlops.gates.context import Target

@@ -22,7 +22,6 @@ from rich.markup import escape
 
 from mlops.cli.console import err, out, print_json
 from mlops.errors import BadInputError, CheckFailedError
-from mlops.governance.client import AuditUnavailableError
 
 app = typer.Typer(
     help="Training pipelines (KFP v2): compile, run locally in int or prod mode, submit.",
@@ -113,6 +112,8 @@ def run(
         return
     if not local:
         raise BadInputError("--no-local: needs --host URL; allowed: --local or --host URL")
+    from mlops.governance.client import AuditUnavailableError
+
     try:
         # stdout carries the result only; libraries' own prints (MLflow writes "View run ... at"
         # for an HTTP tracking server) go to stderr, so that --json stays parseable.

@@ -25,7 +25,7 @@ from mlops.cli.gates import (
     services_unavailable_fail,
 )
 from mlops.errors import BadInputError
-from mlops.gitops.bootstrap import REPO_ROOT
+from mlops.repository import REPO_ROOT
 
 if TYPE_CHECKING:
     from mlops.gates.context import Context

@@ -1,16 +1,17 @@
 """`mlops render`: generate the manifests Argo CD syncs from the model release descriptors, or
 check (`--check`) that the committed ones are current."""
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from mlops.cli.console import out
-from mlops.gitops.bootstrap import REPO_ROOT
-from mlops.gitops.tree import Drift, drift, render_environment, write
+from mlops.cli.console import out, print_json
+from mlops.repository import REPO_ROOT
+
+if TYPE_CHECKING:
+    from mlops.gitops.tree import Drift
 
 
 def render(
@@ -29,6 +30,8 @@ def render(
 ) -> None:
     """Render gitops/ for one stack: Argo CD bootstrap objects, and the InferenceServices,
     monitoring, NetworkPolicies and PodDisruptionBudgets of every model release."""
+    from mlops.gitops.tree import drift, render_environment, write
+
     rendering = render_environment(root, env)
     changes = drift(root, rendering) if check else write(root, rendering)
     _report(env, check, changes, len(rendering.files), rendering.releases, as_json)
@@ -37,7 +40,7 @@ def render(
 
 
 def _report(
-    env: str, check: bool, changes: Drift, total: int, releases: list[str], as_json: bool
+    env: str, check: bool, changes: "Drift", total: int, releases: list[str], as_json: bool
 ) -> None:
     if as_json:
         result = {
@@ -50,7 +53,7 @@ def _report(
             "missing": changes.missing,
             "extra": changes.extra,
         }
-        typer.echo(json.dumps(result, indent=2))
+        print_json(result)
         return
     verb = {"stale": "stale", "missing": "missing", "extra": "extra"}
     if not check:

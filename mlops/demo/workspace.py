@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mlops.demo.processes import stop_leftovers
 from mlops.errors import BadInputError
-from mlops.gitops.bootstrap import REPO_ROOT
+from mlops.repository import REPO_ROOT
 from mlops.yamlio import load_yaml
 
 MARKER = ".mlops-demo"

@@ -17,9 +17,9 @@ from mlops.errors import BadInputError, CheckFailedError
 from mlops.gitops.environment import IN_CLUSTER, Environment, load_environment
 from mlops.gitops.manifests import RENDERED_KINDS
 from mlops.manifests.schema import validation_errors
+from mlops.repository import REPO_ROOT
 from mlops.yamlio import load_yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ARGO_API = "argoproj.io/v1alpha1"
 BOOTSTRAP_FILES = ("project.yaml", "root.yaml")
 RENDERED_DIR = "rendered"

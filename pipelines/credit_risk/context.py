@@ -23,10 +23,10 @@ from mlops.governance.client import (
 from mlops.pipelines import tracking
 from mlops.pipelines.evidence import Evidence
 from mlops.pipelines.provenance import code_ref
+from mlops.repository import REPO_ROOT
 from pipelines.credit_risk.config import ModeConfig, PipelineConfig, load_config
 
 PIPELINE = "credit-risk-training"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 AUDIT_TOKEN_ENV = "MLOPS_AUDIT_TOKEN"
 
 

@@ -32,10 +32,11 @@ from mlops.pipelines.provenance import (
     environment_spec,
     sha256_bytes,
 )
+from mlops.repository import REPO_ROOT
 from mlops.serving.digest import artifact_digest
 from pipelines.credit_risk import data, model_card
 from pipelines.credit_risk.config import Candidate
-from pipelines.credit_risk.context import REPO_ROOT, RunContext
+from pipelines.credit_risk.context import RunContext
 from pipelines.credit_risk.data import file_digest
 from pipelines.credit_risk.features import inputs
 from pipelines.credit_risk.gates import GateResult

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops.gitops.bootstrap import REPO_ROOT
+from mlops.repository import REPO_ROOT
 from tests.demo.conftest import READY_TIMEOUT_S, DemoProcess, start_demo
 
 pytestmark = pytest.mark.demo

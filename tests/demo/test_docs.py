@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops.gitops.bootstrap import REPO_ROOT
+from mlops.repository import REPO_ROOT
 from tests.demo.conftest import DemoProcess
 
 DOCS = REPO_ROOT / "docs"

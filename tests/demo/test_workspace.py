@@ -12,7 +12,7 @@ import pytest
 from mlops.demo import workspace
 from mlops.errors import BadInputError
 from mlops.gates.spec import load_gate
-from mlops.gitops.bootstrap import REPO_ROOT
+from mlops.repository import REPO_ROOT
 
 
 def test_prepare_refuses_a_directory_it_did_not_make(tmp_path: Path):

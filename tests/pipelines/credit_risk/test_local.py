@@ -19,9 +19,9 @@ from mlops.gates.evidence_names import HANDOVER_FIELDS, HANDOVER_TAG_PREFIX
 from mlops.governance.client import EmbeddedAuditClient, Subject
 from mlops.governance.log import EvidenceLog
 from mlops.pipelines.provenance import code_repository
+from mlops.repository import REPO_ROOT
 from mlops.serving.digest import artifact_digest
 from pipelines.credit_risk import data
-from pipelines.credit_risk.context import REPO_ROOT
 from pipelines.credit_risk.handover import HANDOVER_TAGS
 from pipelines.credit_risk.local import RunResult, run_local
 
