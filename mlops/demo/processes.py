@@ -221,6 +221,7 @@ def stop_leftovers(state_file: Path) -> list[int]:
 
 _DEFER: list[bool] = [False]
 _PENDING: list[int] = []
+_RECEIVED: list[int] = []  # every signal since `signals_raise` began, raised or not
 
 
 @contextlib.contextmanager
@@ -242,11 +243,13 @@ def signals_raise() -> Iterator[None]:
     thread, so `finally` stops everything; the previous handlers come back afterwards."""
 
     def handler(signum: int, _frame: object) -> None:
+        _RECEIVED.append(signum)
         if _DEFER[0]:
             _PENDING.append(signum)
             return
         raise Interrupted(signum)
 
+    _RECEIVED.clear()
     previous: dict[int, Callable[..., object] | int | None] = {}
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         previous[sig] = signal.signal(sig, handler)
@@ -254,5 +257,14 @@ def signals_raise() -> Iterator[None]:
         yield
     finally:
         _PENDING.clear()
+        _RECEIVED.clear()
         for sig, old in previous.items():
             signal.signal(sig, old)  # type: ignore[arg-type]
+
+
+def raise_if_interrupted() -> None:
+    """Raise `Interrupted` for a signal that arrived but did not unwind the demo: Python runs a
+    handler wherever the main thread is, and a finalizer (`__del__`, a weakref callback during
+    garbage collection) swallows what it raises ("Exception ignored in ...")."""
+    if _RECEIVED:
+        raise Interrupted(_RECEIVED[-1])

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from mlops.demo import steps, summary, workspace
-from mlops.demo.processes import Interrupted, Supervisor, signals_raise
+from mlops.demo.processes import Interrupted, Supervisor, raise_if_interrupted, signals_raise
 from mlops.errors import BadInputError, CheckFailedError
 
 
@@ -87,12 +87,14 @@ def run_demo(
         total = len(plan) + 1
         try:
             for index, (name, what, action) in enumerate(plan, start=1):
+                raise_if_interrupted()
                 with _step(console, index, total, name, what, timings, supervisor):
                     try:
                         action()
                     except (CheckFailedError, BadInputError) as error:
                         # a refusal inside a step is that step failing, not bad input to the demo
                         raise CheckFailedError(f"step {name}: {error}") from None
+            raise_if_interrupted()
             with _step(console, total, total, "verify", "mlops verify --target local",
                        timings, supervisor):  # fmt: skip
                 report = verify_local(ws.root)
@@ -115,6 +117,7 @@ def run_demo(
                 with contextlib.suppress(Interrupted):
                     while True:
                         time.sleep(1)
+                        raise_if_interrupted()
             return result
         finally:
             supervisor.step = "stopping"

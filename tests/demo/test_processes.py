@@ -21,6 +21,7 @@ from mlops.demo.processes import (
     alive,
     free_port,
     group_members,
+    raise_if_interrupted,
     signals_raise,
     stop_leftovers,
 )
@@ -111,3 +112,22 @@ def test_signals_raise_interrupted_and_restore_the_handlers():
         time.sleep(5)
     assert caught.value.signum == signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+class SignalledOnCollection:
+    """Sends SIGTERM while being finalized: the handler's `Interrupted` is raised inside
+    `__del__`, where Python prints "Exception ignored" and goes on."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.5)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_signal_swallowed_by_a_finalizer_still_stops_the_demo():
+    with signals_raise():
+        SignalledOnCollection()  # dropped at once: its Interrupted is swallowed
+        with pytest.raises(Interrupted) as caught:
+            raise_if_interrupted()
+    assert caught.value.signum == signal.SIGTERM
+    raise_if_interrupted()  # a new run starts clean
