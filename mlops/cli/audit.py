@@ -12,18 +12,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from mlops.cli.console import err, out, print_json
 from mlops.errors import BadInputError, CheckFailedError
-from mlops.governance import keys
 from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
-from mlops.governance.db import DB_ENV
-from mlops.governance.entry import Subject
-from mlops.governance.log import Checkpoint, EvidenceLog
+from mlops.governance.db import DB_ENV, DbUrl
+
+if TYPE_CHECKING:  # the log and its models load pydantic and cryptography: only when used
+    from mlops.governance.entry import Subject
+    from mlops.governance.log import EvidenceLog
 
 app = typer.Typer(
     help="Continuous audit: append-only evidence log, Audit API, reports, quality records, certificates.",
@@ -65,10 +66,21 @@ def _url(db: str | None) -> str:
 
 
 def _open(db: str | None, key: Path | None = None) -> EvidenceLog:
+    from mlops.governance.log import EvidenceLog
+
     return EvidenceLog.open(_url(db), key)
 
 
+def _log(url: str) -> EvidenceLog:
+    """An existing log opened for reading (no signing key needed)."""
+    from mlops.governance.log import EvidenceLog
+
+    return EvidenceLog(url)
+
+
 def _subject(text: str | None) -> Subject:
+    from mlops.governance.entry import Subject
+
     return Subject.parse(text) if text else Subject()
 
 
@@ -174,6 +186,9 @@ def verify(
     ] = False,
 ) -> None:
     """Recompute the chain: exit 0 intact, 1 tampered (naming the first bad entry)."""
+    from mlops.governance import keys
+    from mlops.governance.log import Checkpoint
+
     trusted = keys.load_public_key(public_key) if public_key else None
     anchors = []
     for path in anchor or []:
@@ -181,7 +196,7 @@ def verify(
             anchors.append(Checkpoint.model_validate_json(path.read_text(encoding="utf-8")))
         except (OSError, ValueError) as error:
             raise BadInputError(f"{path}: not a checkpoint JSON: {error}") from None
-    log = EvidenceLog(_open_url(db))
+    log = _log(_open_url(db))
     with log:
         result = log.verify(public_key=trusted, anchors=anchors, all_signatures=all_signatures)
     if json_output:
@@ -200,8 +215,6 @@ def verify(
 
 def _open_url(db: str | None) -> str:
     """The URL of a log that must already exist (readers never create an empty one)."""
-    from mlops.governance.db import DbUrl
-
     url = _url(db)
     path = DbUrl.parse(url).path  # a SQLite file, as a path or a sqlite:/// URL
     if path is not None and not path.is_file():
@@ -224,7 +237,7 @@ def export(
 
     if format not in ("json", "csv"):
         raise BadInputError(f"--format: {format!r}; allowed: json, csv")
-    with EvidenceLog(_open_url(db)) as log:
+    with _log(_open_url(db)) as log:
         rows = log.query(_subject(subject), name, since, until)
         text = (
             to_csv(rows) if format == "csv" else to_json(rows, log.latest_checkpoint(), log.log_id)
@@ -243,7 +256,7 @@ def report(
     from mlops.governance.reporting import render_html
 
     chosen = _subject(subject)
-    with EvidenceLog(_open_url(db)) as log:
+    with _log(_open_url(db)) as log:
         html = render_html(
             log.query(chosen), log.verify(), Certifier(log).registry(chosen.model, chosen.version)
         )
@@ -259,12 +272,13 @@ def model_card(
 ) -> None:
     """Self-assessment: the public quality record of a model version, from evidence only."""
     from mlops.governance.certificates import Certifier
+    from mlops.governance.entry import Subject
     from mlops.governance.selfassessment import model_card_markdown, quality_record
 
     if format not in ("markdown", "json"):
         raise BadInputError(f"--format: {format!r}; allowed: markdown, json")
     model, version = _model_version(subject)
-    with EvidenceLog(_open_url(db)) as log:
+    with _log(_open_url(db)) as log:
         record = quality_record(
             model, version, log.query(Subject(model=model, version=version)),
             Certifier(log).registry(model, version), log.latest_checkpoint(),
@@ -329,7 +343,7 @@ def checkpoint(
     output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
 ) -> None:
     """Print the newest signed checkpoint: keep it as an anchor for `verify --anchor`."""
-    with EvidenceLog(_open_url(db)) as log:
+    with _log(_open_url(db)) as log:
         latest = log.latest_checkpoint()
     if latest is None:
         raise CheckFailedError("no signed checkpoint in this log yet")
@@ -362,6 +376,7 @@ def bundle_verify(
     json_output: JsonOpt = False,
 ) -> None:
     """Check a bundle offline: manifest signature, file digests, entries against the chain proof."""
+    from mlops.governance import keys
     from mlops.governance.bundle import verify_bundle
 
     problems = verify_bundle(path, keys.load_public_key(public_key) if public_key else None)
@@ -380,6 +395,8 @@ def keygen(
     out_path: Annotated[Path, typer.Option("--out", help="New PEM private key file (mode 0600).")],
 ) -> None:
     """Create an Ed25519 signing key; prints its public key PEM."""
+    from mlops.governance import keys
+
     if out_path.exists():
         raise BadInputError(f"{out_path}: already exists; allowed: a new path")
     key = keys.write_private_key(out_path)
@@ -460,7 +477,7 @@ def certificate_list(
     from mlops.governance.certificates import Certifier
 
     chosen = _subject(subject)
-    with EvidenceLog(_open_url(db)) as log:
+    with _log(_open_url(db)) as log:
         rows = Certifier(log).registry(chosen.model, chosen.version)
     if json_output:
         print_json([r.as_dict() for r in rows])
@@ -479,6 +496,7 @@ def certificate_verify(
     ] = None,
 ) -> None:
     """Offline: signature and content (exit 1 when invalid, or revoked when --db is given)."""
+    from mlops.governance import keys
     from mlops.governance.certificates import Certifier, verify_certificate
 
     try:
@@ -487,7 +505,7 @@ def certificate_verify(
         raise BadInputError(f"{path}: not a certificate JSON file: {error}") from None
     cert = verify_certificate(document, keys.load_public_key(public_key))
     if db:
-        with EvidenceLog(_open_url(db)) as log:
+        with _log(_open_url(db)) as log:
             status = {r.certificate.id: r for r in Certifier(log).registry()}.get(cert.id)
         if status is None or status.revocation is not None:
             why = (

@@ -1,8 +1,10 @@
 """`mlops maturity`: the IML4E maturity questionnaire, its assessment, roadmap and reports."""
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -10,14 +12,12 @@ from rich.table import Table
 
 from mlops.cli.console import err, out
 from mlops.errors import BadInputError
-from mlops.maturity.answers import load_answers
-from mlops.maturity.assess import Assessment, assess
-from mlops.maturity.evidence import Collected, collect
-from mlops.maturity.prefill import PrefillNote, prefill
-from mlops.maturity.questionnaire import render_questionnaire
-from mlops.maturity.report import as_json, render_html
-from mlops.maturity.roadmap import RoadmapItem, roadmap
-from mlops.maturity.scheme import load_scheme
+
+if TYPE_CHECKING:  # the scheme, its models and the HTML report load only for a command
+    from mlops.maturity.assess import Assessment
+    from mlops.maturity.evidence import Collected
+    from mlops.maturity.prefill import PrefillNote
+    from mlops.maturity.roadmap import RoadmapItem
 
 app = typer.Typer(
     help="MLOps maturity assessment after the IML4E scheme (7 dimensions, levels 0-4).",
@@ -45,6 +45,8 @@ FromPlatformOption = Annotated[
 
 
 def _collect(from_platform: bool, repo: Path, audit_log: str | None) -> Collected:
+    from mlops.maturity.evidence import Collected, collect
+
     if audit_log is not None and not from_platform:
         raise BadInputError("--audit-log: only used with --from-platform; allowed: add it")
     return collect(repo, audit_log) if from_platform else Collected()
@@ -60,6 +62,9 @@ def template(
     ] = "current",
 ) -> None:
     """Write a blank questionnaire (YAML) to stdout: every factor with its level statements."""
+    from mlops.maturity.questionnaire import render_questionnaire
+    from mlops.maturity.scheme import load_scheme
+
     if not milestone.strip():
         raise BadInputError("--milestone: empty; allowed: a name such as MS2")
     collected = _collect(from_platform, repo, audit_log)
@@ -131,6 +136,13 @@ def assess_command(
     audit_log: AuditLogOption = None,
 ) -> None:
     """Validate answers, compute each dimension's level (minimum of its factors) and report."""
+    from mlops.maturity.answers import load_answers
+    from mlops.maturity.assess import assess
+    from mlops.maturity.prefill import prefill
+    from mlops.maturity.report import as_json, render_html
+    from mlops.maturity.roadmap import roadmap
+    from mlops.maturity.scheme import load_scheme
+
     scheme = load_scheme()
     answers = load_answers(answers_file, scheme)
     if html is not None and (html.is_dir() or not html.parent.is_dir()):
