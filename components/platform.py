@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 from components.argocd import ArgoCd, ArgoCdArgs
 from components.artifact_store import ArtifactStore
 from components.cluster import EksCluster, EksClusterArgs
-from components.database import Database, DatabaseArgs
+from components.database import POSTGRES_PORT, Database, DatabaseArgs
 from components.database_connection import DatabaseConnection
 from components.governance import GovernanceService, GovernanceServiceArgs
 from components.gpu import GpuStack, GpuStackArgs
@@ -29,7 +29,7 @@ from components.registry import ContainerRegistry, RegistryArgs
 from components.tenancy import Tenancy, TenancyArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
 from mlops.config.model import StackConfig
-from mlops.config.namespaces import MODEL_READER_ACCOUNT, NAMESPACES
+from mlops.config.namespaces import MODEL_READER_ACCOUNT, NAMESPACES, ExternalFlow
 from mlops.gitops.bootstrap import bootstrap_objects
 from mlops.gitops.environment import environment_from_stack
 
@@ -112,6 +112,7 @@ class Platform(pulumi.ComponentResource):
                 tenancy=config.tenancy,
                 gpu=config.gpu,
                 access=config.access,
+                external_flows=self._database_flows(),
             ),
             opts=self._in_cluster(),
         )
@@ -386,6 +387,21 @@ class Platform(pulumi.ComponentResource):
         """Options for resources that go into the platform's namespaces (after tenancy)."""
         return pulumi.ResourceOptions(
             parent=self, providers=self._provider_map(), depends_on=[self.tenancy, *after]
+        )
+
+    def _database_flows(self) -> tuple[ExternalFlow, ...]:
+        """RDS lives in the VPC's private subnets, outside every namespace: without these, a
+        default-deny namespace could not reach its own database."""
+        config = self._config
+        if config.database.mode != "rds":
+            return ()
+        consumers = ["mlflow"] + (
+            ["governance"] if config.governance.database == "postgresql" else []
+        )
+        return tuple(
+            ExternalFlow(key, "database", config.network.vpc_cidr, (POSTGRES_PORT,))
+            for key in consumers
+            if key in self.installed
         )
 
     def _database(self, purpose: str) -> Database:

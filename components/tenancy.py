@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 from mlops.config.model import AccessConfig, GpuConfig, SecurityConfig, TenancyConfig
 from mlops.config.namespaces import (
     NAMESPACES,
+    ExternalFlow,
     PlatformNamespace,
     effective_pod_security,
     flows_between,
@@ -93,6 +94,7 @@ class TenancyArgs:
     tenancy: TenancyConfig
     gpu: GpuConfig
     access: AccessConfig
+    external_flows: tuple[ExternalFlow, ...] = ()  # services outside the cluster (RDS)
 
 
 class Tenancy(pulumi.ComponentResource):
@@ -231,6 +233,20 @@ class Tenancy(pulumi.ComponentResource):
                 )
                 policy(
                     f"allow-to-{destination}",
+                    k8s.networking.v1.NetworkPolicySpecArgs(
+                        pod_selector=everything, policy_types=["Egress"], egress=[egress]
+                    ),
+                )
+        for external in self._args.external_flows:
+            if external.source == key:
+                peer = k8s.networking.v1.NetworkPolicyPeerArgs(
+                    ip_block=k8s.networking.v1.IPBlockArgs(cidr=external.cidr)
+                )
+                egress = k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                    to=[peer], ports=_ports(external.ports)
+                )
+                policy(
+                    f"allow-to-{external.name}",
                     k8s.networking.v1.NetworkPolicySpecArgs(
                         pod_selector=everything, policy_types=["Egress"], egress=[egress]
                     ),

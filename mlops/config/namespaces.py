@@ -54,6 +54,18 @@ class Flow:
     ports: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class ExternalFlow:
+    """Pods in `source` may open connections to addresses in `cidr` on `ports`: a service
+    outside the cluster, such as the RDS database in the VPC's private subnets. `name` names the
+    NetworkPolicy (`allow-to-<name>`)."""
+
+    source: str
+    name: str
+    cidr: str
+    ports: tuple[int, ...]
+
+
 MINIO_PORTS = (9000,)
 MLFLOW_PORTS = (5000,)
 GOVERNANCE_PORTS = (8080,)
@@ -85,13 +97,22 @@ def flows_between(installed: tuple[str, ...]) -> list[Flow]:
     flows = list(ALLOWED_FLOWS)
     flows += [Flow("monitoring", key, ()) for key in installed]
     flows += [Flow("ingress", key, ()) for key in installed if NAMESPACES[key].web_ui]
-    return [
-        flow
-        for flow in flows
-        if flow.source in installed
-        and flow.destination in installed
-        and flow.source != flow.destination
-    ]
+    merged: dict[tuple[str, str], tuple[int, ...]] = {}
+    for flow in flows:
+        if flow.source not in installed or flow.destination not in installed:
+            continue
+        if flow.source == flow.destination:
+            continue
+        pair = (flow.source, flow.destination)
+        # one policy per pair (its name is the pair's); a flow on every port covers any other
+        known = merged.get(pair)
+        if known is None:
+            merged[pair] = flow.ports
+        elif known and flow.ports:
+            merged[pair] = tuple(sorted({*known, *flow.ports}))
+        else:
+            merged[pair] = ()
+    return [Flow(source, destination, ports) for (source, destination), ports in merged.items()]
 
 
 # The service account InferenceServices pull models with: the platform binds it to the object

@@ -50,6 +50,11 @@ def _mask(value: Any) -> Any:
     return SECRET_PLACEHOLDER
 
 
+class DuplicateResourceError(Exception):
+    """The program declared a resource whose URN another already has: a bug in the program,
+    which the stock mocks let pass and the real engine does not."""
+
+
 class CapturingMonitor(MockMonitor):
     """MockMonitor that also records each registration in declaration order."""
 
@@ -60,6 +65,11 @@ class CapturingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
+        if response.urn in self._names_by_urn:
+            raise DuplicateResourceError(
+                f"{response.urn}: declared twice; the Pulumi engine refuses two resources of "
+                "one type with one name under one parent (`pulumi up` would fail here)"
+            )
         if request.type != "pulumi:pulumi:Stack":
             self._names_by_urn[response.urn] = request.name
             self.planned.append(

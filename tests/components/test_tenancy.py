@@ -1,5 +1,6 @@
 from components.tenancy import Tenancy, TenancyArgs
 from mlops.config.model import StackConfig
+from mlops.config.namespaces import ExternalFlow
 from mlops.plan.runner import capture
 from tests.components.helpers import named, of_type, schema_errors
 
@@ -7,7 +8,9 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
-def declare(config: StackConfig, namespaces: tuple[str, ...]) -> list:
+def declare(
+    config: StackConfig, namespaces: tuple[str, ...], external: tuple[ExternalFlow, ...] = ()
+) -> list:
     args = TenancyArgs(
         environment=config.environment,
         namespaces=namespaces,
@@ -15,6 +18,7 @@ def declare(config: StackConfig, namespaces: tuple[str, ...]) -> list:
         tenancy=config.tenancy,
         gpu=config.gpu,
         access=config.access,
+        external_flows=external,
     )
     return capture(config.environment, lambda: Tenancy("tenancy", args))
 
@@ -47,6 +51,26 @@ def test_default_deny_in_every_prod_namespace_with_explicit_allows(stack_configs
     assert "governance-allow-from-models" in names
     # flows whose source is not installed are not opened
     assert "object-storage-allow-from-kubeflow" not in names
+
+
+def test_one_policy_per_namespace_pair_even_where_two_flows_meet(stack_configs):
+    """Monitoring scrapes governance on every port and also calls its API on 8080: one policy
+    on every port, not two objects with one name (the engine refuses duplicate URNs)."""
+    resources = declare(stack_configs["prod"], ("governance", "monitoring"))
+    allow = named(resources, "governance-allow-from-monitoring")
+    assert "ports" not in allow.inputs["spec"]["ingress"][0]
+
+
+def test_a_namespace_reaches_its_external_database_and_nothing_else_there(stack_configs):
+    database = ExternalFlow("mlflow", "database", "10.20.0.0/16", (5432,))
+    resources = declare(stack_configs["prod"], ("mlflow", "models"), (database,))
+    allow = named(resources, "mlflow-allow-to-database")
+    (rule,) = allow.inputs["spec"]["egress"]
+    assert rule["to"] == [{"ipBlock": {"cidr": "10.20.0.0/16"}}]
+    assert rule["ports"] == [{"port": 5432, "protocol": "TCP"}]
+    assert allow.inputs["spec"]["policyTypes"] == ["Egress"]
+    names = {p.name for p in of_type(resources, NETWORK_POLICY)}
+    assert "models-allow-to-database" not in names
 
 
 def test_no_network_policies_when_the_stack_does_not_ask_for_them(stack_configs):

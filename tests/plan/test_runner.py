@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from mlops.plan.capture import SECRET_PLACEHOLDER
-from mlops.plan.runner import Plan, plan_stack
+from mlops.plan.capture import SECRET_PLACEHOLDER, DuplicateResourceError
+from mlops.plan.runner import Plan, capture, plan_stack
 from tests.components.helpers import schema_errors
 from tests.conftest import REPO, STACK_NAMES
 
@@ -77,6 +77,41 @@ def test_stacks_planned_together_match_one_by_one(plans, mode):
     assert list(result["plans"]) == ["dev", "local"]
     for stack, resources in result["plans"].items():
         assert resources == declared(plans[stack])
+
+
+def test_int_and_prod_databases_are_reachable_through_their_default_deny(plans, stack_configs):
+    """MLflow and the governance service keep their data in RDS, in the VPC's private subnets."""
+    for stack in ("int", "prod"):
+        cidr = stack_configs[stack].network.vpc_cidr
+        allowed = {
+            p.inputs["metadata"]["namespace"]: p.inputs["spec"]["egress"][0]
+            for p in plans[stack].of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+            if p.inputs["metadata"]["name"] == "allow-to-database"
+        }
+        assert set(allowed) == {"mlflow", "governance"}
+        for rule in allowed.values():
+            assert rule["to"] == [{"ipBlock": {"cidr": cidr}}]
+            assert rule["ports"] == [{"port": 5432, "protocol": "TCP"}]
+    for stack in ("local", "dev"):  # in-cluster PostgreSQL, no default deny
+        names = {r.name for r in plans[stack].resources}
+        assert not any(name.endswith("allow-to-database") for name in names)
+
+
+def test_no_two_resources_share_a_urn(plans):
+    for plan in plans.values():
+        urns = [resource.urn for resource in plan.resources]
+        assert len(urns) == len(set(urns))
+
+
+def test_a_resource_declared_twice_fails_the_plan_as_the_engine_would():
+    import pulumi_kubernetes as k8s
+
+    def twice() -> None:
+        for _ in range(2):
+            k8s.core.v1.ConfigMap("same", metadata={"name": "same", "namespace": "x"})
+
+    with pytest.raises(DuplicateResourceError, match="ConfigMap::same: declared twice"):
+        capture("local", twice)
 
 
 def test_local_declares_no_aws_resource(plans):
