@@ -29,7 +29,12 @@ from components.registry import ContainerRegistry, RegistryArgs
 from components.tenancy import Tenancy, TenancyArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
 from mlops.config.model import StackConfig
-from mlops.config.namespaces import MODEL_READER_ACCOUNT, NAMESPACES, ExternalFlow
+from mlops.config.namespaces import (
+    MODEL_READER_ACCOUNT,
+    NAMESPACES,
+    NODE_METRICS_PORTS,
+    ExternalFlow,
+)
 from mlops.gitops.bootstrap import bootstrap_objects
 from mlops.gitops.environment import environment_from_stack
 
@@ -112,7 +117,10 @@ class Platform(pulumi.ComponentResource):
                 tenancy=config.tenancy,
                 gpu=config.gpu,
                 access=config.access,
-                external_flows=self._database_flows(),
+                external_flows=self._external_flows(),
+                control_plane_cidr=(
+                    config.network.vpc_cidr if config.cloud.mode == "aws" else None
+                ),
             ),
             opts=self._in_cluster(),
         )
@@ -389,20 +397,21 @@ class Platform(pulumi.ComponentResource):
             parent=self, providers=self._provider_map(), depends_on=[self.tenancy, *after]
         )
 
-    def _database_flows(self) -> tuple[ExternalFlow, ...]:
-        """RDS lives in the VPC's private subnets, outside every namespace: without these, a
-        default-deny namespace could not reach its own database."""
+    def _external_flows(self) -> tuple[ExternalFlow, ...]:
+        """What namespaces reach outside the cluster, inside the VPC: RDS in the private subnets
+        (a default-deny namespace could not reach its own database otherwise) and the nodes,
+        whose kubelet and node-exporter Prometheus scrapes."""
         config = self._config
-        if config.database.mode != "rds":
+        if config.cloud.mode != "aws":
             return ()
-        consumers = ["mlflow"] + (
-            ["governance"] if config.governance.database == "postgresql" else []
-        )
-        return tuple(
-            ExternalFlow(key, "database", config.network.vpc_cidr, (POSTGRES_PORT,))
-            for key in consumers
-            if key in self.installed
-        )
+        cidr = config.network.vpc_cidr
+        flows = [ExternalFlow("monitoring", "nodes", cidr, NODE_METRICS_PORTS)]
+        if config.database.mode == "rds":
+            consumers = ["mlflow"]
+            if config.governance.database == "postgresql":
+                consumers.append("governance")
+            flows += [ExternalFlow(key, "database", cidr, (POSTGRES_PORT,)) for key in consumers]
+        return tuple(flow for flow in flows if flow.source in self.installed)
 
     def _database(self, purpose: str) -> Database:
         config = self._config

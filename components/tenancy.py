@@ -95,6 +95,8 @@ class TenancyArgs:
     gpu: GpuConfig
     access: AccessConfig
     external_flows: tuple[ExternalFlow, ...] = ()  # services outside the cluster (RDS)
+    # Where the API server calls webhooks from (the VPC); None: anywhere (an existing cluster)
+    control_plane_cidr: str | None = None
 
 
 class Tenancy(pulumi.ComponentResource):
@@ -237,6 +239,38 @@ class Tenancy(pulumi.ComponentResource):
                         pod_selector=everything, policy_types=["Egress"], egress=[egress]
                     ),
                 )
+        if namespace.public_ports:  # the front door: clients arrive from anywhere
+            policy(
+                "allow-from-anywhere",
+                k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=everything,
+                    policy_types=["Ingress"],
+                    ingress=[
+                        k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                            ports=_ports(namespace.public_ports)
+                        )
+                    ],
+                ),
+            )
+        if namespace.webhooks:  # admission webhooks fail closed when the API server is denied
+            cidr = self._args.control_plane_cidr
+            sources = (
+                [
+                    k8s.networking.v1.NetworkPolicyPeerArgs(
+                        ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
+                    )
+                ]
+                if cidr
+                else None
+            )
+            policy(
+                "allow-from-api-server",
+                k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=everything,
+                    policy_types=["Ingress"],
+                    ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=sources)],
+                ),
+            )
         for external in self._args.external_flows:
             if external.source == key:
                 peer = k8s.networking.v1.NetworkPolicyPeerArgs(

@@ -21,11 +21,15 @@ class PlatformNamespace:
     needs: PodSecurityLevel = "restricted"
     workloads: bool = False  # runs user workloads: gets quotas and LimitRange defaults
     web_ui: bool = False  # reached from the ingress controller
+    public_ports: tuple[int, ...] = ()  # reached from outside the cluster (the load balancer)
+    webhooks: bool = False  # runs admission webhooks, which the Kubernetes API server calls
 
 
 NAMESPACES: dict[str, PlatformNamespace] = {
-    "cert_manager": PlatformNamespace("cert-manager", "platform"),
-    "ingress": PlatformNamespace("ingress-nginx", "platform", needs="baseline"),
+    "cert_manager": PlatformNamespace("cert-manager", "platform", webhooks=True),
+    "ingress": PlatformNamespace(
+        "ingress-nginx", "platform", needs="baseline", public_ports=(80, 443), webhooks=True
+    ),
     "argocd": PlatformNamespace("argocd", "platform", web_ui=True),
     "gpu": PlatformNamespace("gpu-operator", "platform", needs="privileged"),
     "registry": PlatformNamespace("registry", "platform"),
@@ -38,10 +42,14 @@ NAMESPACES: dict[str, PlatformNamespace] = {
     "notebooks": PlatformNamespace(
         "notebooks", "analytics", needs="baseline", workloads=True, web_ui=True
     ),
-    "kserve": PlatformNamespace("kserve", "serving"),
-    "knative_serving": PlatformNamespace("knative-serving", "serving", needs="baseline"),
+    "kserve": PlatformNamespace("kserve", "serving", webhooks=True),
+    "knative_serving": PlatformNamespace(
+        "knative-serving", "serving", needs="baseline", webhooks=True
+    ),
     "models": PlatformNamespace("models", "serving", workloads=True),
-    "monitoring": PlatformNamespace("monitoring", "serving", needs="privileged", web_ui=True),
+    "monitoring": PlatformNamespace(
+        "monitoring", "serving", needs="privileged", web_ui=True, webhooks=True
+    ),
 }
 
 
@@ -81,7 +89,11 @@ ALLOWED_FLOWS: tuple[Flow, ...] = (
     Flow("models", "storage", MINIO_PORTS),
     Flow("models", "governance", GOVERNANCE_PORTS),
     Flow("monitoring", "governance", GOVERNANCE_PORTS),
+    Flow("ingress", "models", ()),  # InferenceServices behind the ingress (RawDeployment)
+    Flow("knative_serving", "models", ()),  # the activator and gateway in front (Serverless)
 )
+# Where Prometheus scrapes the nodes themselves: the kubelet and node-exporter (host network).
+NODE_METRICS_PORTS = (9100, 10250)
 
 
 def effective_pod_security(

@@ -9,7 +9,10 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
 def declare(
-    config: StackConfig, namespaces: tuple[str, ...], external: tuple[ExternalFlow, ...] = ()
+    config: StackConfig,
+    namespaces: tuple[str, ...],
+    external: tuple[ExternalFlow, ...] = (),
+    control_plane_cidr: str | None = None,
 ) -> list:
     args = TenancyArgs(
         environment=config.environment,
@@ -19,6 +22,7 @@ def declare(
         gpu=config.gpu,
         access=config.access,
         external_flows=external,
+        control_plane_cidr=control_plane_cidr,
     )
     return capture(config.environment, lambda: Tenancy("tenancy", args))
 
@@ -71,6 +75,29 @@ def test_a_namespace_reaches_its_external_database_and_nothing_else_there(stack_
     assert allow.inputs["spec"]["policyTypes"] == ["Egress"]
     names = {p.name for p in of_type(resources, NETWORK_POLICY)}
     assert "models-allow-to-database" not in names
+
+
+def test_under_default_deny_the_front_door_webhooks_and_models_stay_reachable(stack_configs):
+    namespaces = ("ingress", "kserve", "models", "governance")
+    resources = declare(stack_configs["prod"], namespaces, control_plane_cidr="10.0.0.0/16")
+    (door,) = named(resources, "ingress-nginx-allow-from-anywhere").inputs["spec"]["ingress"]
+    assert "from" not in door  # clients arrive through the load balancer from anywhere
+    assert door["ports"] == [{"port": 80, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]
+    for namespace in ("ingress-nginx", "kserve"):  # admission webhooks fail closed otherwise
+        (rule,) = named(resources, f"{namespace}-allow-from-api-server").inputs["spec"]["ingress"]
+        assert rule["from"] == [{"ipBlock": {"cidr": "10.0.0.0/16"}}]
+    names = {p.name for p in of_type(resources, NETWORK_POLICY)}
+    assert "models-allow-from-ingress-nginx" in names  # InferenceServices behind the ingress
+    assert (
+        "governance-allow-from-api-server" not in names
+        and "models-allow-from-anywhere" not in names
+    )
+
+
+def test_without_a_known_control_plane_webhooks_accept_any_source(stack_configs):
+    resources = declare(stack_configs["prod"], ("kserve",))
+    (rule,) = named(resources, "kserve-allow-from-api-server").inputs["spec"]["ingress"]
+    assert "from" not in rule
 
 
 def test_no_network_policies_when_the_stack_does_not_ask_for_them(stack_configs):

@@ -97,6 +97,17 @@ def test_int_and_prod_databases_are_reachable_through_their_default_deny(plans, 
         assert not any(name.endswith("allow-to-database") for name in names)
 
 
+def test_prometheus_scrapes_the_nodes_through_the_default_deny(plans, stack_configs):
+    (nodes,) = [
+        p
+        for p in plans["prod"].of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p.name == "monitoring-allow-to-nodes"
+    ]
+    (rule,) = nodes.inputs["spec"]["egress"]
+    assert rule["to"] == [{"ipBlock": {"cidr": stack_configs["prod"].network.vpc_cidr}}]
+    assert {port["port"] for port in rule["ports"]} == {9100, 10250}
+
+
 def test_no_two_resources_share_a_urn(plans):
     for plan in plans.values():
         urns = [resource.urn for resource in plan.resources]
