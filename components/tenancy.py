@@ -19,6 +19,7 @@ PLANE_LABEL = "mlops.platform/plane"
 ENVIRONMENT_LABEL = "mlops.platform/environment"
 DNS_PORT = 53
 API_SERVER_PORTS = (443, 6443)
+Peers = list[k8s.networking.v1.NetworkPolicyPeerArgs]
 
 READ_VERBS = ["get", "list", "watch"]
 WRITE_VERBS = [*READ_VERBS, "create", "update", "patch", "delete"]
@@ -177,114 +178,62 @@ class Tenancy(pulumi.ComponentResource):
     def _network_policies(
         self, key: str, namespace: PlatformNamespace, opts: pulumi.ResourceOptions
     ) -> None:
-        def policy(suffix: str, spec: k8s.networking.v1.NetworkPolicySpecArgs) -> None:
-            k8s.networking.v1.NetworkPolicy(
+        """Default deny, then one policy per allowed way in or out (named after it)."""
+        net = k8s.networking.v1
+        everything = k8s.meta.v1.LabelSelectorArgs()
+
+        def policy(suffix: str, types: list[str], **rules: object) -> None:
+            net.NetworkPolicy(
                 f"{namespace.name}-{suffix}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=suffix, namespace=namespace.name),
-                spec=spec,
+                spec=net.NetworkPolicySpecArgs(
+                    pod_selector=everything, policy_types=types, **rules
+                ),
                 opts=opts,
             )
 
-        everything = k8s.meta.v1.LabelSelectorArgs()
-        policy(
-            "default-deny",
-            k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=everything, policy_types=["Ingress", "Egress"]
-            ),
-        )
-        same_namespace = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=everything)]
+        def allow_in(suffix: str, sources: Peers | None, ports: tuple[int, ...] = ()) -> None:
+            rule = net.NetworkPolicyIngressRuleArgs(from_=sources, ports=_ports(ports) or None)
+            policy(suffix, ["Ingress"], ingress=[rule])
+
+        def allow_out(suffix: str, destinations: Peers, ports: tuple[int, ...] = ()) -> None:
+            rule = net.NetworkPolicyEgressRuleArgs(to=destinations, ports=_ports(ports) or None)
+            policy(suffix, ["Egress"], egress=[rule])
+
+        policy("default-deny", ["Ingress", "Egress"])
+        same_namespace = [net.NetworkPolicyPeerArgs(pod_selector=everything)]
         policy(
             "allow-same-namespace",
-            k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=everything,
-                policy_types=["Ingress", "Egress"],
-                ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=same_namespace)],
-                egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=same_namespace)],
-            ),
+            ["Ingress", "Egress"],
+            ingress=[net.NetworkPolicyIngressRuleArgs(from_=same_namespace)],
+            egress=[net.NetworkPolicyEgressRuleArgs(to=same_namespace)],
         )
         policy(
             "allow-dns-and-api-server",
-            k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=everything,
-                policy_types=["Egress"],
-                egress=[
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        to=[_namespace_peer("kube-system")],
-                        ports=_ports((DNS_PORT,), "UDP") + _ports((DNS_PORT,), "TCP"),
-                    ),
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(ports=_ports(API_SERVER_PORTS)),
-                ],
-            ),
+            ["Egress"],
+            egress=[
+                net.NetworkPolicyEgressRuleArgs(
+                    to=[_namespace_peer("kube-system")],
+                    ports=_ports((DNS_PORT,), "UDP") + _ports((DNS_PORT,), "TCP"),
+                ),
+                net.NetworkPolicyEgressRuleArgs(ports=_ports(API_SERVER_PORTS)),
+            ],
         )
         for flow in flows_between(self._args.namespaces):
             if flow.destination == key:
                 source = NAMESPACES[flow.source].name
-                rule = k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=[_namespace_peer(source)], ports=_ports(flow.ports) or None
-                )
-                policy(
-                    f"allow-from-{source}",
-                    k8s.networking.v1.NetworkPolicySpecArgs(
-                        pod_selector=everything, policy_types=["Ingress"], ingress=[rule]
-                    ),
-                )
+                allow_in(f"allow-from-{source}", [_namespace_peer(source)], flow.ports)
             if flow.source == key:
                 destination = NAMESPACES[flow.destination].name
-                egress = k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                    to=[_namespace_peer(destination)], ports=_ports(flow.ports) or None
-                )
-                policy(
-                    f"allow-to-{destination}",
-                    k8s.networking.v1.NetworkPolicySpecArgs(
-                        pod_selector=everything, policy_types=["Egress"], egress=[egress]
-                    ),
-                )
+                allow_out(f"allow-to-{destination}", [_namespace_peer(destination)], flow.ports)
         if namespace.public_ports:  # the front door: clients arrive from anywhere
-            policy(
-                "allow-from-anywhere",
-                k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=everything,
-                    policy_types=["Ingress"],
-                    ingress=[
-                        k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                            ports=_ports(namespace.public_ports)
-                        )
-                    ],
-                ),
-            )
+            allow_in("allow-from-anywhere", None, namespace.public_ports)
         if namespace.webhooks:  # admission webhooks fail closed when the API server is denied
             cidr = self._args.control_plane_cidr
-            sources = (
-                [
-                    k8s.networking.v1.NetworkPolicyPeerArgs(
-                        ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
-                    )
-                ]
-                if cidr
-                else None
-            )
-            policy(
-                "allow-from-api-server",
-                k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=everything,
-                    policy_types=["Ingress"],
-                    ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=sources)],
-                ),
-            )
+            allow_in("allow-from-api-server", [_cidr_peer(cidr)] if cidr else None)
         for external in self._args.external_flows:
             if external.source == key:
-                peer = k8s.networking.v1.NetworkPolicyPeerArgs(
-                    ip_block=k8s.networking.v1.IPBlockArgs(cidr=external.cidr)
-                )
-                egress = k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                    to=[peer], ports=_ports(external.ports)
-                )
-                policy(
-                    f"allow-to-{external.name}",
-                    k8s.networking.v1.NetworkPolicySpecArgs(
-                        pod_selector=everything, policy_types=["Egress"], egress=[egress]
-                    ),
-                )
+                allow_out(f"allow-to-{external.name}", [_cidr_peer(external.cidr)], external.ports)
 
     def _cluster_role(self, role: str) -> None:
         k8s.rbac.v1.ClusterRole(
@@ -319,6 +268,12 @@ def _namespace_peer(name: str) -> k8s.networking.v1.NetworkPolicyPeerArgs:
         namespace_selector=k8s.meta.v1.LabelSelectorArgs(
             match_labels={"kubernetes.io/metadata.name": name}
         )
+    )
+
+
+def _cidr_peer(cidr: str) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    return k8s.networking.v1.NetworkPolicyPeerArgs(
+        ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
     )
 
 
