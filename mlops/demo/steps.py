@@ -16,6 +16,7 @@ import httpx
 from mlops.demo import applications, services, workspace
 from mlops.demo.processes import Service, Supervisor
 from mlops.errors import CheckFailedError
+from mlops.promotion.git import git
 
 MODEL = "credit-risk"
 ENVIRONMENTS = ("dev", "int", "prod")
@@ -71,7 +72,7 @@ class Platform:
 def scratch_clone(platform: Platform) -> None:
     ws = platform.workspace
     platform.clone_commit = workspace.clone(ws)
-    platform.base_branch = workspace.git(ws.repo, "symbolic-ref", "--short", "HEAD")
+    platform.base_branch = git(ws.repo, "symbolic-ref", "--short", "HEAD").strip()
     platform.waiver_commit = workspace.waive_soak_time(ws)
 
 

@@ -8,12 +8,12 @@ platform every time, and the earlier run's files never mix with the new ones.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlops.demo.processes import stop_leftovers
 from mlops.errors import BadInputError
+from mlops.promotion.git import git
 from mlops.repository import REPO_ROOT
 from mlops.yamlio import load_yaml
 
@@ -101,15 +101,6 @@ def prepare(root: Path) -> Workspace:
     return workspace
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False, timeout=120
-    )
-    if done.returncode != 0:
-        raise BadInputError(f"git {' '.join(args)} in {repo}: {done.stderr.strip()}")
-    return done.stdout.strip()
-
-
 def clone(workspace: Workspace, source: Path = REPO_ROOT) -> str:
     """`git clone` this repository (its committed HEAD) into the work directory, with a local
     identity for the promotion commits; returns the cloned commit."""
@@ -119,7 +110,7 @@ def clone(workspace: Workspace, source: Path = REPO_ROOT) -> str:
     git(workspace.repo, "config", "user.name", "mlops demo")
     git(workspace.repo, "config", "user.email", "demo@mlops.invalid")
     git(workspace.repo, "config", "commit.gpgsign", "false")
-    return git(workspace.repo, "rev-parse", "HEAD")
+    return git(workspace.repo, "rev-parse", "HEAD").strip()
 
 
 def waive_soak_time(workspace: Workspace) -> str:
@@ -130,7 +121,7 @@ def waive_soak_time(workspace: Workspace) -> str:
     gate = load_yaml(path)
     soak = [r for r in gate.get("rules", []) if r.get("kind") == "soak_time"]
     if not soak:
-        return git(workspace.repo, "rev-parse", "HEAD")
+        return git(workspace.repo, "rev-parse", "HEAD").strip()
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     hours = [i for i, line in enumerate(lines) if line.strip().startswith("hours:")]
     if len(hours) != len(soak):
@@ -143,7 +134,7 @@ def waive_soak_time(workspace: Workspace) -> str:
     git(workspace.repo, "commit", "--quiet", "-m",
         "demo: waive the 24 h soak time of the prod gate\n\n"
         "A demo cannot wait a day; every other rule of the gate applies unchanged.")  # fmt: skip
-    return git(workspace.repo, "rev-parse", "HEAD")
+    return git(workspace.repo, "rev-parse", "HEAD").strip()
 
 
 def merge(workspace: Workspace, branch: str, into: str) -> str:
@@ -152,4 +143,4 @@ def merge(workspace: Workspace, branch: str, into: str) -> str:
     git(
         workspace.repo, "merge", "--quiet", "--no-ff", "-m", f"Merge pull request: {branch}", branch
     )
-    return git(workspace.repo, "rev-parse", "HEAD")
+    return git(workspace.repo, "rev-parse", "HEAD").strip()

@@ -15,6 +15,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops.errors import CheckFailedError
+from mlops.promotion.git import git
+
 COMMIT_ENV = "MLOPS_CODE_COMMIT"
 REPOSITORY_ENV = "MLOPS_CODE_REPOSITORY"
 SHAREABLE_REMOTE = re.compile(r"^(https://|git@|ssh://)\S+$")  # what release descriptors accept
@@ -38,21 +41,9 @@ def code_ref(repo: Path) -> CodeRef:
     if pinned:
         return CodeRef(pinned, dirty=False, source="env")
     try:
-        head = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
+        head = git(repo, "rev-parse", "HEAD").strip()
+        status = git(repo, "status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError, CheckFailedError):
         return CodeRef("unknown", dirty=False, source="unknown")
     return CodeRef(head, dirty=bool(status.strip()), source="git")
 
@@ -64,14 +55,8 @@ def code_repository(repo: Path, default: str) -> str:
     if pinned:
         return pinned
     try:
-        origin = subprocess.run(
-            ["git", "-C", str(repo), "remote", "get-url", "origin"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+        origin = git(repo, "remote", "get-url", "origin").strip()
+    except (OSError, subprocess.SubprocessError, CheckFailedError):
         return default
     return origin if SHAREABLE_REMOTE.match(origin) else default
 

@@ -1,4 +1,6 @@
-"""The few Git operations a promotion needs, through the `git` command (no library).
+"""Git through the `git` command (no library): `git()` runs it for every part of the project
+(promotion, the demo's scratch clone, pipeline provenance), and the few operations a promotion
+needs are built on it.
 
 Every promotion works in its own temporary worktree on its own branch, so the user's checkout is
 never touched and two promotions at once cannot clobber each other: Git creates a branch

@@ -12,6 +12,7 @@ import pytest
 from mlops.demo import workspace
 from mlops.errors import BadInputError
 from mlops.gates.spec import load_gate
+from mlops.promotion.git import git
 from mlops.repository import REPO_ROOT
 
 
@@ -39,7 +40,7 @@ def test_clone_waive_and_merge(tmp_path: Path):
     assert cloned == subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
                                     capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     waiver = workspace.waive_soak_time(ws)
-    changed = workspace.git(ws.repo, "diff", "--name-only", cloned, waiver).split()
+    changed = git(ws.repo, "diff", "--name-only", cloned, waiver).split()
     assert changed == [workspace.PROD_GATE]
     original = load_gate(REPO_ROOT / workspace.PROD_GATE)
     waived = load_gate(ws.repo / workspace.PROD_GATE)
@@ -47,15 +48,15 @@ def test_clone_waive_and_merge(tmp_path: Path):
     # every other rule is unchanged
     others = [r for r in waived.rules if r.kind != "soak_time"]
     assert others == [r for r in original.rules if r.kind != "soak_time"]
-    branch = workspace.git(ws.repo, "symbolic-ref", "--short", "HEAD")
-    workspace.git(ws.repo, "checkout", "--quiet", "-b", "promote/x/dev/v1")
+    branch = git(ws.repo, "symbolic-ref", "--short", "HEAD").strip()
+    git(ws.repo, "checkout", "--quiet", "-b", "promote/x/dev/v1")
     (ws.repo / "change.txt").write_text("x")
-    workspace.git(ws.repo, "add", "change.txt")
-    workspace.git(ws.repo, "commit", "--quiet", "-m", "change")
+    git(ws.repo, "add", "change.txt")
+    git(ws.repo, "commit", "--quiet", "-m", "change")
     merged = workspace.merge(ws, "promote/x/dev/v1", branch)
-    parents = workspace.git(ws.repo, "rev-list", "--parents", "-n", "1", merged).split()
+    parents = git(ws.repo, "rev-list", "--parents", "-n", "1", merged).split()
     assert len(parents) == 3  # a merge commit, as the Git host makes
-    assert workspace.git(ws.repo, "symbolic-ref", "--short", "HEAD") == branch
+    assert git(ws.repo, "symbolic-ref", "--short", "HEAD").strip() == branch
 
 
 def test_cli_refuses_a_foreign_directory_with_exit_2(tmp_path: Path):
