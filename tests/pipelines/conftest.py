@@ -75,6 +75,10 @@ class Store:
     workdir: Path
     tracking_uri: str
 
+    def run_options(self) -> list[str]:
+        """What `mlops pipeline run` needs to run against this store."""
+        return ["--workdir", str(self.workdir), "--tracking-uri", self.tracking_uri]
+
 
 @pytest.fixture(scope="session")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:

@@ -22,10 +22,7 @@ def test_run_int_json(mlops, store, tmp_path: Path) -> None:
         "run",
         "--mode",
         "int",
-        "--workdir",
-        str(store.workdir),
-        "--tracking-uri",
-        store.tracking_uri,
+        *store.run_options(),
         "--audit-db",
         str(tmp_path / "audit.db"),
         "--json",
@@ -58,10 +55,7 @@ def test_run_with_bad_data_exits_1_naming_column_and_rule(mlops, store, tmp_path
     code, out, err = mlops(
         "pipeline",
         "run",
-        "--workdir",
-        str(store.workdir),
-        "--tracking-uri",
-        store.tracking_uri,
+        *store.run_options(),
         "--data",
         str(tmp_path / "bad.csv"),
     )
@@ -150,10 +144,7 @@ def test_unreachable_audit_api_stops_the_run_with_exit_1(mlops, store, tmp_path:
     code, _, err = mlops(
         "pipeline",
         "run",
-        "--workdir",
-        str(store.workdir),
-        "--tracking-uri",
-        store.tracking_uri,
+        *store.run_options(),
         "--audit",
         "http://127.0.0.1:9",
     )
