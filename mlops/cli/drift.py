@@ -2,13 +2,12 @@
 exports Prometheus metrics, and on a breach records audit evidence and can trigger retraining.
 Exit 1 when a feature breaches, 0 otherwise."""
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mlops.cli.console import out
+from mlops.cli.console import out, print_json
 from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
 from mlops.errors import CheckFailedError
 
@@ -92,7 +91,7 @@ def drift(
     elif report.breached and trigger is not None:
         result["retraining"] = trigger(report)
     if as_json:
-        out.print(json.dumps(result))
+        print_json(result)
     else:
         for item in report.features:
             ks = (

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from mlops.cli.console import out
+from mlops.cli.console import out, print_json
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.repository import REPO_ROOT
 
@@ -115,7 +115,7 @@ def print_result(result: GateResult, as_json: bool) -> None:
             "report_digest": result.report.digest,
             "verdict_entry": seq,
         }
-        typer.echo(json.dumps(payload, indent=2, sort_keys=True))
+        print_json(payload)
         return
     for check in result.checks:
         mark = "[green]pass[/]" if check.passed else "[bold red]FAIL[/]"

@@ -2,13 +2,12 @@
 load-test SLO evidence the promotion gates read (loadtest.p95_latency_ms, loadtest.error_rate,
 loadtest.throughput_rps)."""
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mlops.cli.console import out
+from mlops.cli.console import out, print_json
 from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
 from mlops.errors import BadInputError, CheckFailedError
 
@@ -104,7 +103,7 @@ def loadtest(
     if max_error_rate is not None and result.error_rate > max_error_rate:
         violations.append(f"error rate {result.error_rate} > {max_error_rate}")
     if as_json:
-        out.print(json.dumps({**result.to_dict(), "evidence": recorded, "violations": violations}))
+        print_json({**result.to_dict(), "evidence": recorded, "violations": violations})
     else:
         out.print(
             f"{result.url}: {result.requests} requests in {result.duration_s}s, "

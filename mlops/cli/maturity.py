@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlops.cli.console import err, out
+from mlops.cli.console import err, out, print_json
 from mlops.errors import BadInputError
 
 if TYPE_CHECKING:  # the scheme, its models and the HTML report load only for a command
@@ -161,7 +160,7 @@ def assess_command(
         except OSError as error:
             raise BadInputError(f"{html}: --html: cannot write: {error.strerror}") from None
     if json_output:
-        typer.echo(json.dumps(as_json(assessment, items, notes, collected.notes), indent=2))
+        print_json(as_json(assessment, items, notes, collected.notes))
     else:
         _print_terminal(assessment, items, notes, collected.notes)
     if html is not None:

@@ -7,14 +7,13 @@ request through GitHub's API with $GITHUB_TOKEN (or $GH_TOKEN).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from mlops.cli.console import err, out
+from mlops.cli.console import err, out, print_json
 from mlops.cli.gates import (
     AuditOpt,
     RootOpt,
@@ -146,7 +145,7 @@ def _report(outcome: Outcome, as_json: bool) -> None:
         "pull_request": outcome.pr_url,
     }
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        print_json(data)
         return
     out.print(
         f"promoted {outcome.model} v{outcome.version} to {outcome.env} on branch {outcome.branch} "
@@ -170,7 +169,7 @@ def _finalize(root: Path, model: str, version: str, env: str, ctx: Context, as_j
         "previous_version": done.previous_version, "commit": done.commit, "entry": done.entry.seq,
     }  # fmt: skip
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        print_json(data)
     else:
         out.print(
             f"{done.alias} -> {model} v{version} (was {done.previous_version or 'unset'}); "
@@ -226,7 +225,7 @@ def rollback(
         "pushed": push or open_pr, "pull_request": pr_url,
     }  # fmt: skip
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        print_json(data)
     else:
         out.print(
             f"rollback of {model} in {env}: v{done.from_version} -> v{done.to_version} on branch "

@@ -1,13 +1,12 @@
 """`mlops score`: batch inference of one dataset with one model, predictions bound to their
 input rows and the model version."""
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mlops.cli.console import out
+from mlops.cli.console import out, print_json
 
 
 def score(
@@ -97,7 +96,7 @@ def score(
         if logger is not None:
             logger.close()
     if as_json:
-        out.print(json.dumps(result.to_dict()))
+        print_json(result.to_dict())
     else:
         out.print(
             f"scored {result.rows} rows of {result.input_file} ({result.input_sha256}) with "

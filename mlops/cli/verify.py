@@ -8,7 +8,6 @@ failed, 2 bad input.
 
 from __future__ import annotations
 
-import json
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlops.cli.console import out
+from mlops.cli.console import out, print_json
 from mlops.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -111,7 +110,7 @@ def verify(
         chosen = kubeconfig or (Path(env.split(os.pathsep)[0]) if env else None)
         report = cluster_report(chosen, context)
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=2))
+        print_json(report.as_dict())
     else:
         render(report)
     if not report.ok:
