@@ -51,13 +51,7 @@ def equivalence(
     if frame.empty:
         raise BadInputError(f"{data}: no rows to send")
     model = load(described.storage_uri, described.model_digest)
-    missing = [column for column in model.columns or [] if column not in frame.columns]
-    if missing:
-        raise BadInputError(
-            f"{data}: missing the model's inputs {', '.join(missing)}; "
-            f"it takes: {', '.join(model.columns or [])}"
-        )
-    found = compare(url, model, frame)
+    found = compare(url, model, model.inputs(frame, data))
     recorded = None
     if audit_url:
         from mlops.governance.client import Subject, audit_client_from_url

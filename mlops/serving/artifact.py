@@ -27,6 +27,19 @@ class LoadedModel:
     columns: list[str] | None
     float_columns: frozenset[str] = frozenset()
 
+    def inputs(self, frame: pd.DataFrame, source: object) -> pd.DataFrame:
+        """The columns of `frame` the model takes, in its order (all of them when its signature
+        names none); a missing one is bad input naming `source`."""
+        if not self.columns:
+            return frame
+        missing = [column for column in self.columns if column not in frame.columns]
+        if missing:
+            raise BadInputError(
+                f"{source}: missing the model's inputs {', '.join(missing)}; "
+                f"it takes: {', '.join(self.columns)}"
+            )
+        return frame[self.columns]
+
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """JSON has no int/float distinction: widen integer columns the signature declares
         as floating point, so `30` is accepted where the model takes `30.0`."""

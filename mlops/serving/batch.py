@@ -133,11 +133,7 @@ def score_file(
     loaded = artifact.load(model_uri, expected_digest)
     input_sha = "sha256:" + file_sha256(input_path)
     features = frame.drop(columns=[id_column]) if id_column else frame
-    if loaded.columns:
-        missing = [c for c in loaded.columns if c not in features.columns]
-        if missing:
-            raise BadInputError(f"{input_path}: missing feature columns: {', '.join(missing)}")
-        features = features[loaded.columns]
+    features = loaded.inputs(features, input_path)
     row_ids = frame[id_column].tolist() if id_column else list(range(len(frame)))
     started = time.perf_counter()
     scored: list[tuple[int, pd.DataFrame, list[Any], float]] = []

@@ -112,3 +112,14 @@ def test_rows_the_model_cannot_take_exit_2_and_log_nothing(
     assert code == 2 and "applications.jsonl: rows 0-1: the model cannot score them" in err
     assert reason in err and "Traceback" not in err
     assert not output.exists() and (not log.exists() or log.read_text() == "")
+
+
+def test_a_file_without_the_model_inputs_exits_2_naming_them(mlops, model_dir, tmp_path):
+    source = tmp_path / "other.csv"
+    source.write_text("foo,age\n1,2\n")
+    code, _, err = mlops("score", "--model-uri", str(model_dir), "--input", str(source),
+                         "--output", str(tmp_path / "scores.csv"))  # fmt: skip
+    assert (
+        code == 2 and "other.csv: missing the model's inputs income; it takes: income, age" in err
+    )
+    assert not (tmp_path / "scores.csv").exists()
