@@ -9,6 +9,7 @@ atomically, and each worktree has its own index.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import tempfile
@@ -77,6 +78,19 @@ def _identity(repo: Path) -> tuple[str, ...]:
 
 
 @contextmanager
+def _worktrees_locked(repo: Path) -> Iterator[None]:
+    """Git reads every linked worktree's admin files while it adds or removes one, and a second
+    promotion half-way through creating its own made the first fail ("failed to read
+    .git/worktrees/tree/commondir"). So adding and removing take turns per repository; the
+    promotions themselves still run side by side."""
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    lock = (common if common.is_absolute() else repo / common) / "mlops-worktrees.lock"
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+@contextmanager
 def branch_worktree(repo: Path, branch: str, base: str) -> Iterator[Path]:
     """A fresh worktree on a new branch at `base`; on any error the branch is deleted again."""
     if branch_exists(repo, branch):
@@ -86,13 +100,15 @@ def branch_worktree(repo: Path, branch: str, base: str) -> Iterator[Path]:
         )
     directory = Path(tempfile.mkdtemp(prefix="mlops-promote-"))
     worktree = directory / "tree"
-    git(repo, "worktree", "add", "--quiet", "-b", branch, str(worktree), base)
+    with _worktrees_locked(repo):
+        git(repo, "worktree", "add", "--quiet", "-b", branch, str(worktree), base)
     committed = False
     try:
         yield worktree
         committed = rev(worktree, "HEAD") != base
     finally:
-        git(repo, "worktree", "remove", "--force", str(worktree), check=False)
+        with _worktrees_locked(repo):
+            git(repo, "worktree", "remove", "--force", str(worktree), check=False)
         shutil.rmtree(directory, ignore_errors=True)
         if not committed:
             git(repo, "branch", "-D", branch, check=False)
