@@ -75,18 +75,18 @@ def check(
     if as_json:
         fmt = Format.json
     targets = [
-        Target(name, load_stack(stacks_dir, name), stack_file(stacks_dir, name)) for name in stack
+        Target(name, load_stack(stacks_dir, name), stack_file(stacks_dir, name))
+        for name in dict.fromkeys(stack)  # a repeated --stack is checked once
     ]
     with PolicyEngine(targets, policies_dir) as engine:
         # Pulumi and its providers take a second to import; the packs start meanwhile.
         from mlops.policy.plans import planned_resources
 
-        by_stack = {target.stack: target for target in targets}  # a repeated --stack: once
+        by_stack = {target.stack: target for target in targets}
+        configs = {name: target.config for name, target in by_stack.items()}
         results = [
-            engine.check(by_stack[stack], resources)
-            for stack, resources in planned_resources(
-                {name: target.config for name, target in by_stack.items()}, program
-            )
+            engine.check(by_stack[name], resources)
+            for name, resources in planned_resources(configs, program)
         ]
     if fmt is Format.text and output is None:
         print_text(results, out)
