@@ -51,9 +51,8 @@ class MonitoringArgs:
     auth_annotations: Mapping[str, str]  # Ingress(...).auth_annotations
     auth: AuthConfig  # the OIDC issuer and client Grafana signs users in with
     oidc_client_secret: pulumi.Input[str]  # the Pulumi secret `oidc_client_secret`
-    editor_group: (
-        str | None
-    )  # identity-provider group that edits (the ML engineers'); None: all view
+    # the identity-provider group whose members edit (the ML engineers'); None: everyone views
+    editor_group: str | None
     dashboards_dir: Path = DASHBOARDS_DIR
     storage_class: str | None = None  # Prometheus' volume class; None: the cluster default
     control_plane_metrics: bool = False  # EKS does not expose scheduler/etcd/controller metrics

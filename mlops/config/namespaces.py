@@ -111,18 +111,14 @@ def flows_between(installed: tuple[str, ...]) -> list[Flow]:
     flows += [Flow("ingress", key, ()) for key in installed if NAMESPACES[key].web_ui]
     merged: dict[tuple[str, str], tuple[int, ...]] = {}
     for flow in flows:
-        if flow.source not in installed or flow.destination not in installed:
-            continue
-        if flow.source == flow.destination:
-            continue
         pair = (flow.source, flow.destination)
-        # one policy per pair (its name is the pair's); a flow on every port covers any other
-        known = merged.get(pair)
-        if known is None:
-            merged[pair] = flow.ports
-        elif known and flow.ports:
+        if flow.source == flow.destination or not set(pair) <= set(installed):
+            continue
+        # one policy per pair (it is named after the pair); () is every port and covers any other
+        known = merged.setdefault(pair, flow.ports)
+        if known and flow.ports:
             merged[pair] = tuple(sorted({*known, *flow.ports}))
-        else:
+        elif not flow.ports:
             merged[pair] = ()
     return [Flow(source, destination, ports) for (source, destination), ports in merged.items()]
 
