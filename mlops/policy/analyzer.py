@@ -120,13 +120,6 @@ class PackAnalyzer:
             entry.properties.update(setting.properties)
         self._connect().Configure(request, timeout=CALL_TIMEOUT_S)
 
-    def analyze(
-        self,
-        requests: Sequence[analyzer_pb2.AnalyzeRequest],
-        stack_request: analyzer_pb2.AnalyzeStackRequest,
-    ) -> list[tuple[str, Any]]:
-        return self.submit(requests, stack_request)()
-
     def submit(
         self,
         requests: Sequence[analyzer_pb2.AnalyzeRequest],

@@ -57,7 +57,9 @@ class RunningPack:
             settings[name] = PolicySetting(spec.enforcement, properties)
         self.analyzer.configure(settings)
         names = {resource.urn: resource.name for resource in resources}
-        found = self.analyzer.analyze(analyze_requests(resources), analyze_stack_request(resources))
+        found = self.analyzer.submit(
+            analyze_requests(resources), analyze_stack_request(resources)
+        )()
         return [(d.policyName, names.get(urn, ""), d.message) for urn, d in found]
 
     def rules_hit(self, resources: list[PlannedResource], **config: Any) -> set[str]:
