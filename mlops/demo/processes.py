@@ -220,7 +220,6 @@ def stop_leftovers(state_file: Path) -> list[int]:
 
 
 _DEFER: list[bool] = [False]
-_PENDING: list[int] = []
 _RECEIVED: list[int] = []  # every signal since `signals_raise` began, raised or not
 
 
@@ -233,8 +232,7 @@ def deferred_signals() -> Iterator[None]:
         yield
     finally:
         _DEFER[0] = False
-    if _PENDING:
-        raise Interrupted(_PENDING.pop())
+    raise_if_interrupted()
 
 
 @contextlib.contextmanager
@@ -245,8 +243,7 @@ def signals_raise() -> Iterator[None]:
     def handler(signum: int, _frame: object) -> None:
         _RECEIVED.append(signum)
         if _DEFER[0]:
-            _PENDING.append(signum)
-            return
+            return  # raised when the deferred block ends
         raise Interrupted(signum)
 
     _RECEIVED.clear()
@@ -256,7 +253,6 @@ def signals_raise() -> Iterator[None]:
     try:
         yield
     finally:
-        _PENDING.clear()
         _RECEIVED.clear()
         for sig, old in previous.items():
             signal.signal(sig, old)  # type: ignore[arg-type]
