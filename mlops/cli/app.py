@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from mlops.cli import audit as audit_cli
+from mlops.cli import cluster as cluster_cli
 from mlops.cli import demo as demo_cli
 from mlops.cli import drift as drift_cli
 from mlops.cli import equivalence as equivalence_cli
@@ -46,6 +47,7 @@ app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(gates_cli.app, name="gates")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(toolchain_cli.app, name="toolchain")
+app.add_typer(cluster_cli.app, name="cluster")
 app.command(name="promote")(promote_cli.promote)
 app.command(name="rollback")(promote_cli.rollback)
 

@@ -27,6 +27,7 @@ class PlannedResource:
     custom: bool
     urn: str = field(compare=False)
     parent_urn: str = field(compare=False, default="")
+    dependencies: tuple[str, ...] = field(compare=False, default=())  # URNs it waits for
 
 
 def redact_secrets(value: Any) -> Any:
@@ -81,6 +82,7 @@ class CapturingMonitor(MockMonitor):
                     custom=bool(request.custom),
                     urn=response.urn,
                     parent_urn=request.parent,
+                    dependencies=tuple(request.dependencies),
                 )
             )
         return response

@@ -23,7 +23,7 @@ from mlops.verify import cluster as checks
 def node(name, ready="True", pool="system", gpus=None, taints=()):
     capacity = {"cpu": "4"} | ({"nvidia.com/gpu": str(gpus)} if gpus is not None else {})
     return NS(
-        metadata=NS(name=name, labels={"mlops.platform/pool": pool}),
+        metadata=NS(name=name, labels={"mlops.platform/pool": pool}, annotations=None),
         status=NS(
             conditions=[NS(type="Ready", status=ready)],
             capacity=capacity,
