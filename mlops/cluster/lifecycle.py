@@ -81,7 +81,6 @@ def _wait(what: str, ready: Callable[[], bool], layout: Layout, state: State, lo
         if dead or time.monotonic() > deadline:
             reason = f"{', '.join(dead)} exited" if dead else f"not within {READY_TIMEOUT:.0f} s"
             failing = dead[0] if dead else log
-            stop_all(layout, state)
             raise ClusterError(
                 f"{what}: {reason}; {layout.log(failing)}:\n{_tail(layout.log(failing))}"
             )
@@ -98,8 +97,6 @@ def up(
     root: Path, stack: str, on_provide: Callable[[Program], None] | None = None
 ) -> tuple[State, bool]:
     """Start the control plane (or find it running): (its state, whether it was started now)."""
-    from kubernetes import client as k8s
-
     from mlops.cluster.nodes import stack_nodes
     from mlops.config.loader import load_stack
     from mlops.repository import REPO_ROOT
@@ -117,7 +114,20 @@ def up(
         directory.mkdir(parents=True, exist_ok=True)
     layout.root.chmod(0o700)
     state = State(stack, free_ports())
-    commands = command_lines(layout, state.ports, binaries, stages, context_name(stack))
+    try:
+        _start(layout, state, binaries, stages, stack_nodes(config))
+    except BaseException:  # a failed start, or Ctrl-C: nothing it started may stay behind
+        stop_all(layout, state)
+        shutil.rmtree(layout.root, ignore_errors=True)
+        raise
+    return state, True
+
+
+def _start(layout: Layout, state: State, binaries: dict[str, Path], stages: Path,
+           nodes: list[dict]) -> None:  # fmt: skip
+    from kubernetes import client as k8s
+
+    commands = command_lines(layout, state.ports, binaries, stages, context_name(state.stack))
     for name in SERVERS:
         state.processes.append(processes.start(name, commands[name], layout.log(name)))
         state.save(layout)
@@ -127,27 +137,26 @@ def up(
     for name in CONTROLLERS:
         state.processes.append(processes.start(name, commands[name], layout.log(name)))
         state.save(layout)
-    api = client(layout)
-    core = k8s.CoreV1Api(api)
-    nodes = stack_nodes(config)
-    for node in nodes:
-        core.create_node(node)
+    with client(layout) as api:
+        core = k8s.CoreV1Api(api)
+        for node in nodes:
+            core.create_node(node)
 
-    def nodes_ready() -> bool:
-        return sum(_ready(n) for n in core.list_node().items) == len(nodes)
+        def nodes_ready() -> bool:
+            return sum(_ready(n) for n in core.list_node().items) == len(nodes)
 
-    def default_service_account() -> bool:
-        return any(
-            sa.metadata.name == "default"
-            for sa in core.list_namespaced_service_account("default").items
+        def default_service_account() -> bool:
+            accounts = core.list_namespaced_service_account("default").items
+            return any(sa.metadata.name == "default" for sa in accounts)
+
+        _wait("kwok nodes Ready", nodes_ready, layout, state, "kwok")
+        _wait(
+            "default ServiceAccount",
+            default_service_account,
+            layout,
+            state,
+            "kube-controller-manager",
         )
-
-    _wait("kwok nodes Ready", nodes_ready, layout, state, "kwok")
-    _wait(
-        "default ServiceAccount", default_service_account, layout, state, "kube-controller-manager"
-    )
-    api.close()
-    return state, True
 
 
 def _ready(node) -> bool:

@@ -106,7 +106,7 @@ def command_lines(layout: Layout, ports: dict[str, int], binaries: dict[str, Pat
         ],
         "kube-apiserver": [
             str(binaries["kube-apiserver"]), "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1", f"--secure-port={ports['apiserver']}",
+            f"--secure-port={ports['apiserver']}",
             f"--etcd-servers={etcd_url}", f"--etcd-cafile={ca}",
             f"--etcd-certfile={etcd_client.cert}", f"--etcd-keyfile={etcd_client.key}",
             f"--tls-cert-file={apiserver.cert}", f"--tls-private-key-file={apiserver.key}",

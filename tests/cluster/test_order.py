@@ -10,14 +10,13 @@ def test_networkpolicies_follow_their_namespace(plans) -> None:
     for index, wave in enumerate(ordered):
         for resource in wave:
             obj = manifest(resource)
-            level[(obj["kind"], obj["metadata"]["name"])] = index
+            level[(obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"])] = index
     policies = [manifest(r) for wave in ordered for r in wave if r.type.endswith(":NetworkPolicy")]
     assert policies
     for policy in policies:
         namespace = policy["metadata"]["namespace"]
-        assert (
-            level[("NetworkPolicy", policy["metadata"]["name"])] > level[("Namespace", namespace)]
-        )
+        name = policy["metadata"]["name"]
+        assert level[("NetworkPolicy", namespace, name)] > level[("Namespace", None, namespace)]
     for wave in ordered:
         kinds = [manifest(r)["kind"] in FIRST_IN_WAVE for r in wave]
         assert kinds == sorted(kinds, reverse=True)
