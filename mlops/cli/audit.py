@@ -72,10 +72,10 @@ def _open(db: str | None, key: Path | None = None) -> EvidenceLog:
 
 
 def _log(url: str) -> EvidenceLog:
-    """An existing log opened for reading (no signing key needed)."""
+    """An existing log opened read-only (no signing key needed, nothing can be written)."""
     from mlops.governance.log import EvidenceLog
 
-    return EvidenceLog(url)
+    return EvidenceLog(url, read_only=True)
 
 
 def _subject(text: str | None) -> Subject:
@@ -176,34 +176,71 @@ def verify(
     db: DbOpt = None,
     json_output: JsonOpt = False,
     public_key: Annotated[
-        Path | None, typer.Option(help="Trusted public key PEM (default: the log's own).")
+        list[Path] | None,
+        typer.Option(
+            help="Trusted public key PEM of the log; repeatable (adds to the repository's)."
+        ),
     ] = None,
     anchor: Annotated[
         list[Path] | None, typer.Option(help="A checkpoint JSON kept earlier; repeatable.")
     ] = None,
+    repo: Annotated[
+        Path | None,
+        typer.Option(
+            help="Repository with audit/config.yaml and witnessed checkpoints (default: the one around the current directory)."
+        ),
+    ] = None,
+    incremental: Annotated[
+        bool, typer.Option(help="Verify only what was appended after the newest valid anchor.")
+    ] = False,
     all_signatures: Annotated[
         bool, typer.Option(help="Check every checkpoint's signature.")
     ] = False,
 ) -> None:
-    """Recompute the chain: exit 0 intact, 1 tampered (naming the first bad entry)."""
+    """Verify the log read-only against trusted keys and anchors: exit 0 intact, 1 not (naming
+    the entry). Keys: --public-key and audit/config.yaml; anchors: --anchor and every checkpoint
+    witnessed in the repository's history. Keys the log declares are never trusted."""
     from mlops.governance import keys
-    from mlops.governance.log import Checkpoint
+    from mlops.governance.checkpoint import Checkpoint
+    from mlops.governance.db import Db
+    from mlops.governance.trust import CONFIG, load_config, repository
+    from mlops.governance.verify import log_id_of, newest_valid, verify_db
+    from mlops.governance.witness import repository_anchors
 
-    trusted = keys.load_public_key(public_key) if public_key else None
+    root = repository(repo or Path.cwd())
+    if repo is not None and root is None:
+        raise BadInputError(f"--repo: {repo} is not inside a Git repository")
+    config = load_config(root)
+    extra = {}
+    for path in public_key or []:
+        key = keys.load_public_key(path)
+        extra[keys.key_id(key)] = key
     anchors = []
     for path in anchor or []:
         try:
             anchors.append(Checkpoint.model_validate_json(path.read_text(encoding="utf-8")))
         except (OSError, ValueError) as error:
             raise BadInputError(f"{path}: not a checkpoint JSON: {error}") from None
-    log = _log(_open_url(db))
-    with log:
-        result = log.verify(public_key=trusted, anchors=anchors, all_signatures=all_signatures)
+    url = _verify_url(db, config)
+    database = Db(DbUrl.parse(url), read_only=True)
+    try:
+        log_id = log_id_of(database)
+        trusted = {**(config.log_keys(log_id) if log_id else {}), **extra}
+        if root is not None and log_id:
+            anchors += repository_anchors(root, log_id)
+        since = newest_valid(anchors, trusted) if incremental else None
+        result = verify_db(database, trusted, anchors, all_signatures, since)
+    finally:
+        database.close()
+    if config.logs and log_id and config.log(log_id) is None:
+        listed = ", ".join(entry.id for entry in config.logs)
+        result.add(None, f"log {log_id} is not one {CONFIG} trusts (it lists {listed}): "
+                   "the log was replaced, or is another platform's")  # fmt: skip
     if json_output:
         print_json(result.as_dict())
     elif result.ok:
         out.print(f"intact: {result.entries} entries, head {result.head_seq} {result.head_hash}, "
-                  f"{result.checkpoints} checkpoints")  # fmt: skip
+                  f"{result.checkpoints} checkpoints, {result.anchors} anchors")  # fmt: skip
         for warning in result.warnings:
             err.print(f"warning: {escape(warning)}")
     else:
@@ -211,6 +248,19 @@ def verify(
         for problem in result.problems:
             err.print(f"  {escape(problem.message)}")
     _finish(result.ok)
+
+
+def _verify_url(db: str | None, config: Any) -> str:
+    """--db, else $MLOPS_AUDIT_DB_URL, else the one log in audit/config.yaml that names a url."""
+    if db or os.environ.get(DB_ENV):
+        return _open_url(db)
+    located = [entry.url for entry in config.logs if entry.url]
+    if len(located) == 1:
+        return _open_url(located[0])
+    raise BadInputError(
+        f"--db: not given, {DB_ENV} not set, and audit/config.yaml names "
+        f"{len(located)} log urls; allowed: a path or database URL"
+    )
 
 
 def _open_url(db: str | None) -> str:
@@ -348,6 +398,37 @@ def checkpoint(
     if latest is None:
         raise CheckFailedError("no signed checkpoint in this log yet")
     _emit(latest.model_dump_json(indent=2) + "\n", output)
+
+
+@app.command()
+def witness(
+    audit_url: Annotated[
+        str | None,
+        typer.Option(
+            "--audit-url",
+            envvar="MLOPS_AUDIT_URL",
+            help="The log: sqlite:///PATH, postgresql://... or http(s)://AUDIT-API.",
+        ),
+    ] = None,
+    repo: Annotated[Path, typer.Option(help="Repository to record the checkpoint in.")] = Path(),
+) -> None:
+    """Record the log's newest signed checkpoint in the repository and commit it (run on a
+    schedule: Git history becomes a replicated anchor that `mlops audit verify` checks)."""
+    from mlops.governance.client import audit_client_from_url
+    from mlops.governance.trust import repository
+    from mlops.governance.witness import witness_commit
+
+    if not audit_url:
+        raise BadInputError("--audit-url: not given and MLOPS_AUDIT_URL not set")
+    root = repository(repo)
+    if root is None:
+        raise BadInputError(f"--repo: {repo} is not inside a Git repository")
+    client = audit_client_from_url(audit_url)
+    try:
+        path, commit = witness_commit(root, client)
+    finally:
+        client.close()
+    out.print(f"witnessed {escape(path)} in {commit[:12]}")
 
 
 @app.command()

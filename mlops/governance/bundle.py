@@ -21,9 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from mlops.errors import BadInputError
 from mlops.governance import keys
 from mlops.governance.certificates import Certifier
+from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.documentation import to_csv, to_json
 from mlops.governance.entry import GENESIS_HASH, Entry, Subject, canonical_json, recompute_hash
-from mlops.governance.log import Checkpoint, EvidenceLog
+from mlops.governance.log import EvidenceLog
 from mlops.governance.reporting import render_html
 from mlops.governance.selfassessment import model_card_markdown, quality_record
 

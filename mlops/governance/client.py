@@ -20,6 +20,8 @@ Interface (`AuditClient`), identical for both implementations:
 - `query(subject=None, name=None, since=None, until=None, *, kind=None) -> list[Entry]`: entries
   matching every filter given, oldest first. Subject filters match on the fields set;
   since/until are ISO 8601 strings (or datetimes), inclusive.
+- `checkpoint() -> Checkpoint | None`: the log's newest signed checkpoint (what a promotion
+  commit witnesses in the repository).
 - `close()`.
 Bad input raises `mlops.errors.BadInputError`; an unreachable or refusing service raises
 `AuditUnavailableError` (so a pipeline can decide whether missing evidence blocks it).
@@ -36,6 +38,7 @@ import httpx
 
 from mlops.errors import BadInputError
 from mlops.governance.certificates import Certifier
+from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.entry import Entry, Subject
 from mlops.governance.log import EvidenceLog
 
@@ -82,6 +85,8 @@ class AuditClient(Protocol):
         kind: str | None = None,
     ) -> list[Entry]: ...
 
+    def checkpoint(self) -> Checkpoint | None: ...
+
     def close(self) -> None: ...
 
 
@@ -123,6 +128,9 @@ class EmbeddedAuditClient:
         kind: str | None = None,
     ) -> list[Entry]:
         return self.log.query(subject, name, _iso(since), _iso(until), kind=kind)
+
+    def checkpoint(self) -> Checkpoint | None:
+        return self.log.latest_checkpoint()
 
     def close(self) -> None:
         self.log.close()
@@ -196,6 +204,20 @@ class HttpAuditClient:
             if data.get("next_after") is None:
                 return entries
             after = int(data["next_after"])
+
+    def checkpoint(self) -> Checkpoint | None:
+        try:
+            response = self._http.get("/v1/checkpoint")
+        except httpx.HTTPError as error:
+            raise AuditUnavailableError(f"{self._http.base_url}/v1/checkpoint: {error}") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise AuditUnavailableError(
+                f"{self._http.base_url}/v1/checkpoint: HTTP {response.status_code}: "
+                f"{_detail(response)}"
+            )
+        return Checkpoint.model_validate(response.json())
 
     def close(self) -> None:
         self._http.close()

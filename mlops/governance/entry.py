@@ -1,7 +1,9 @@
 """The evidence entry, its subject, and the canonical bytes its hash is computed over.
 
-An entry is hashed as canonical JSON (sorted keys, no spaces, UTF-8, no NaN/Infinity) so that any
-implementation in any language can recompute the chain byte for byte. The hash of entry n covers
+An entry is hashed as canonical JSON so that any implementation in any language can recompute the
+chain byte for byte: RFC 8785 (JCS) through the `rfc8785` library for logs created with the
+`rfc8785-sha256` scheme. Logs created earlier record no scheme and used Python's sorted
+`json.dumps` (`sorted-json-sha256`); they stay verifiable under it. The hash of entry n covers
 its sequence number, time, kind, subject, name, value, unit, source, artifact digests and the
 hash of entry n-1 (`prev`), which is what makes deletion, reordering and editing detectable.
 """
@@ -15,11 +17,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops.errors import BadInputError
 
 GENESIS_HASH = "0" * 64
+SCHEME_JCS = "rfc8785-sha256"  # what every new log records (audit_meta hash_scheme)
+SCHEME_LEGACY = "sorted-json-sha256"  # logs created before the scheme was recorded
+SCHEMES = (SCHEME_JCS, SCHEME_LEGACY)
 SUBJECT_FIELDS = ("model", "version", "environment", "run", "commit")
 KINDS = ("measurement", "verdict", "oversight", "certificate", "document")
 Kind = Literal["measurement", "verdict", "oversight", "certificate", "document"]
@@ -92,11 +98,16 @@ class Entry(BaseModel):
     hash: str
 
 
-def canonical_json(value: Any) -> str:
-    """Canonical JSON text: sorted keys, no whitespace, non-ASCII kept, NaN/Infinity refused."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+def canonical_json(value: Any, scheme: str = SCHEME_JCS) -> str:
+    """Canonical JSON text under a hash scheme: RFC 8785, or the legacy sorted `json.dumps`."""
+    if scheme == SCHEME_LEGACY:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    try:
+        return rfc8785.dumps(value).decode()
+    except rfc8785.CanonicalizationError as error:
+        raise ValueError(str(error)) from None
 
 
 def now_text() -> str:
@@ -129,11 +140,11 @@ def _check_finite(value: Any) -> None:
             _check_finite(item)
 
 
-def value_text(value: Any) -> str:
+def value_text(value: Any, scheme: str = SCHEME_JCS) -> str:
     """Canonical JSON of a measured value, refusing non-JSON, non-finite or oversized values."""
     _check_finite(value)
     try:
-        text = canonical_json(value)
+        text = canonical_json(value, scheme)
     except (TypeError, ValueError) as error:
         raise BadInputError(f"value: not representable as JSON: {error}") from None
     if len(text.encode()) > MAX_VALUE_BYTES:
@@ -205,12 +216,13 @@ def entry_hash(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def recompute_hash(entry: Entry) -> str:
+def recompute_hash(entry: Entry, scheme: str = SCHEME_JCS) -> str:
     """The hash an entry must have, recomputed from its fields (for offline checks of exports)."""
     subject = tuple(entry.subject.as_dict().values())
     return entry_hash(
         content_bytes(
-            entry.seq, entry.time, entry.kind, subject, entry.name, canonical_json(entry.value),
-            entry.unit, entry.source, canonical_json(entry.artifacts), entry.prev_hash,
+            entry.seq, entry.time, entry.kind, subject, entry.name,
+            canonical_json(entry.value, scheme), entry.unit, entry.source,
+            canonical_json(entry.artifacts, scheme), entry.prev_hash,
         )
     )  # fmt: skip

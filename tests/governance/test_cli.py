@@ -27,9 +27,9 @@ def test_append_prints_the_entry_and_verify_passes(mlops, db):
                                 "run": None, "commit": None}  # fmt: skip
     assert _append(mlops, db, value='{"gap": 0.1}')["value"] == {"gap": 0.1}
     assert _append(mlops, db, value="not-json")["value"] == "not-json"
-    code, out, _ = mlops("audit", "verify", "--db", db, "--json")
+    code, out, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem", "--json")
     assert code == 0 and json.loads(out)["entries"] == 3
-    code, out, _ = mlops("audit", "verify", "--db", db)
+    code, out, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem")
     assert code == 0 and out.startswith("intact: 3 entries")
 
 
@@ -40,9 +40,9 @@ def test_verify_exits_1_naming_the_first_bad_entry(mlops, db):
     conn.execute("DROP TRIGGER audit_entries_no_update")
     conn.execute("UPDATE audit_entries SET value = '0.9' WHERE seq = 2")
     conn.close()
-    code, _, err = mlops("audit", "verify", "--db", db)
+    code, _, err = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem")
     assert code == 1 and "first bad entry 2" in err
-    code, out, _ = mlops("audit", "verify", "--db", db, "--json")
+    code, out, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem", "--json")
     assert code == 1 and json.loads(out)["first_bad_seq"] == 2
 
 
@@ -87,7 +87,8 @@ def test_export_report_model_card_and_checkpoint(mlops, db, tmp_path):
     assert code == 2
     code, _, _ = mlops("audit", "checkpoint", "--db", db, "--out", str(tmp_path / "anchor.json"))
     assert code == 0
-    code, _, _ = mlops("audit", "verify", "--db", db, "--anchor", str(tmp_path / "anchor.json"))
+    code, _, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem",
+                       "--anchor", str(tmp_path / "anchor.json"))  # fmt: skip
     assert code == 0
 
 
