@@ -49,6 +49,14 @@ KeyOpt = Annotated[
         help="Ed25519 PEM private key (default: $MLOPS_AUDIT_SIGNING_KEY_FILE or <db>.key.pem)",
     ),
 ]
+CertKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--certification-key",
+        help="The certification body's own Ed25519 PEM key (default: "
+        "$MLOPS_AUDIT_CERTIFICATION_KEY_FILE); never the log's key.",
+    ),
+]
 SubjectOpt = Annotated[
     str | None, typer.Option("--subject", help="e.g. model=credit-risk,version=3")
 ]
@@ -123,6 +131,7 @@ def serve(
         Path | None, typer.Option(help=f"Tokens file (default: ${TOKENS_ENV}).")
     ] = None,
     key: KeyOpt = None,
+    certification_key: CertKeyOpt = None,
 ) -> None:
     """Run the Audit API (OpenAPI at /openapi.json, health at /healthz)."""
     import uvicorn
@@ -133,8 +142,11 @@ def serve(
     token_map = load_tokens(tokens_file) if tokens_file else {}
     if not token_map:
         err.print("warning: no tokens configured; every protected route will answer 401")
+    from mlops.governance import keys
+
     log = _open(db, key)
-    uvicorn.run(create_app(log, token_map), host=host, port=port, log_level="info")
+    app_ = create_app(log, token_map, certification_key=keys.certification_key(certification_key))
+    uvicorn.run(app_, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -519,16 +531,26 @@ def certificate_issue(
     subject: SubjectOpt = None,
     db: DbOpt = None,
     key: KeyOpt = None,
+    certification_key: CertKeyOpt = None,
+    valid_days: Annotated[int, typer.Option(help="Validity in days.")] = 365,
+    retest_days: Annotated[
+        int,
+        typer.Option(help="Re-test interval: a passing verdict of its gates at least this often."),
+    ] = 30,
     output: Annotated[
         Path | None, typer.Option("--out", help="Write the certificate JSON here too.")
     ] = None,
 ) -> None:
     """Issue when the newest verdict of every gate in scope passed (exit 1 otherwise)."""
+    from mlops.governance import keys
     from mlops.governance.certificates import Certifier
 
     model, version = _model_version(subject)
+    body = keys.certification_key(certification_key)
     with _open(_open_url(db), key) as log:
-        cert = Certifier(log).issue(model, version, scope, gate_names)
+        cert = Certifier(log, body).issue(
+            model, version, scope, gate_names, valid_days, retest_days
+        )
     text = cert.model_dump_json(indent=2) + "\n"
     if output:
         _emit(text, output)
@@ -541,12 +563,15 @@ def certificate_revoke(
     reason: Annotated[str, typer.Option(help="Why it is revoked.")],
     db: DbOpt = None,
     key: KeyOpt = None,
+    certification_key: CertKeyOpt = None,
 ) -> None:
     """Revoke a certificate (signed revocation, recorded in the chain)."""
+    from mlops.governance import keys
     from mlops.governance.certificates import Certifier
 
+    body = keys.certification_key(certification_key)
     with _open(_open_url(db), key) as log:
-        revocation = Certifier(log).revoke(certificate_id, reason)
+        revocation = Certifier(log, body).revoke(certificate_id, reason)
     print_json(revocation.model_dump(mode="json"))
 
 
@@ -571,26 +596,46 @@ def certificate_list(
 @certificate_app.command("verify")
 def certificate_verify(
     path: Annotated[Path, typer.Argument(help="Certificate JSON file.")],
-    public_key: Annotated[Path, typer.Option(help="Public key PEM of the certification body.")],
+    public_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Public key PEM of the certification body; repeatable (default: the "
+            "certification_body keys of the repository's audit/config.yaml)."
+        ),
+    ] = None,
     db: Annotated[
         str | None, typer.Option("--db", help="Also check revocation status in this log.")
     ] = None,
 ) -> None:
-    """Offline: signature and content (exit 1 when invalid, or revoked when --db is given)."""
+    """Offline: signature, content and expiry (exit 1 when invalid or expired; with --db also
+    when revoked or due for re-test)."""
     from mlops.governance import keys
     from mlops.governance.certificates import Certifier, verify_certificate
+    from mlops.governance.trust import load_config, repository
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise BadInputError(f"{path}: not a certificate JSON file: {error}") from None
-    cert = verify_certificate(document, keys.load_public_key(public_key))
+    trusted = {}
+    for pem in public_key or []:
+        body = keys.load_public_key(pem)
+        trusted[keys.key_id(body)] = body
+    if not public_key:
+        trusted = load_config(repository(Path.cwd())).body_keys()
+    if not trusted:
+        raise BadInputError(
+            "--public-key: not given and audit/config.yaml lists no certification_body keys"
+        )
+    cert = verify_certificate(document, trusted)
     if db:
         with _log(_open_url(db)) as log:
             status = {r.certificate.id: r for r in Certifier(log).registry()}.get(cert.id)
-        if status is None or status.revocation is not None:
+        if status is None or status.status != "active":
             why = (
-                status.revocation.reason if status and status.revocation else "not in the registry"
+                status.revocation.reason
+                if status and status.revocation
+                else (f"its status is {status.status}" if status else "not in the registry")
             )
             raise CheckFailedError(f"certificate {cert.id}: signature valid but {why}")
     out.print(

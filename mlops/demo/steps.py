@@ -16,6 +16,7 @@ import httpx
 from mlops.demo import applications, services, workspace
 from mlops.demo.processes import Service, Supervisor
 from mlops.errors import CheckFailedError
+from mlops.governance import keys
 from mlops.promotion.git import git
 
 MODEL = "credit-risk"
@@ -89,7 +90,8 @@ def start_services(platform: Platform) -> None:
     services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens)
     with httpx.Client(base_url=platform.audit_url, timeout=60) as http:
         key = _ok(http.get("/v1/public-key")).json()
-    platform.trust_commit = workspace.trust_audit_log(ws, key["log_id"], key["pem"])
+    body = keys.public_pem(keys.load_public_key(ws.certification_key))
+    platform.trust_commit = workspace.trust_audit_log(ws, key["log_id"], key["pem"], body)
     # the library calls below read the same settings a user's shell would export
     os.environ["MLFLOW_TRACKING_URI"] = platform.tracking_uri
     os.environ["MLOPS_AUDIT_TOKEN"] = platform.tokens.platform
@@ -255,6 +257,8 @@ def collect_evidence(platform: Platform) -> None:
         certificate.write_text(json.dumps(issued, indent=2) + "\n")
         key = _ok(http.get("/v1/public-key")).json()
         (reports / "audit-public-key.pem").write_text(key["pem"] or "")
+    body = keys.public_pem(keys.load_public_key(ws.certification_key))
+    (reports / "certification-body-public-key.pem").write_text(body)
     platform.evidence = {
         "audit_report": str(report), "model_card": str(card), "certificate": str(certificate),
         "certificate_id": str(issued.get("id", "")), "audit_entries": str(verified.get("entries")),

@@ -4,7 +4,8 @@ Append-only by construction: there is no route that updates or deletes evidence.
 /healthz, /v1/public-key, /v1/checkpoint and the certificate registry reads needs a bearer token whose role
 allows it (401 without a known token, 403 with the wrong role); bodies are capped before they
 are parsed (413). Deployment contract (images/governance/Dockerfile): port 8080,
-MLOPS_AUDIT_DB_URL, MLOPS_AUDIT_TOKENS_FILE, MLOPS_AUDIT_SIGNING_KEY_FILE.
+MLOPS_AUDIT_DB_URL, MLOPS_AUDIT_TOKENS_FILE, MLOPS_AUDIT_SIGNING_KEY_FILE, and optionally
+MLOPS_AUDIT_CERTIFICATION_KEY_FILE (the certification body's own key, a separate Secret).
 """
 
 import os
@@ -12,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -20,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
 from mlops.governance.auth import TOKENS_ENV, Role, load_tokens, token_digest
-from mlops.governance.certificates import Certifier
+from mlops.governance.certificates import RETEST_DAYS, VALID_DAYS, Certifier
 from mlops.governance.db import DB_ENV
 from mlops.governance.documentation import to_csv, to_json
 from mlops.governance.entry import Entry, Subject
@@ -33,6 +35,14 @@ MAX_BATCH = 1000
 PAGE = 1000
 
 READERS = (Role.AUDITOR, Role.CERTIFICATION_BODY)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
+        description="Retrying with the same key returns what the first request stored.",
+    ),
+]
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -63,6 +73,8 @@ class IssueIn(BaseModel):
     version: str = Field(min_length=1, max_length=256)
     scope: str = Field(min_length=1, max_length=256)
     gates: list[str] = Field(min_length=1, max_length=100)
+    valid_days: int = Field(default=VALID_DAYS, ge=1, le=1095)
+    retest_days: int = Field(default=RETEST_DAYS, ge=1, le=1095)
 
 
 class RevokeIn(BaseModel):
@@ -111,10 +123,14 @@ class BodyLimit:
 
 
 def create_app(  # noqa: PLR0915 - one nested function per route, closing over the log
-    log: EvidenceLog, tokens: dict[str, frozenset[Role]], max_body: int = MAX_BODY_BYTES
+    log: EvidenceLog,
+    tokens: dict[str, frozenset[Role]],
+    max_body: int = MAX_BODY_BYTES,
+    certification_key: Ed25519PrivateKey | None = None,
 ) -> FastAPI:
-    """The Audit API over one open log."""
-    certifier = Certifier(log)
+    """The Audit API over one open log; `certification_key`: the certification body's own key
+    (issue and revoke answer 400 without it)."""
+    certifier = Certifier(log, certification_key)
     if log.signing_key is not None:
         certifier.sweep()
     app = FastAPI(
@@ -162,33 +178,43 @@ def create_app(  # noqa: PLR0915 - one nested function per route, closing over t
             "pem": keys.public_pem(key) if key else None,
         }
 
-    def _append(items: list[EntryIn], roles: frozenset[Role]) -> list[Entry]:
+    def _append(
+        items: list[EntryIn], roles: frozenset[Role], idempotency_key: str | None
+    ) -> list[Entry]:
+        """Append atomically with the revocations the entries cause: any error answer means
+        nothing was written; a retry with the same Idempotency-Key returns the first answer."""
         for item in items:
             needed = Role.AUDITOR if item.kind == "verdict" else Role.AUDITEE
             if needed not in roles:
                 raise HTTPException(403, f"kind {item.kind} needs role {needed.value}")
-        entries = log.append_many(
+        return log.append_many(
             [
                 NewEntry(i.subject, i.name, i.value, i.unit, i.source, i.artifacts, i.kind)
                 for i in items
-            ]
+            ],
+            idempotency_key,
+            certifier.follow_up,
         )
-        certifier.enforce(entries)
-        return entries
 
     writers = require(Role.AUDITEE, Role.AUDITOR)
 
     @app.post("/v1/entries", status_code=201, tags=["evidence"])
-    def append(body: EntryIn, roles: Annotated[frozenset[Role], Depends(writers)]) -> Entry:
+    def append(
+        body: EntryIn,
+        roles: Annotated[frozenset[Role], Depends(writers)],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Entry:
         """Append one entry (auditee; `verdict` entries: auditor). Returns it once durable."""
-        return _append([body], roles)[0]
+        return _append([body], roles, idempotency_key)[0]
 
     @app.post("/v1/entries/batch", status_code=201, tags=["evidence"])
     def append_batch(
-        body: BatchIn, roles: Annotated[frozenset[Role], Depends(writers)]
+        body: BatchIn,
+        roles: Annotated[frozenset[Role], Depends(writers)],
+        idempotency_key: IdempotencyKey = None,
     ) -> dict[str, list[Entry]]:
         """Append up to 1000 entries in order, atomically."""
-        return {"entries": _append(body.entries, roles)}
+        return {"entries": _append(body.entries, roles, idempotency_key)}
 
     def _filters(
         model: str | None = None,
@@ -284,9 +310,9 @@ def create_app(  # noqa: PLR0915 - one nested function per route, closing over t
     @app.post("/v1/certificates", status_code=201, tags=["certification"], dependencies=[issuers])
     def issue(body: IssueIn) -> dict[str, Any]:
         """Issue when every gate of the scope passed for the version (409 otherwise)."""
-        return certifier.issue(body.model, body.version, body.scope, body.gates).model_dump(
-            mode="json"
-        )
+        return certifier.issue(
+            body.model, body.version, body.scope, body.gates, body.valid_days, body.retest_days
+        ).model_dump(mode="json")
 
     @app.post(
         "/v1/certificates/{certificate_id}/revoke", tags=["certification"], dependencies=[issuers]
@@ -306,4 +332,4 @@ def app_from_env() -> FastAPI:
         )
     tokens_file = os.environ.get(TOKENS_ENV)
     tokens = load_tokens(Path(tokens_file)) if tokens_file else {}
-    return create_app(EvidenceLog.open(db), tokens)
+    return create_app(EvidenceLog.open(db), tokens, certification_key=keys.certification_key(None))

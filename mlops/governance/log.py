@@ -294,6 +294,33 @@ class EvidenceLog:
                 raise
         return entries
 
+    def append_decided(self, decide: Callable[[], list[NewEntry]]) -> list[Entry]:
+        """Run `decide` under the writer lock and append what it returns, in one transaction:
+        a decision read from the log's state (is this certificate still active?) cannot race
+        another writer. An exception from `decide` writes nothing."""
+        db = self._db
+        with self._lock:
+            db.begin_write()
+            try:
+                prepared = self._prepare(decide())
+                if not prepared:
+                    db.rollback()
+                    return []
+                head = db.one("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1")
+                seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+                time = now_text()
+                entries = self._insert(prepared, seq, prev, time)
+                self._write_checkpoint(entries[-1].seq, entries[-1].hash, time)
+                db.commit()
+            except Exception:
+                db.rollback()
+                raise
+        return entries
+
+    def locked(self) -> threading.RLock:
+        """The log's lock: whoever also holds a lock of its own takes this one first."""
+        return self._lock
+
     def _prepare(self, items: Iterable[NewEntry]) -> list[tuple[NewEntry, str, str, dict]]:
         prepared = []
         for item in items:

@@ -101,28 +101,25 @@ def test_gate_certificate_and_bundle(mlops, db, tmp_path):
     code, out, _ = mlops("audit", "gate", "--db", db, "--subject", subject, "--gate", "strict",
                          "--require", "accuracy >= 0.95", "--require", "auc>0.5")  # fmt: skip
     assert code == 1 and "FAIL: auc" in out
+    body = str(tmp_path / "body.pem")
+    assert mlops("audit", "keygen", "--out", body)[0] == 0
     code, _, err = mlops("audit", "certificate", "issue", "--db", db, "--subject", subject,
-                         "--scope", "s", "--gate", "quality", "--gate", "strict")  # fmt: skip
+                         "--scope", "s", "--gate", "quality")  # fmt: skip
+    assert code == 2 and "certification body's own key" in err
+    code, _, err = mlops("audit", "certificate", "issue", "--db", db, "--subject", subject,
+                         "--scope", "s", "--gate", "quality", "--gate", "strict",
+                         "--certification-key", body)  # fmt: skip
     assert code == 1 and "strict: failed" in err
     cert_file = tmp_path / "cert.json"
     code, out, _ = mlops("audit", "certificate", "issue", "--db", db, "--subject", subject,
-                         "--scope", "s", "--gate", "quality", "--out", str(cert_file))  # fmt: skip
+                         "--scope", "s", "--gate", "quality", "--out", str(cert_file),
+                         "--certification-key", body)  # fmt: skip
     assert code == 0
     cert_id = json.loads(out)["id"]
     code, _, _ = mlops("audit", "keygen", "--out", str(tmp_path / "k2.pem"))
     key = db + ".key.pem"
-    assert mlops("audit", "certificate", "verify", str(cert_file), "--public-key", key)[0] == 0
-    assert (
-        mlops(
-            "audit",
-            "certificate",
-            "verify",
-            str(cert_file),
-            "--public-key",
-            str(tmp_path / "k2.pem"),
-        )[0]
-        == 1
-    )
+    assert mlops("audit", "certificate", "verify", str(cert_file), "--public-key", body)[0] == 0
+    assert mlops("audit", "certificate", "verify", str(cert_file), "--public-key", key)[0] == 1
     bundle = tmp_path / "bundle.zip"
     code, _, err = mlops("audit", "bundle", "--db", db, "--subject", subject, "--out", str(bundle))
     assert code == 0, err
@@ -131,12 +128,11 @@ def test_gate_certificate_and_bundle(mlops, db, tmp_path):
         mlops("audit", "bundle-verify", str(bundle), "--public-key", str(tmp_path / "k2.pem"))[0]
         == 1
     )
-    code, out, _ = mlops(
-        "audit", "certificate", "revoke", "--db", db, "--id", cert_id, "--reason", "audit finding"
-    )
+    code, out, _ = mlops("audit", "certificate", "revoke", "--db", db, "--id", cert_id,
+                         "--reason", "audit finding", "--certification-key", body)  # fmt: skip
     assert code == 0 and json.loads(out)["automatic"] is False
     assert (
-        mlops("audit", "certificate", "verify", str(cert_file), "--public-key", key, "--db", db)[0]
+        mlops("audit", "certificate", "verify", str(cert_file), "--public-key", body, "--db", db)[0]
         == 1
     )
     code, out, _ = mlops("audit", "certificate", "list", "--db", db, "--json")
