@@ -118,8 +118,8 @@ def test_rewritten_tail_without_checkpoints_fails_as_uncovered(mlops, monkeypatc
     conn = sqlite3.connect(db, isolation_level=None)
     rows = conn.execute("SELECT * FROM audit_entries WHERE seq >= 4 ORDER BY seq").fetchall()
     prev = conn.execute("SELECT hash FROM audit_entries WHERE seq = 3").fetchone()[0]
-    for row in rows:  # a consistent rewrite: new values, every hash recomputed
-        row = list(row)
+    for stored in rows:  # a consistent rewrite: new values, every hash recomputed
+        row = list(stored)
         row[9], row[13] = "0.5", prev
         row[14] = hashlib.sha256(content_bytes(row[0], row[1], row[2], row[3:8], row[8], row[9],
                                                row[10], row[11], row[12], row[13])).hexdigest()  # fmt: skip
@@ -188,7 +188,7 @@ def test_malformed_stored_fields_are_named_never_a_traceback(
 ):
     repo, db, _ = platform
     _attack(db, statement)
-    code, out, err = _verify(mlops, monkeypatch, repo, "--json")
+    code, out, _ = _verify(mlops, monkeypatch, repo, "--json")
     assert code == 1
     assert json.loads(out)["first_bad_seq"] == seq
 
