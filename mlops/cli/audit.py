@@ -60,6 +60,13 @@ CertKeyOpt = Annotated[
 SubjectOpt = Annotated[
     str | None, typer.Option("--subject", help="e.g. model=credit-risk,version=3")
 ]
+RepoOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Repository with audit/config.yaml and witnessed checkpoints (default: the one "
+        "around the current directory)."
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "governance" / "openapi.json"
 
@@ -196,12 +203,7 @@ def verify(
     anchor: Annotated[
         list[Path] | None, typer.Option(help="A checkpoint JSON kept earlier; repeatable.")
     ] = None,
-    repo: Annotated[
-        Path | None,
-        typer.Option(
-            help="Repository with audit/config.yaml and witnessed checkpoints (default: the one around the current directory)."
-        ),
-    ] = None,
+    repo: RepoOpt = None,
     incremental: Annotated[
         bool, typer.Option(help="Verify only what was appended after the newest valid anchor.")
     ] = False,
@@ -213,16 +215,10 @@ def verify(
     the entry). Keys: --public-key and audit/config.yaml; anchors: --anchor and every checkpoint
     witnessed in the repository's history. Keys the log declares are never trusted."""
     from mlops.governance import keys
+    from mlops.governance.auditor import verify_against_repository
     from mlops.governance.checkpoint import Checkpoint
-    from mlops.governance.db import Db
-    from mlops.governance.trust import CONFIG, load_config, repository
-    from mlops.governance.verify import log_id_of, newest_valid, verify_db
-    from mlops.governance.witness import repository_anchors
 
-    root = repository(repo or Path.cwd())
-    if repo is not None and root is None:
-        raise BadInputError(f"--repo: {repo} is not inside a Git repository")
-    config = load_config(root)
+    root, config = _repository(repo)
     extra = {}
     for path in public_key or []:
         key = keys.load_public_key(path)
@@ -233,21 +229,9 @@ def verify(
             anchors.append(Checkpoint.model_validate_json(path.read_text(encoding="utf-8")))
         except (OSError, ValueError) as error:
             raise BadInputError(f"{path}: not a checkpoint JSON: {error}") from None
-    url = _verify_url(db, config)
-    database = Db(DbUrl.parse(url), read_only=True)
-    try:
-        log_id = log_id_of(database)
-        trusted = {**(config.log_keys(log_id) if log_id else {}), **extra}
-        if root is not None and log_id:
-            anchors += repository_anchors(root, log_id)
-        since = newest_valid(anchors, trusted) if incremental else None
-        result = verify_db(database, trusted, anchors, all_signatures, since)
-    finally:
-        database.close()
-    if config.logs and log_id and config.log(log_id) is None:
-        listed = ", ".join(entry.id for entry in config.logs)
-        result.add(None, f"log {log_id} is not one {CONFIG} trusts (it lists {listed}): "
-                   "the log was replaced, or is another platform's")  # fmt: skip
+    result = verify_against_repository(
+        _verify_url(db, config), root, config, extra, anchors, all_signatures, incremental
+    )
     if json_output:
         print_json(result.as_dict())
     elif result.ok:
@@ -260,6 +244,16 @@ def verify(
         for problem in result.problems:
             err.print(f"  {escape(problem.message)}")
     _finish(result.ok)
+
+
+def _repository(repo: Path | None) -> tuple[Path | None, Any]:
+    """The repository (given, or around the current directory) and its audit configuration."""
+    from mlops.governance.trust import load_config, repository
+
+    root = repository(repo or Path.cwd())
+    if repo is not None and root is None:
+        raise BadInputError(f"--repo: {repo} is not inside a Git repository")
+    return root, load_config(root)
 
 
 def _verify_url(db: str | None, config: Any) -> str:
@@ -312,15 +306,21 @@ def report(
     output: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
     db: DbOpt = None,
     subject: SubjectOpt = None,
+    repo: RepoOpt = None,
 ) -> None:
-    """Reporting: a self-contained HTML report with charts of key figures over time."""
+    """Reporting: releases with lineage and gate verdicts, certificates, chain and anchor status
+    (verified as `verify` does), then charts of measurements with a history."""
+    from mlops.governance.auditor import verify_against_repository
     from mlops.governance.certificates import Certifier
     from mlops.governance.reporting import render_html
 
     chosen = _subject(subject)
-    with _log(_open_url(db)) as log:
+    root, config = _repository(repo)
+    url = _verify_url(db, config)
+    verification = verify_against_repository(url, root, config)
+    with _log(url) as log:
         html = render_html(
-            log.query(chosen), log.verify(), Certifier(log).registry(chosen.model, chosen.version)
+            log.query(chosen), verification, Certifier(log).registry(chosen.model, chosen.version)
         )
     _emit(html, output)
 

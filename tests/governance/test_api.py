@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from mlops.governance.api import create_app
 from mlops.governance.auth import Role, token_digest
+from mlops.governance.entry import Subject
 from mlops.governance.keys import load_public_pem, write_private_key
 from mlops.governance.log import EvidenceLog
 from mlops.governance.openapi import render_openapi
@@ -231,3 +232,28 @@ def test_a_breach_is_acknowledged_and_revokes_in_the_same_transaction(setup):
         client.post("/v1/entries", json=_entry(value=0.4), headers=_h("auditee")).status_code == 201
     )
     assert len(log.query(kind="certificate", name="certificate.revoked")) == 1
+
+
+def test_out_of_range_query_parameters_are_refused_not_a_server_error(setup):
+    client, _ = setup
+    client.post("/v1/entries", json=_entry(), headers=_h("auditee"))
+    for params in ({"after": str(2**64)}, {"after": "-1"}, {"limit": "0"}, {"since": "yesterday"}):
+        response = client.get("/v1/entries", params=params, headers=_h("auditor"))
+        assert response.status_code in (400, 422), (params, response.status_code)
+
+
+def test_public_quality_record_shows_what_the_configuration_makes_public(tmp_path):
+    from mlops.governance.api import PublicRecords
+
+    log = EvidenceLog(str(tmp_path / "audit.db"), signing_key=write_private_key(tmp_path / "k.pem"))
+    log.append(Subject(**SUBJECT), "accuracy", 0.91, "ratio", "train")
+    public = PublicRecords(models=frozenset({"credit-risk"}), sections=frozenset({"gates"}))
+    with TestClient(create_app(log, {}, public=public)) as client:
+        shown = client.get(
+            "/v1/public/quality-record", params={"model": "credit-risk", "version": "3"}
+        )
+        assert shown.status_code == 200  # no token
+        assert set(shown.json()) == {"model", "version", "generated_at", "checkpoint", "gates"}
+        hidden = client.get("/v1/public/quality-record", params={"model": "other", "version": "1"})
+        assert hidden.status_code == 404
+    log.close()
