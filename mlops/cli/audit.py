@@ -426,7 +426,7 @@ def witness(
 ) -> None:
     """Record the log's newest signed checkpoint in the repository and commit it (run on a
     schedule: Git history becomes a replicated anchor that `mlops audit verify` checks)."""
-    from mlops.governance.client import audit_client_from_url
+    from mlops.governance.client import HttpAuditClient
     from mlops.governance.trust import repository
     from mlops.governance.witness import witness_commit
 
@@ -435,11 +435,15 @@ def witness(
     root = repository(repo)
     if root is None:
         raise BadInputError(f"--repo: {repo} is not inside a Git repository")
-    client = audit_client_from_url(audit_url)
-    try:
-        path, commit = witness_commit(root, client)
-    finally:
-        client.close()
+    if audit_url.startswith(("http://", "https://")):
+        client = HttpAuditClient(audit_url)
+        try:
+            path, commit = witness_commit(root, client.checkpoint)
+        finally:
+            client.close()
+    else:  # a database: read it, never write it
+        with _log(_open_url(audit_url)) as log:
+            path, commit = witness_commit(root, log.latest_checkpoint)
     out.print(f"witnessed {escape(path)} in {commit[:12]}")
 
 

@@ -274,7 +274,7 @@ def witness(platform: Platform) -> None:
 
     audit = platform.audit_client()
     try:
-        _, platform.witness_commit = witness_commit(platform.workspace.repo, audit)
+        _, platform.witness_commit = witness_commit(platform.workspace.repo, audit.checkpoint)
     finally:
         audit.close()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -119,14 +120,14 @@ def witness(tree: Path, audit: CheckpointSource) -> tuple[str, str]:
     return relative, trailer
 
 
-def witness_commit(repo: Path, audit: CheckpointSource) -> tuple[str, str]:
+def witness_commit(repo: Path, newest: Callable[[], Checkpoint | None]) -> tuple[str, str]:
     """The scheduled witness: add the newest checkpoint to `repo`'s current branch and commit.
     Returns (relative path, commit). Refuses a checkpoint no key in audit/config.yaml vouches
     for, so the witness never records what an auditor would not trust."""
     from mlops.governance.trust import load_config
     from mlops.promotion import git
 
-    checkpoint = audit.checkpoint()
+    checkpoint = newest()
     if checkpoint is None:
         raise CheckFailedError("the audit log has no signed checkpoint to witness yet")
     key = load_config(repo).log_keys(checkpoint.log_id).get(checkpoint.key_id)

@@ -278,3 +278,23 @@ def _legacy_log(path: Path, key) -> None:
                      (seq, digest, time, checkpoint.key_id, keys.sign(key, checkpoint.payload())))  # fmt: skip
         prev = digest
     conn.close()
+
+
+def test_the_witness_command_commits_a_trusted_checkpoint_and_refuses_another(
+    mlops, platform, tmp_path
+):
+    repo, db, _ = platform
+    before = db.read_bytes()
+    code, _, err = mlops("audit", "witness", "--audit-url", f"sqlite:///{db}", "--repo", str(repo))
+    assert code == 0, err
+    assert _git(repo, "log", "-1", "--format=%s").startswith("audit: witness checkpoint 6 ")
+    with EvidenceLog(str(db), read_only=True) as log:
+        assert [a.seq for a in repository_anchors(repo, log.log_id)] == [6]
+    assert db.read_bytes() == before  # witnessing reads the log, never writes it
+    other = tmp_path / "other.db"
+    with EvidenceLog(str(other), write_private_key(tmp_path / "other.pem")) as log:
+        log.append(SUBJECT, "accuracy", 0.5)
+    code, _, err = mlops(
+        "audit", "witness", "--audit-url", f"sqlite:///{other}", "--repo", str(repo)
+    )
+    assert code == 1 and "nothing witnessed" in err
