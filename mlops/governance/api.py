@@ -10,6 +10,7 @@ MLOPS_AUDIT_PUBLIC_MODELS and MLOPS_AUDIT_PUBLIC_SECTIONS (the public quality re
 gets a 5xx answer, and the OpenAPI document lists every answer a route gives.
 """
 
+import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Annotated, Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -217,6 +220,13 @@ def create_app(  # noqa: PLR0915 - one nested function per route, closing over t
             return roles
 
         return check
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> Response:
+        """FastAPI's 422 body, with non-ASCII escaped: the default echoes the input as UTF-8,
+        and a lone surrogate in it made the answer itself fail (a 500)."""
+        body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
 
     @app.exception_handler(BadInputError)
     async def bad_input(_: Request, error: BadInputError) -> JSONResponse:

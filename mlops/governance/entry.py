@@ -152,6 +152,23 @@ def value_text(value: Any, scheme: str = SCHEME_JCS) -> str:
     return text
 
 
+def _check_utf8(field: str, text: str | None) -> None:
+    """Text must be valid Unicode (no lone surrogates): canonical JSON is UTF-8."""
+    if text is not None and not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise BadInputError(
+                f"{field}: contains a lone surrogate; allowed: valid Unicode text"
+            ) from None
+
+
+def check_subject(subject: Subject) -> None:
+    """Every subject field is valid Unicode (see `_check_utf8`)."""
+    for field, text in subject.as_dict().items():
+        _check_utf8(f"subject.{field}", text)
+
+
 def check_fields(
     kind: str, name: str, unit: str | None, source: str, artifacts: dict[str, str] | None
 ) -> dict[str, str]:
@@ -166,12 +183,15 @@ def check_fields(
         raise BadInputError(f"unit: must be a string of at most {MAX_TEXT} characters")
     if not isinstance(source, str) or len(source) > MAX_TEXT:
         raise BadInputError(f"source: must be a string of at most {MAX_TEXT} characters")
+    for field, text in (("unit", unit), ("source", source)):
+        _check_utf8(field, text)
     artifacts = dict(artifacts or {})
     if len(artifacts) > 256:
         raise BadInputError("artifacts: more than 256 digests")
     for key, digest in artifacts.items():
         if not isinstance(key, str) or not 0 < len(key) <= MAX_TEXT:
             raise BadInputError(f"artifacts: key {key!r} must be a 1-{MAX_TEXT} character string")
+        _check_utf8("artifacts", key)
         if not isinstance(digest, str) or not _DIGEST.match(digest):
             raise BadInputError(
                 f"artifacts: {key}: {digest!r} is not a digest; allowed: <algorithm>:<hex>, "
@@ -198,10 +218,7 @@ def content_bytes(
     hash. The key order below is the sorted order, so the result is canonical JSON.
     """
     model, version, environment, run, commit = subject
-
-    def s(text: str | None) -> str:
-        return "null" if text is None else _encode_str(text)
-
+    s = _json_text
     return (
         f'{{"artifacts":{artifacts_json},"kind":{s(kind)},"name":{s(name)},'
         f'"prev":{s(prev_hash)},"seq":{seq},"source":{s(source)},'
@@ -209,6 +226,10 @@ def content_bytes(
         f'"run":{s(run)},"version":{s(version)}}},"time":{s(time)},"unit":{s(unit)},'
         f'"value":{value_json}}}'
     ).encode()
+
+
+def _json_text(text: str | None) -> str:
+    return "null" if text is None else _encode_str(text)
 
 
 def entry_hash(content: bytes) -> str:

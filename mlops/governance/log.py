@@ -44,6 +44,7 @@ from mlops.governance.entry import (
     Subject,
     canonical_json,
     check_fields,
+    check_subject,
     content_bytes,
     entry_hash,
     now_text,
@@ -327,6 +328,7 @@ class EvidenceLog:
             artifacts = check_fields(item.kind, item.name, item.unit, item.source, item.artifacts)
             if not isinstance(item.subject, Subject):
                 raise BadInputError("subject: must be a Subject")
+            check_subject(item.subject)
             prepared.append(
                 (item, value_text(item.value, self.scheme),
                  canonical_json(artifacts, self.scheme), artifacts)

@@ -257,3 +257,18 @@ def test_public_quality_record_shows_what_the_configuration_makes_public(tmp_pat
         hidden = client.get("/v1/public/quality-record", params={"model": "other", "version": "1"})
         assert hidden.status_code == 404
     log.close()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [_entry(source="\ud800"), _entry(unit="x\udfff"), _entry(artifacts={"\ud800": "sha256:" + "ab" * 32}),
+     _entry(subject={**SUBJECT, "run": "\ud800"}), _entry(value={"k": "\ud800"})],
+    ids=["source", "unit", "artifact-key", "subject", "value"],
+)  # fmt: skip
+def test_lone_surrogates_are_bad_input_not_a_server_error(setup, entry):
+    client, log = setup
+    body = json.dumps(entry)  # JSON escapes carry the lone surrogate as \\ud800
+    response = client.post(
+        "/v1/entries", content=body, headers={**_h("auditee"), "Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 422) and log.head()[0] == 0
