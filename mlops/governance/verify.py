@@ -70,7 +70,8 @@ class VerifyResult:
 
     @property
     def first_bad_seq(self) -> int | None:
-        return self.problems[0].seq if self.problems else None
+        """The lowest entry a problem names (None when only the log as a whole is at fault)."""
+        return min((p.seq for p in self.problems if p.seq is not None), default=None)
 
     def add(self, seq: int | None, message: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -168,7 +169,7 @@ def _check_signatures(
     all_signatures: bool,
     result: VerifyResult,
 ) -> None:
-    for checkpoint in checkpoints:
+    for checkpoint in checkpoints if trusted else ():  # no key at all is one problem, not many
         if checkpoint.key_id not in trusted:
             result.add(
                 checkpoint.seq,
