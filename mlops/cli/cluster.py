@@ -114,6 +114,8 @@ def apply(
         applier = Applier(api, "mlops-cluster-apply")
         crds = install_crds(applier)
         out.print(f"CRDs: {len(crds.accepted)} applied from mlops/manifests/crds")
+        for refusal in crds.refused:
+            out.print(f"  [bold red]refused[/] {escape(refusal.key)}: {escape(refusal.message)}")
         refused += len(crds.refused)
         stack_applier = StackApplier(applier)
         for plan in iter_plans(configs):

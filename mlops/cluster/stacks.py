@@ -20,11 +20,13 @@ from kubernetes.client.exceptions import ApiException
 
 from mlops.cluster.apply import Applier, Refusal, key
 from mlops.cluster.order import manifest, patch_targets_missing, waves
+from mlops.manifests.planned import is_patch
 from mlops.manifests.schema import CRD_DIR
 from mlops.plan.runner import Plan
 from mlops.yamlio import load_yaml
 
 ESTABLISHED_TIMEOUT = 30.0
+NAMESPACE_TIMEOUT = 60.0
 
 
 @dataclass
@@ -44,8 +46,10 @@ class Applied:
 def vendored_crds() -> list[dict[str, Any]]:
     documents = (yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader)  # vendored, trusted
                  for path in sorted(CRD_DIR.glob("*.yaml")))  # fmt: skip
-    return [doc for docs in documents for doc in docs
+    crds = [doc for docs in documents for doc in docs
             if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition"]  # fmt: skip
+    # Some vendored files are chart templates whose labels hold `{{ ... }}`: keep the definition.
+    return [{**crd, "metadata": {"name": crd["metadata"]["name"]}} for crd in crds]
 
 
 def install_crds(applier: Applier) -> Applied:
@@ -88,31 +92,60 @@ class StackApplier:
         result = Applied(plan.stack)
         ordered = waves(plan.resources)
         declared = {(m["kind"], m["metadata"].get("namespace", ""), m["metadata"]["name"])
-                    for m in (manifest(r) for wave in ordered for r in wave)}  # fmt: skip
+                    for m in (manifest(r) for wave in ordered for r in wave if not is_patch(r))}  # fmt: skip
         for wave in ordered:
             for resource in wave:
                 obj = manifest(resource)
                 if patch_targets_missing(resource, declared):
                     result.skipped[key(obj)] = "patches an object a Helm release creates"
                     continue
-                _record(result, obj, self.applier.apply(obj))
+                _record(result, obj, self._apply_or_replace(obj))
         self._prune(result.accepted)
         return result
+
+    def _apply_or_replace(self, obj: dict[str, Any]) -> Refusal | dict[str, Any]:
+        """Apply; where the previous stack's object differs in an immutable field, replace it
+        (delete, then create), as pulumi-kubernetes replaces such an object."""
+        outcome = self.applier.apply(obj)
+        if (
+            isinstance(outcome, Refusal)
+            and outcome.status == 422
+            and "immutable" in outcome.message
+        ):
+            self.delete(obj)
+            deadline = time.monotonic() + ESTABLISHED_TIMEOUT
+            while isinstance(outcome, Refusal) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                outcome = self.applier.apply(obj)
+        return outcome
 
     def apply_manifests(self, stack: str, objects: list[dict[str, Any]]) -> Applied:
         """Objects as an Argo CD sync applies them, all at once."""
         result = Applied(stack)
         for obj in objects:
             _record(result, obj, self.applier.apply(obj))
-        self.current += result.accepted  # the next stack's plan prunes them like its own
+        self.current = [*self.current, *result.accepted]  # the next stack prunes them too
         return result
 
     def _prune(self, accepted: list[dict[str, Any]]) -> None:
         keep = {key(obj) for obj in accepted}
-        for obj in reversed(self.current):
-            if key(obj) not in keep:
-                self.delete(obj)
-        self.current = accepted
+        gone = [obj for obj in reversed(self.current) if key(obj) not in keep]
+        for obj in gone:
+            self.delete(obj)
+        self.current = list(accepted)
+        deadline = time.monotonic() + NAMESPACE_TIMEOUT  # a Terminating namespace refuses content
+        for obj in (o for o in gone if o["kind"] == "Namespace"):
+            while self.exists(obj) and time.monotonic() < deadline:
+                time.sleep(0.2)
+
+    def exists(self, obj: dict[str, Any]) -> bool:
+        try:
+            self.applier.resource(obj).get(name=obj["metadata"]["name"])
+        except ApiException as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
 
     def delete(self, obj: dict[str, Any]) -> None:
         resource = self.applier.resource(obj)

@@ -19,7 +19,6 @@ from mlops.cluster.apply import Applier
 from mlops.cluster.stacks import Applied, StackApplier, install_crds, rendered_manifests
 from mlops.cluster.state import Layout
 from mlops.plan.runner import Plan, plan_stacks
-from tests.promotion.conftest import world  # noqa: F401 - the scratch world of the promotion tests
 
 REPO = Path(__file__).resolve().parents[2]
 NODES_OF = "prod"  # the node pools the kwok nodes copy: prod's, the largest
