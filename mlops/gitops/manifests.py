@@ -151,6 +151,16 @@ def render_release(release: ModelRelease, env: Environment, source: str) -> list
     return sorted(objects, key=lambda obj: (obj["kind"], obj["metadata"]["name"]))
 
 
+def _canary_shares(release: ModelRelease) -> str:
+    """Which versions take which share, as the descriptor says and KServe splits it: the canary
+    gets `canaryTrafficPercent`, the last fully rolled-out revision (the incumbent) the rest."""
+    share = release.canary_traffic_percent or 0
+    shares = f"v{release.registry_version}={share}%"
+    if share < 100 and release.incumbent_version is not None:
+        shares += f",v{release.incumbent_version}={100 - share}%"
+    return shares
+
+
 def _other(color: str | None) -> str:
     return "green" if color == "blue" else "blue"
 
@@ -210,6 +220,7 @@ def _inference_service(
     labels = {ROLE_LABEL: item.role}
     if release.strategy == "canary":
         annotations["serving.kserve.io/enable-tag-routing"] = "true"
+        annotations[f"{LABEL}/traffic"] = _canary_shares(release)
     if item.role == "shadow":
         labels["networking.kserve.io/visibility"] = "cluster-local"
     env_vars = [

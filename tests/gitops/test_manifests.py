@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from mlops.errors import BadInputError
-from mlops.gitops.descriptor import ModelRelease, parse_release
+from mlops.gitops.descriptor import STRATEGY_KEYS, ModelRelease, parse_release
 from mlops.gitops.environment import Environment
 from mlops.gitops.manifests import (
     RENDERED_KINDS,
@@ -16,13 +16,6 @@ from mlops.gitops.manifests import (
 )
 from mlops.gitops.runtimes import RUNTIMES
 from mlops.manifests.schema import validation_errors
-
-STRATEGY_KEYS = (
-    "canary_traffic_percent",
-    "shadow_mirror_percent",
-    "release_color",
-    "active_color",
-)
 
 
 def release(sample: dict[str, Any], **changes: Any) -> ModelRelease:
