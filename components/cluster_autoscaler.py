@@ -113,6 +113,6 @@ def autoscaler_values(args: ClusterAutoscalerArgs, role_arn: pulumi.Input[str]) 
         "containerSecurityContext": RESTRICTED,
         "resources": {
             "requests": {"cpu": "100m", "memory": "300Mi"},
-            "limits": {"memory": "600Mi"},
+            "limits": {"cpu": "500m", "memory": "600Mi"},
         },
     }

@@ -109,6 +109,10 @@ class ModelRelease(BaseModel):
     batch_schedule: str | None = Field(default=None, pattern=r"^(\S+ ){4}\S+$")
     batch_claim: DnsLabel | None = None
     batch_input: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]+$", max_length=255)
+    batch_claim_size: Quantity = Field(
+        default="20Gi",
+        description="Size of the batch claim the release creates (inputs and scored outputs).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

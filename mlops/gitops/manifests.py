@@ -35,6 +35,7 @@ SHADOW_PERCENT_ENV = "MLOPS_SHADOW_PERCENT"
 
 # Every kind the renderer can produce; the AppProject allows exactly these (see bootstrap).
 RENDERED_KINDS: tuple[tuple[str, str], ...] = (
+    ("", "PersistentVolumeClaim"),
     ("", "Service"),
     ("batch", "CronJob"),
     ("monitoring.coreos.com", "PrometheusRule"),
@@ -132,6 +133,7 @@ def render_release(release: ModelRelease, env: Environment, source: str) -> list
     if release.strategy == "blue-green":
         objects.append(_switch(release, env))
     if release.batch_schedule and release.batch_claim and release.batch_input:
+        objects.append(_batch_claim(release, env, release.batch_claim))
         objects.append(
             scoring_cronjob(
                 release,
@@ -414,6 +416,26 @@ def _network_policy(release: ModelRelease, env: Environment) -> dict[str, Any]:
                 {"from": [dataplane, consumers, own_pods], "ports": http},
                 {"from": [monitoring], "ports": [{"port": metrics, "protocol": "TCP"}]},
             ],
+        },
+    }
+
+
+def _batch_claim(release: ModelRelease, env: Environment, claim: str) -> dict[str, Any]:
+    """The volume the batch job reads its input from and writes its scores to. Argo CD never
+    prunes or deletes it: the scores outlive the release that wrote them."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": _metadata(
+            release,
+            env,
+            claim,
+            labels={"app.kubernetes.io/component": "batch-scoring"},
+            annotations={"argocd.argoproj.io/sync-options": "Prune=false,Delete=false"},
+        ),
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": release.batch_claim_size}},
         },
     }
 

@@ -115,7 +115,14 @@ def advance(
             outcome.commit = git.commit(tree, outcome.changed, _message(outcome, result, entry.seq))
             outcome.branch = branch
     if outcome.commit is None and _breached(outcome.result):
-        outcome.rolled_back = rollback(root, model, env, context(repo), base=base_sha)
+        try:
+            outcome.rolled_back = rollback(root, model, env, context(repo), base=base_sha)
+        except CheckFailedError as refused:
+            failed = ", ".join(c.rule for c in outcome.result.checks if not c.passed)
+            raise CheckFailedError(
+                f"step {step.label} of {model} v{version} in {env} breached {gate.gate} "
+                f"({failed}), and the rollback was refused: {refused}"
+            ) from None
     return outcome
 
 

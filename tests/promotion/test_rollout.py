@@ -178,3 +178,16 @@ def test_a_new_version_waits_until_the_rollout_before_it_finished(world: World):
     with pytest.raises(CheckFailedError, match=r"mid-rollout .*canary at 10 %"):
         promote(world.repo, MODEL, version, "prod", world.factory(hours_later=DAY))
     assert f"promote/{MODEL}/prod/v{version}" not in run_git(world.repo, "branch")
+
+
+def test_a_breach_whose_rollback_is_refused_names_both(world: World):
+    version = to_prod(world)  # its incumbent, v2, predates this audit log: no verdict to restore
+    incumbent = str(descriptor(world, "prod")["incumbent_version"])
+    live(world, incumbent)
+    live(world, version, **{names.LIVE_P95_LATENCY_MS: 900.0})
+    with pytest.raises(
+        CheckFailedError,
+        match=r"breached canary-step-prod \(p95-latency\), and the rollback was refused",
+    ):
+        advance(world.repo, MODEL, "prod", world.factory())
+    assert descriptor(world, "prod")["canary_traffic_percent"] == 10
