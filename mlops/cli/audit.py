@@ -21,6 +21,7 @@ from mlops.cli.console import err, out, print_json
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
 from mlops.governance.db import DB_ENV, DbUrl
+from mlops.inputs import load_json
 
 if TYPE_CHECKING:  # the log and its models load pydantic and cryptography: only when used
     from mlops.governance.entry import Subject
@@ -193,8 +194,8 @@ def verify(
     anchors = []
     for path in anchor or []:
         try:
-            anchors.append(Checkpoint.model_validate_json(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as error:
+            anchors.append(Checkpoint.model_validate(load_json(path)))
+        except ValueError as error:
             raise BadInputError(f"{path}: not a checkpoint JSON: {error}") from None
     log = _log(_open_url(db))
     with log:
@@ -499,10 +500,7 @@ def certificate_verify(
     from mlops.governance import keys
     from mlops.governance.certificates import Certifier, verify_certificate
 
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise BadInputError(f"{path}: not a certificate JSON file: {error}") from None
+    document = load_json(path)
     cert = verify_certificate(document, keys.load_public_key(public_key))
     if db:
         with _log(_open_url(db)) as log:

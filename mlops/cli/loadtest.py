@@ -10,16 +10,14 @@ import typer
 from mlops.cli.console import out, print_json
 from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.inputs import MAX_TABLE_BYTES, read_bytes
 
 
 def _body(data: str | None) -> bytes:
     if data is None:
         return b""
     if data.startswith("@"):
-        path = Path(data[1:])
-        if not path.is_file():
-            raise BadInputError(f"--data: {path}: no such file")
-        return path.read_bytes()
+        return read_bytes(Path(data[1:]), MAX_TABLE_BYTES, "request body file")
     return data.encode("utf-8")
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlops import inputs
 from mlops.errors import BadInputError
 from mlops.serving import artifact
 from mlops.serving.digest import file_sha256
@@ -60,17 +61,18 @@ def _format(path: Path, role: str) -> str:
 
 
 def read_table(path: Path) -> pd.DataFrame:
+    """Rows from a CSV, JSON Lines (one object per line) or Parquet file, read by the bounded
+    readers of `mlops.inputs`."""
     suffix = _format(path, "input")
-    if not path.is_file():
-        raise BadInputError(f"{path}: no such input file")
+    if suffix == ".csv":
+        return inputs.read_csv(path)
+    if suffix == ".jsonl":
+        return pd.DataFrame.from_records([row for _, row in inputs.iter_jsonl(path)])
+    inputs.check_file(path, inputs.MAX_TABLE_BYTES, "Parquet file")
     try:
-        if suffix == ".csv":
-            return pd.read_csv(path)
-        if suffix == ".jsonl":
-            return pd.read_json(path, lines=True)
         return pd.read_parquet(path)
     except (ValueError, OSError, ImportError) as error:
-        raise BadInputError(f"{path}: cannot read {suffix[1:]}: {error}") from None
+        raise BadInputError(f"{path}: cannot read parquet: {error}") from None
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
