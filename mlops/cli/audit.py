@@ -19,9 +19,11 @@ from rich.markup import escape
 
 from mlops.cli.console import err, out, print_json
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.files import check_writable, write_output
 from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
 from mlops.governance.db import DB_ENV, DbUrl
 from mlops.inputs import load_json
+from mlops.sockets import listen
 
 if TYPE_CHECKING:  # the log and its models load pydantic and cryptography: only when used
     from mlops.governance.entry import Subject
@@ -54,15 +56,28 @@ SubjectOpt = Annotated[
     str | None, typer.Option("--subject", help="e.g. model=credit-risk,version=3")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+SQLITE_HEADER = b"SQLite format 3\x00"
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "governance" / "openapi.json"
 
 
 def _url(db: str | None) -> str:
+    """The log's URL; an existing file that is not a SQLite database is refused here, before a
+    signing key is created beside it."""
+    from mlops.governance.db import DbUrl
+
     url = db or os.environ.get(DB_ENV)
     if not url:
         raise BadInputError(
             f"--db: not given and {DB_ENV} not set; allowed: a path or database URL"
         )
+    path = DbUrl.parse(url).path
+    if path is not None and path.exists():
+        if not path.is_file():
+            raise BadInputError(f"{path}: not a file; allowed: a SQLite evidence log")
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+        if header and header != SQLITE_HEADER:
+            raise BadInputError(f"{path}: not a SQLite database; allowed: a SQLite evidence log")
     return url
 
 
@@ -93,11 +108,11 @@ def _model_version(text: str | None) -> tuple[str, str]:
 
 
 def _emit(text: str, dest: Path | None) -> None:
+    """To stdout, or to `dest` readable by its owner only (it carries evidence)."""
     if dest is None:
         sys.stdout.write(text)
         return
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(text, encoding="utf-8")
+    write_output(dest, text)
     err.print(f"wrote {escape(str(dest))}")
 
 
@@ -134,8 +149,14 @@ def serve(
     token_map = load_tokens(tokens_file) if tokens_file else {}
     if not token_map:
         err.print("warning: no tokens configured; every protected route will answer 401")
-    log = _open(db, key)
-    uvicorn.run(create_app(log, token_map), host=host, port=port, log_level="info")
+    url = _url(db)
+    sock = listen(host, port)  # before the database or a key is created
+    try:
+        log = _open(url, key)
+        config = uvicorn.Config(create_app(log, token_map), log_level="info")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 @app.command()
@@ -363,9 +384,14 @@ def bundle(
     from mlops.governance.certificates import Certifier
 
     model, version = _model_version(subject)
+    check_writable(output, "bundle")
     with _open(_open_url(db), key) as log:
         files = build_bundle(log, Certifier(log), model, version)
-    out.print(f"wrote {escape(str(write_bundle(files, output)))} ({len(files)} files)")
+    try:
+        written = write_bundle(files, output)
+    except OSError as error:
+        raise BadInputError(f"{output}: cannot write the bundle: {error}") from None
+    out.print(f"wrote {escape(str(written))} ({len(files)} files)")
 
 
 @app.command("bundle-verify")
@@ -400,7 +426,11 @@ def keygen(
 
     if out_path.exists():
         raise BadInputError(f"{out_path}: already exists; allowed: a new path")
-    key = keys.write_private_key(out_path)
+    check_writable(out_path, "key")
+    try:
+        key = keys.write_private_key(out_path)
+    except OSError as error:
+        raise BadInputError(f"{out_path}: cannot write the key: {error.strerror}") from None
     out.print(keys.public_pem(key.public_key()).rstrip())
 
 
@@ -447,6 +477,8 @@ def certificate_issue(
     from mlops.governance.certificates import Certifier
 
     model, version = _model_version(subject)
+    if output:
+        check_writable(output, "certificate")
     with _open(_open_url(db), key) as log:
         cert = Certifier(log).issue(model, version, scope, gate_names)
     text = cert.model_dump_json(indent=2) + "\n"

@@ -96,6 +96,8 @@ def loadtest(
         finally:
             audit.close()
     violations = []
+    if result.requests == 0 or result.error_rate >= 1.0:
+        violations.append(f"no request succeeded ({result.requests} sent)")
     if max_p95_ms is not None and result.p95_ms > max_p95_ms:
         violations.append(f"p95 {result.p95_ms} ms > {max_p95_ms} ms")
     if max_error_rate is not None and result.error_rate > max_error_rate:

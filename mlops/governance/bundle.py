@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from mlops import inputs
 from mlops.errors import BadInputError
+from mlops.files import open_private, write_private
 from mlops.governance import keys
 from mlops.governance.certificates import Certifier
 from mlops.governance.documentation import to_csv, to_json
@@ -96,19 +97,20 @@ def build_bundle(
 
 
 def write_bundle(files: dict[str, str], out: Path) -> Path:
-    """Write to a directory, or to a zip file when `out` ends in .zip; refuses to overwrite."""
+    """Write to a directory, or to a zip file when `out` ends in .zip; refuses to overwrite.
+    The bundle carries evidence: its files are owner-only (0600)."""
     if out.exists():
         raise BadInputError(f"{out}: already exists; allowed: a new path")
     if out.suffix == ".zip":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        with (
+            open_private(out, "xb") as handle,
+            zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
             for path, text in sorted(files.items()):
                 archive.writestr(path, text)
         return out
     for path, text in files.items():
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        write_private(out / path, text)
     return out
 
 
