@@ -85,9 +85,10 @@ def parse_yaml(text: str, source: str) -> Any:
         mark = error.problem_mark
         if mark is not None:
             where = f" (line {mark.line + 1}, column {mark.column + 1})"
-        raise BadInputError(f"{source}: invalid YAML{where}: {error.problem}") from None
+        problem = " ".join(str(error.problem).split())
+        raise BadInputError(f"{source}: invalid YAML{where}: {problem}") from None
     except yaml.YAMLError as error:
-        raise BadInputError(f"{source}: invalid YAML: {error}") from None
+        raise BadInputError(f"{source}: invalid YAML: {' '.join(str(error).split())}") from None
 
 
 def load_yaml(path: Path) -> Any:
