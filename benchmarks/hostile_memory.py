@@ -3,7 +3,9 @@
 kind ("normal start-up": its imports and setup). Target: every hostile run within 150 MB of its
 command's baseline, and every hostile run refused with exit 2.
 
-Each run is its own `python -m mlops` process; its peak resident set comes from `wait4`.
+Each run is its own `python -m mlops` process; its peak resident set comes from `wait4`. This
+script keeps its own memory small (the model and key are made by a child process): Linux starts a
+child's peak at its parent's resident set at fork, so a large parent would hide every figure.
 
     uv run python benchmarks/hostile_memory.py [--out benchmarks/results/hostile-memory.md]
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import platform
 import shutil
@@ -25,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.hostile.corpus import build_corpus, commands, make_setup  # noqa: E402
+from tests.hostile.corpus import Setup, build_corpus, commands  # noqa: E402
 
 TARGET_MB = 150.0
 
@@ -44,6 +47,20 @@ def peak_mb(argv: list[str], cwd: Path) -> tuple[int, float, float]:
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return process.returncode, usage.ru_maxrss / 1024, time.perf_counter() - started
+
+
+def _setup(directory: Path) -> Setup:
+    """make_setup in a child process (it imports MLflow and scikit-learn)."""
+    code = (
+        "import sys, json, dataclasses; sys.path.insert(0, sys.argv[2]);"
+        "from tests.hostile.corpus import make_setup;"
+        "print(json.dumps({k: str(v) for k, v in dataclasses.asdict("
+        "make_setup(__import__('pathlib').Path(sys.argv[1]))).items()}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(directory), str(REPO)],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    fields = json.loads(done.stdout.strip().splitlines()[-1])
+    return Setup(**{k: Path(v) for k, v in fields.items()})
 
 
 def baselines(directory: Path, setup_reference: Path) -> dict[str, Path]:
@@ -73,11 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hostile-") as temp:
         root = Path(temp)
-        setup = make_setup(root / "setup")
-        rows = setup.reference.with_suffix(".jsonl")
-        import pandas as pd
-
-        pd.read_csv(setup.reference).to_json(rows, orient="records", lines=True)
+        setup = _setup(root / "setup")
         corpus = build_corpus(root / "corpus")
         small = baselines(root / "small", setup.reference)
         base: dict[str, float] = {}

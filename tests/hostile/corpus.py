@@ -222,6 +222,7 @@ def make_setup(directory: Path) -> Setup:
     frame = training_frame(rows=60)
     reference = directory / "reference.csv"
     frame.to_csv(reference, index=False)
+    frame.to_json(reference.with_suffix(".jsonl"), orient="records", lines=True)
     request_log = directory / "requests.jsonl"
     request_log.write_text(
         "".join(
