@@ -32,8 +32,10 @@ def _plan(platform: steps.Platform) -> list[tuple[str, str, Callable[[], Any]]]:
         ("promote-int", "gate registry-to-serving-int, pull-request branch, merge",
          lambda: steps.promote(platform, "int")),
         ("serve-int", "KServe predictor of the int release", lambda: steps.serve(platform, "int")),
-        ("test-int", "equivalence and load test in int, recorded as evidence",
+        ("test-int", "equivalence and load test of the idle colour in int, recorded as evidence",
          lambda: _test_int(platform)),
+        ("switch-int", "gate blue-green-step-int, switch branch, merge: int takes the release",
+         lambda: steps.advance(platform, "int")),
         ("promote-prod", "gate serving-int-to-serving-prod, pull-request branch, merge",
          lambda: steps.promote(platform, "prod")),
         ("serve-prod", "KServe predictor of the prod release", lambda: steps.serve(platform, "prod")),
@@ -41,6 +43,8 @@ def _plan(platform: steps.Platform) -> list[tuple[str, str, Callable[[], Any]]]:
          lambda: steps.load_test(platform, "prod", steps.PROD_LOAD_S)),
         ("evidence", "audit report, quality record and certificate from the Audit API",
          lambda: steps.collect_evidence(platform)),
+        ("witness", "the evidence log's newest signed checkpoint committed in the clone",
+         lambda: steps.witness(platform)),
     ]  # fmt: skip
 
 

@@ -24,9 +24,18 @@ from mlops.errors import BadInputError
 from mlops.files import open_private, write_private
 from mlops.governance import keys
 from mlops.governance.certificates import Certifier
+from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.documentation import to_csv, to_json
-from mlops.governance.entry import GENESIS_HASH, Entry, Subject, canonical_json, recompute_hash
-from mlops.governance.log import Checkpoint, EvidenceLog
+from mlops.governance.entry import (
+    GENESIS_HASH,
+    SCHEME_JCS,
+    SCHEME_LEGACY,
+    Entry,
+    Subject,
+    canonical_json,
+    recompute_hash,
+)
+from mlops.governance.log import EvidenceLog
 from mlops.governance.reporting import render_html
 from mlops.governance.selfassessment import model_card_markdown, quality_record
 
@@ -213,8 +222,9 @@ def _check_proof(chain: _Proof, evidence: _Evidence, key: Ed25519PublicKey) -> l
         problems.append(f"proof/chain.json: checkpoint {checkpoint.seq} signature invalid")
     elif not 0 < checkpoint.seq <= len(links) or links[checkpoint.seq - 1][2] != checkpoint.hash:
         problems.append(f"proof/chain.json: checkpoint {checkpoint.seq} does not match the chain")
+    scheme = (checkpoint.scheme or SCHEME_LEGACY) if checkpoint else SCHEME_JCS
     for entry in evidence.entries:
-        if recompute_hash(entry) != entry.hash:
+        if recompute_hash(entry, scheme) != entry.hash:
             problems.append(
                 f"evidence/evidence.json: entry {entry.seq}: content does not match its hash"
             )

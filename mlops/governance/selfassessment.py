@@ -11,8 +11,8 @@ import html
 from typing import Any
 
 from mlops.governance.certificates import CertificateStatus
+from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.entry import Entry, now_text
-from mlops.governance.log import Checkpoint
 from mlops.governance.quality import verdict_of
 
 

@@ -5,7 +5,9 @@ Order of work, so that a refusal writes nothing to the repository:
 2. refuse when the version is not live in the previous environment (dev -> int -> prod);
 3. evaluate the gate on that tree and record the verdict (pass or fail) in the audit log;
 4. on failure, remove worktree and branch; on success edit the descriptor (round trip),
-   re-render the environment, commit with the gate report digest in the message;
+   re-render the environment, record the audit log's newest signed checkpoint in the
+   repository (witnessing: `audit/checkpoints/<log id>.json`), commit with the gate report
+   digest and the checkpoint in the message;
 5. optionally push and open a pull request whose body is the gate report.
 After merge, `finalize` moves the environment's MLflow alias (what CD runs).
 """
@@ -30,10 +32,17 @@ from mlops.gates.evaluate import (
 from mlops.gates.spec import gate_for
 from mlops.gitops.descriptor import load_release
 from mlops.gitops.tree import render_environment, write
+from mlops.governance.witness import witness
 from mlops.promotion import git
 from mlops.promotion.edit import edit
 from mlops.promotion.github import open_pull_request
-from mlops.promotion.release import ENV_ORDER, Strategy, handover, rollout
+from mlops.promotion.release import (
+    ENV_ORDER,
+    Strategy,
+    handover,
+    rollout,
+    rollout_in_progress,
+)
 
 ContextFactory = Callable[[Path], Context]
 
@@ -102,14 +111,7 @@ def promote(
         if current == version:
             outcome.message = f"{env} already releases {model} v{version}; nothing to promote"
             return outcome
-        if gate.requires_in is not None:
-            live = released_version(tree, gate.requires_in, model)
-            if live != version:
-                raise CheckFailedError(
-                    f"refused: promoting {model} v{version} to {env} would skip {gate.requires_in} "
-                    f"(it releases {'v' + live if live else 'nothing'}); "
-                    f"promote to {gate.requires_in} first (order: {' -> '.join(ENV_ORDER)})"
-                )
+        refuse_out_of_order(tree, model, version, env, gate.requires_in)
         ctx = context(tree)
         target = Target(kind="model", environment=env, model=model, version=version)
         result = evaluate_gate(gate, gate_path, target, ctx)
@@ -136,13 +138,45 @@ def promote(
         target_path.parent.mkdir(parents=True, exist_ok=True)
         target_path.write_text(text, encoding="utf-8")
         changes = write(tree, render_environment(tree, env))
-        outcome.changed = sorted({relative, *changes.stale, *changes.missing, *changes.extra})
+        witnessed, trailer = witness(tree, ctx.audit)
+        outcome.changed = sorted(
+            {relative, witnessed, *changes.stale, *changes.missing, *changes.extra}
+        )
         outcome.commit = git.commit(
-            tree, outcome.changed, commit_message(outcome, result, entry.seq)
+            tree, outcome.changed, commit_message(outcome, result, entry.seq) + trailer + "\n"
         )
     if out_dir is not None and outcome.result is not None:
         outcome.report_files = list(reports.write(outcome.result.report, entry.seq, out_dir))
     return outcome
+
+
+def refuse_out_of_order(
+    tree: Path, model: str, version: str, env: str, requires_in: str | None
+) -> None:
+    """CheckFailedError, before any gate runs, when `env` is mid-rollout or the version is not
+    yet fully live where it must come from (dev -> int -> prod, no skipping)."""
+    target = descriptor_path(tree, env, model)
+    busy = rollout_in_progress(load_release(target)) if target.is_file() else None
+    if busy:
+        raise CheckFailedError(
+            f"refused: {env} is mid-rollout ({busy}); finish it with `mlops advance "
+            f"--model {model} --env {env}` or undo it with `mlops rollback` first"
+        )
+    if requires_in is None:
+        return
+    live = released_version(tree, requires_in, model)
+    if live != version:
+        raise CheckFailedError(
+            f"refused: promoting {model} v{version} to {env} would skip {requires_in} "
+            f"(it releases {'v' + live if live else 'nothing'}); "
+            f"promote to {requires_in} first (order: {' -> '.join(ENV_ORDER)})"
+        )
+    pending = rollout_in_progress(load_release(descriptor_path(tree, requires_in, model)))
+    if pending:
+        raise CheckFailedError(
+            f"refused: {model} v{version} is not yet live in {requires_in} ({pending}); "
+            f"finish that rollout with `mlops advance --model {model} --env {requires_in}` first"
+        )
 
 
 def commit_message(outcome: Outcome, result: GateResult, seq: int) -> str:
