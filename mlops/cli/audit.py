@@ -317,6 +317,8 @@ def export(
 
     if format not in ("json", "csv"):
         raise BadInputError(f"--format: {format!r}; allowed: json, csv")
+    if output is not None:
+        check_writable(output, "export")
     with _log(_open_url(db)) as log:
         rows = log.query(_subject(subject), name, since, until)
         text = (
@@ -339,6 +341,7 @@ def report(
     from mlops.governance.reporting import render_html
 
     chosen = _subject(subject)
+    check_writable(output, "report")
     root, config = _repository(repo)
     url = _verify_url(db, config)
     verification = verify_against_repository(url, root, config)
