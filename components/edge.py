@@ -43,6 +43,7 @@ ENVOY_SERVICE = "platform-gateway"  # the proxies' Service: the platform's one l
 GATEWAY_API = "gateway.networking.k8s.io"
 ENVOY_GATEWAY_API = "gateway.envoyproxy.io"
 ZONE_LABEL = "topology.kubernetes.io/zone"
+OWNING_GATEWAY_LABEL = "gateway.envoyproxy.io/owning-gateway-name"  # on every proxy pod
 HTTP_LISTENER = "http"  # plain HTTP when TLS is on: redirects, and ACME HTTP-01 challenges
 PROXY_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "128Mi"},
@@ -72,6 +73,7 @@ class EdgeArgs:
     oidc_client_secret: pulumi.Input[str]  # a Pulumi secret (stack config), never in a file
     gateway_depends_on: Sequence[pulumi.Resource] = ()  # GatewayApi: CRDs and controller
     issuer_depends_on: Sequence[pulumi.Resource] = ()  # what installs cert-manager
+    monitoring_depends_on: Sequence[pulumi.Resource] = ()  # what installs the PodMonitor CRD
     acme_email: str | None = None  # ACME (HTTP-01) when set; self-signed otherwise
     acme_server: str = LETSENCRYPT
 
@@ -130,6 +132,7 @@ class Edge(pulumi.ComponentResource):
         if args.exposure.tls:
             self._https_redirect(after_gateway)
             self._cluster_issuer()
+        self._proxy_monitor()
         self.urls = {route: f"{self._scheme}://{host}" for route, host in args.hosts.items()}
         self.register_outputs({"urls": self.urls})
 
@@ -253,6 +256,23 @@ class Edge(pulumi.ComponentResource):
             opts,
         )
 
+    def _proxy_monitor(self) -> k8s.apiextensions.CustomResource:
+        """Prometheus scrapes every Envoy proxy's statistics (the gateway dashboard's requests,
+        status classes and latencies per route)."""
+        return k8s.apiextensions.CustomResource(
+            "envoy-proxies",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="envoy-proxies", namespace=self._namespace),
+            spec={
+                "selector": {"matchLabels": {OWNING_GATEWAY_LABEL: GATEWAY}},
+                "podMetricsEndpoints": [{"port": "metrics", "path": "/stats/prometheus"}],
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=list(self._args.monitoring_depends_on)
+            ),
+        )
+
     def _cluster_issuer(self) -> k8s.apiextensions.CustomResource:
         args = self._args
         spec: dict[str, Any]
@@ -319,9 +339,7 @@ def envoy_proxy_spec(args: EdgeArgs) -> dict[str, Any]:
                     "maxSkew": 1,
                     "topologyKey": ZONE_LABEL,
                     "whenUnsatisfiable": "ScheduleAnyway",
-                    "labelSelector": {
-                        "matchLabels": {"gateway.envoyproxy.io/owning-gateway-name": GATEWAY}
-                    },
+                    "labelSelector": {"matchLabels": {OWNING_GATEWAY_LABEL: GATEWAY}},
                 }
             ]
         },

@@ -304,6 +304,7 @@ class Platform(pulumi.ComponentResource):
                 oidc_client_secret=self._secrets.oidc_client_secret,
                 gateway_depends_on=(self.gateway_api,),
                 issuer_depends_on=(self.kserve.cert_manager,),
+                monitoring_depends_on=(self.monitoring,),
             ),
             opts=self._on_cluster(),
         )

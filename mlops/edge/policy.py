@@ -113,7 +113,12 @@ def _machine_provider(route: RouteSpec, identity: Identity) -> dict[str, Any]:
 
 def _oidc(host: str, scheme: str, auth: AuthConfig) -> dict[str, Any]:
     return {
-        "provider": {"issuer": auth.oidc_issuer_url},
+        # the endpoints spelled out: the gateway needs no discovery request at start-up
+        "provider": {
+            "issuer": auth.oidc_issuer_url,
+            "authorizationEndpoint": auth.authorize_url,
+            "tokenEndpoint": auth.token_url,
+        },
         "clientID": auth.oidc_client_id,
         "clientSecret": {"name": OIDC_SECRET},
         "scopes": ["openid", "email", "profile"],

@@ -31,7 +31,10 @@ CRD_FILES: dict[tuple[str, str], str] = {
     ("gateway.networking.k8s.io", "Gateway"): "gateway.networking.k8s.io_gateways.yaml",
     ("gateway.networking.k8s.io", "GatewayClass"): "gateway.networking.k8s.io_gatewayclasses.yaml",
     ("gateway.networking.k8s.io", "HTTPRoute"): "gateway.networking.k8s.io_httproutes.yaml",
-    ("gateway.networking.k8s.io", "ReferenceGrant"): "gateway.networking.k8s.io_referencegrants.yaml",
+    (
+        "gateway.networking.k8s.io",
+        "ReferenceGrant",
+    ): "gateway.networking.k8s.io_referencegrants.yaml",
     ("monitoring.coreos.com", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml",
     ("monitoring.coreos.com", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml",
     ("monitoring.coreos.com", "ServiceMonitor"): "monitoring.coreos.com_servicemonitors.yaml",

@@ -139,6 +139,14 @@ def test_each_route_reaches_only_its_service_and_carries_its_policy(stack_config
     assert [r for r in resources if r.name == "httproute-inference"] == []
 
 
+def test_prometheus_scrapes_every_proxy(stack_configs):
+    monitor = spec(declare(stack_configs["prod"]), "envoy-proxies")
+    assert monitor["selector"]["matchLabels"] == {
+        "gateway.envoyproxy.io/owning-gateway-name": "platform"
+    }
+    assert monitor["podMetricsEndpoints"] == [{"port": "metrics", "path": "/stats/prometheus"}]
+
+
 def test_the_client_secret_stays_a_secret(stack_configs):
     secret = named(declare(stack_configs["dev"]), "gateway-oidc").inputs
     assert secret["metadata"]["namespace"] == EDGE_NS

@@ -132,6 +132,6 @@ def test_roles_bound_only_where_the_stack_says(stack_configs):
 
 def test_every_object_validates_against_its_schema(stack_configs):
     resources = declare(
-        stack_configs["prod"], ("models", "storage", "kubeflow", "monitoring", "ingress", "mlflow")
+        stack_configs["prod"], ("models", "storage", "kubeflow", "monitoring", "gateway", "mlflow")
     )
     assert schema_errors(resources) == []
