@@ -1,7 +1,7 @@
 """`mlops audit`: the governance service and its five stages from the command line.
 
-`--db` takes a file path (SQLite), `sqlite:///PATH` or `postgresql://...`; without it
-$MLOPS_AUDIT_DB_URL is used. `--subject` is written `model=credit-risk,version=3` (keys: model,
+`--audit` (else $MLOPS_AUDIT) takes a file path (SQLite), `sqlite:///PATH` or
+`postgresql://...`. `--subject` is written `model=credit-risk,version=3` (keys: model,
 version, environment, run, commit). The signing key is `--key`, else
 $MLOPS_AUDIT_SIGNING_KEY_FILE, else `<db file>.key.pem` beside a SQLite log (created on first use).
 """
@@ -9,7 +9,6 @@ $MLOPS_AUDIT_SIGNING_KEY_FILE, else `<db file>.key.pem` beside a SQLite log (cre
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,9 +17,11 @@ import typer
 from rich.markup import escape
 
 from mlops.cli.console import err, out, print_json
+from mlops.cli.options import AuditOpt
+from mlops.config.environment import AUDIT, AUDIT_SIGNING_KEY_FILE, AUDIT_TOKENS_FILE
 from mlops.errors import BadInputError, CheckFailedError
-from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
-from mlops.governance.db import DB_ENV, DbUrl
+from mlops.governance.auth import load_tokens, token_digest
+from mlops.governance.db import DbUrl
 
 if TYPE_CHECKING:  # the log and its models load pydantic and cryptography: only when used
     from mlops.governance.entry import Subject
@@ -35,18 +36,12 @@ certificate_app = typer.Typer(
 )
 app.add_typer(certificate_app, name="certificate")
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="SQLite path, sqlite:///PATH or postgresql://... (default: $MLOPS_AUDIT_DB_URL)",
-    ),
-]
 KeyOpt = Annotated[
     Path | None,
     typer.Option(
         "--key",
-        help="Ed25519 PEM private key (default: $MLOPS_AUDIT_SIGNING_KEY_FILE or <db>.key.pem)",
+        envvar=AUDIT_SIGNING_KEY_FILE.name,
+        help="Ed25519 PEM private key (default: <db>.key.pem beside a SQLite log)",
     ),
 ]
 SubjectOpt = Annotated[
@@ -57,12 +52,11 @@ OPENAPI_PATH = Path(__file__).resolve().parents[1] / "governance" / "openapi.jso
 
 
 def _url(db: str | None) -> str:
-    url = db or os.environ.get(DB_ENV)
-    if not url:
+    if not db:
         raise BadInputError(
-            f"--db: not given and {DB_ENV} not set; allowed: a path or database URL"
+            f"--audit: not given and {AUDIT.name} not set; allowed: a path or database URL"
         )
-    return url
+    return db
 
 
 def _open(db: str | None, key: Path | None = None) -> EvidenceLog:
@@ -116,11 +110,12 @@ def _value(text: str) -> Any:
 
 @app.command()
 def serve(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
     tokens: Annotated[
-        Path | None, typer.Option(help=f"Tokens file (default: ${TOKENS_ENV}).")
+        Path | None,
+        typer.Option(envvar=AUDIT_TOKENS_FILE.name, help="Tokens file (sha256 hex -> roles)."),
     ] = None,
     key: KeyOpt = None,
 ) -> None:
@@ -129,8 +124,7 @@ def serve(
 
     from mlops.governance.api import create_app
 
-    tokens_file = tokens or (Path(os.environ[TOKENS_ENV]) if os.environ.get(TOKENS_ENV) else None)
-    token_map = load_tokens(tokens_file) if tokens_file else {}
+    token_map = load_tokens(tokens) if tokens else {}
     if not token_map:
         err.print("warning: no tokens configured; every protected route will answer 401")
     log = _open(db, key)
@@ -141,7 +135,7 @@ def serve(
 def append(
     name: Annotated[str, typer.Option("--name", help="Measurement name, e.g. accuracy.")],
     value: Annotated[str, typer.Option("--value", help="JSON value (0.91, true, {...}) or text.")],
-    db: DbOpt = None,
+    db: AuditOpt = None,
     subject: SubjectOpt = None,
     unit: Annotated[str | None, typer.Option(help="Unit, e.g. ratio, ms.")] = None,
     source: Annotated[str, typer.Option(help="Producing tool.")] = "cli",
@@ -173,7 +167,7 @@ def append(
 
 @app.command()
 def verify(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     json_output: JsonOpt = False,
     public_key: Annotated[
         Path | None, typer.Option(help="Trusted public key PEM (default: the log's own).")
@@ -224,7 +218,7 @@ def _open_url(db: str | None) -> str:
 
 @app.command()
 def export(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     subject: SubjectOpt = None,
     name: Annotated[str | None, typer.Option(help="Only this measurement.")] = None,
     since: Annotated[str | None, typer.Option(help="ISO 8601, inclusive.")] = None,
@@ -248,7 +242,7 @@ def export(
 @app.command()
 def report(
     output: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
-    db: DbOpt = None,
+    db: AuditOpt = None,
     subject: SubjectOpt = None,
 ) -> None:
     """Reporting: a self-contained HTML report with charts of key figures over time."""
@@ -266,7 +260,7 @@ def report(
 @app.command("model-card")
 def model_card(
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     format: Annotated[str, typer.Option(help="markdown or json.")] = "markdown",
     output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
 ) -> None:
@@ -298,7 +292,7 @@ def gate(
         list[str], typer.Option(help="MEASUREMENT OP VALUE, e.g. 'accuracy>=0.85'; repeatable.")
     ],
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -339,7 +333,7 @@ def gate(
 
 @app.command()
 def checkpoint(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
 ) -> None:
     """Print the newest signed checkpoint: keep it as an anchor for `verify --anchor`."""
@@ -354,7 +348,7 @@ def checkpoint(
 def bundle(
     output: Annotated[Path, typer.Option("--out", help="Directory, or a path ending in .zip.")],
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
 ) -> None:
     """Export bundle for a regulator: documentation, evidence, oversight, certificates, chain proof."""
@@ -436,7 +430,7 @@ def certificate_issue(
     scope: Annotated[str, typer.Option(help="Scope name, e.g. eu-ai-act-high-risk.")],
     gate_names: Annotated[list[str], typer.Option("--gate", help="Gate in scope; repeatable.")],
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
     output: Annotated[
         Path | None, typer.Option("--out", help="Write the certificate JSON here too.")
@@ -458,7 +452,7 @@ def certificate_issue(
 def certificate_revoke(
     certificate_id: Annotated[str, typer.Option("--id", help="Certificate id.")],
     reason: Annotated[str, typer.Option(help="Why it is revoked.")],
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
 ) -> None:
     """Revoke a certificate (signed revocation, recorded in the chain)."""
@@ -471,7 +465,7 @@ def certificate_revoke(
 
 @certificate_app.command("list")
 def certificate_list(
-    db: DbOpt = None, subject: SubjectOpt = None, json_output: JsonOpt = False
+    db: AuditOpt = None, subject: SubjectOpt = None, json_output: JsonOpt = False
 ) -> None:
     """The registry: every certificate and its status."""
     from mlops.governance.certificates import Certifier
@@ -491,11 +485,10 @@ def certificate_list(
 def certificate_verify(
     path: Annotated[Path, typer.Argument(help="Certificate JSON file.")],
     public_key: Annotated[Path, typer.Option(help="Public key PEM of the certification body.")],
-    db: Annotated[
-        str | None, typer.Option("--db", help="Also check revocation status in this log.")
-    ] = None,
+    db: AuditOpt = None,
 ) -> None:
-    """Offline: signature and content (exit 1 when invalid, or revoked when --db is given)."""
+    """Offline: signature and content (exit 1 when invalid, or revoked in the --audit log when
+    one is given)."""
     from mlops.governance import keys
     from mlops.governance.certificates import Certifier, verify_certificate
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from mlops.config import environment as settings
 from mlops.demo import applications, services, workspace
 from mlops.demo.processes import Service, Supervisor
 from mlops.errors import CheckFailedError
@@ -87,7 +88,7 @@ def start_services(platform: Platform) -> None:
     services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens)
     # the library calls below read the same settings a user's shell would export
     os.environ["MLFLOW_TRACKING_URI"] = platform.tracking_uri
-    os.environ["MLOPS_AUDIT_TOKEN"] = platform.tokens.platform
+    os.environ[settings.AUDIT_TOKEN.name] = platform.tokens.platform
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 

@@ -4,12 +4,10 @@ Append-only by construction: there is no route that updates or deletes evidence.
 /healthz, /v1/public-key and the certificate registry reads needs a bearer token whose role
 allows it (401 without a known token, 403 with the wrong role); bodies are capped before they
 are parsed (413). Deployment contract (images/Dockerfile, target governance): port 8080,
-MLOPS_AUDIT_DB_URL, MLOPS_AUDIT_TOKENS_FILE, MLOPS_AUDIT_SIGNING_KEY_FILE.
+MLOPS_AUDIT, MLOPS_AUDIT_TOKENS_FILE, MLOPS_AUDIT_SIGNING_KEY_FILE.
 """
 
-import os
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -17,11 +15,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from mlops.config.environment import AUDIT, AUDIT_TOKENS_FILE
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
-from mlops.governance.auth import TOKENS_ENV, Role, load_tokens, token_digest
+from mlops.governance.auth import Role, load_tokens, token_digest
 from mlops.governance.certificates import Certifier
-from mlops.governance.db import DB_ENV
 from mlops.governance.documentation import to_csv, to_json
 from mlops.governance.entry import Entry, Subject
 from mlops.governance.log import EvidenceLog, NewEntry
@@ -298,11 +296,11 @@ def create_app(  # noqa: PLR0915 - one nested function per route, closing over t
 
 def app_from_env() -> FastAPI:
     """The app as deployed: configuration from the environment only (see module docstring)."""
-    db = os.environ.get(DB_ENV)
+    db = AUDIT.get()
     if not db:
         raise BadInputError(
-            f"{DB_ENV}: not set; allowed: sqlite:////data/audit.db or postgresql://..."
+            f"{AUDIT.name}: not set; allowed: sqlite:////data/audit.db or postgresql://..."
         )
-    tokens_file = os.environ.get(TOKENS_ENV)
-    tokens = load_tokens(Path(tokens_file)) if tokens_file else {}
+    tokens_file = AUDIT_TOKENS_FILE.get()
+    tokens = load_tokens(tokens_file) if tokens_file else {}
     return create_app(EvidenceLog.open(db), tokens)

@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from mlops.config import environment as settings
 from mlops.errors import BadInputError
 from mlops.governance import keys
 from mlops.governance.certificates import Certifier
@@ -54,7 +55,7 @@ def build_bundle(
     key = log.signing_key
     if key is None:
         raise BadInputError(
-            "bundle: needs the signing key; allowed: MLOPS_AUDIT_SIGNING_KEY_FILE or --key"
+            f"bundle: needs the signing key; allowed: {settings.AUDIT_SIGNING_KEY_FILE.name} or --key"
         )
     entries = log.query(Subject(model=model, version=version))
     if not entries:

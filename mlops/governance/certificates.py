@@ -21,6 +21,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict
 
+from mlops.config import environment as settings
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
 from mlops.governance.entry import Entry, Subject, canonical_json, now_text
@@ -115,7 +116,7 @@ class Certifier:
         key = self.log.signing_key
         if key is None:
             raise BadInputError(
-                "certificates need a signing key; allowed: set MLOPS_AUDIT_SIGNING_KEY_FILE or --key"
+                f"certificates need a signing key; allowed: set {settings.AUDIT_SIGNING_KEY_FILE.name} or --key"
             )
         return key
 

@@ -209,11 +209,15 @@ def _detail(response: httpx.Response) -> str:
 
 
 def audit_client_from_url(url: str, token: str | None = None) -> AuditClient:
-    """`sqlite:///path` or `postgresql://...` -> embedded; `http(s)://...` -> the Audit API."""
+    """A file path, `sqlite:///path` or `postgresql://...` -> embedded; `http(s)://...` -> the
+    Audit API."""
     if url.startswith(("http://", "https://")):
         return HttpAuditClient(url, token)
     if url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         return EmbeddedAuditClient(url)
+    if url and "://" not in url:
+        return EmbeddedAuditClient(f"sqlite:///{Path(url).resolve()}")
     raise BadInputError(
-        f"{url}: unknown audit URL; allowed: sqlite:///PATH, postgresql://..., http(s)://HOST"
+        f"{url}: unknown audit URL; allowed: a file path, sqlite:///PATH, postgresql://..., "
+        "http(s)://HOST"
     )

@@ -15,9 +15,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from mlops.config.environment import AUDIT_SIGNING_KEY_FILE
 from mlops.errors import BadInputError
-
-SIGNING_KEY_ENV = "MLOPS_AUDIT_SIGNING_KEY_FILE"
 
 
 def public_raw(key: Ed25519PublicKey) -> bytes:
@@ -119,9 +118,9 @@ def resolve_signing_key(explicit: Path | None, sidecar: Path | None) -> Ed25519P
     """
     if explicit is not None:
         return load_private_key(explicit)
-    env = os.environ.get(SIGNING_KEY_ENV)
-    if env:
-        return load_private_key(Path(env))
+    configured = AUDIT_SIGNING_KEY_FILE.get()
+    if configured is not None:
+        return load_private_key(configured)
     if sidecar is None:
         return None
     if sidecar.exists():

@@ -8,6 +8,7 @@ Input and output live on a PersistentVolumeClaim; outputs keep history via `{tim
 
 from typing import Any
 
+from mlops.config import environment as settings
 from mlops.gitops.descriptor import ModelRelease
 
 STORAGE_INITIALIZER = "kserve/storage-initializer:v0.15.2"
@@ -99,7 +100,7 @@ def scoring_cronjob(
                 "imagePullPolicy": "Always",
                 "command": ["mlops"],
                 "args": args,
-                "env": [{"name": "MLOPS_ENVIRONMENT", "value": environment}],
+                "env": [{"name": settings.ENVIRONMENT.name, "value": environment}],
                 "volumeMounts": [
                     {"name": "model", "mountPath": MODEL_DIR, "readOnly": True},
                     {"name": "data", "mountPath": DATA_DIR},

@@ -2,9 +2,7 @@
 
 import json
 
-from mlops.governance.auth import TOKENS_ENV
-from mlops.governance.db import DB_ENV
-from mlops.governance.keys import SIGNING_KEY_ENV
+from mlops.config.environment import AUDIT, AUDIT_SIGNING_KEY_FILE, AUDIT_TOKENS_FILE
 from tests.images.dockerfile import STAGES
 
 IMAGE_FILE = STAGES["governance"]
@@ -20,6 +18,6 @@ def test_runs_the_audit_api_on_8080():
 
 
 def test_documents_the_environment_the_code_reads():
-    for name in (DB_ENV, TOKENS_ENV, SIGNING_KEY_ENV):
-        assert name in DOCKERFILE
-    assert "MLOPS_AUDIT_DB_URL=sqlite:////data/audit.db" in DOCKERFILE
+    for setting in (AUDIT, AUDIT_TOKENS_FILE, AUDIT_SIGNING_KEY_FILE):
+        assert setting.name in DOCKERFILE
+    assert "MLOPS_AUDIT=sqlite:////data/audit.db" in DOCKERFILE
