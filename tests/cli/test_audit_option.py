@@ -18,7 +18,12 @@ def test_every_option_naming_the_audit_log_is_audit_with_mlops_audit() -> None:
     for name, command in commands(typer.main.get_command(app)):
         for param in command.params:
             flags = set(param.opts)
-            if param.envvar == AUDIT.name or flags & {"--db", "--audit-db", "--audit-url", "--audit-log"}:
+            if param.envvar == AUDIT.name or flags & {
+                "--db",
+                "--audit-db",
+                "--audit-url",
+                "--audit-log",
+            }:
                 found[name] = (param.opts, param.envvar)
     assert found, "no command takes the audit log"
     assert {tuple(opts) for opts, _ in found.values()} == {("--audit",)}
