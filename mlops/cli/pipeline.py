@@ -90,7 +90,9 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Run the credit-risk training pipeline and register the model with its handover."""
-    audit_url = audit
+    from mlops.governance.client import audit_location
+
+    audit_url = audit_location(audit) if audit else None
     if host:
         _submit(host, mode.value, tracking_uri, audit_url, data, as_json)
         return

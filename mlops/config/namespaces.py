@@ -77,7 +77,6 @@ class ExternalFlow:
 MINIO_PORTS = (9000,)
 MLFLOW_PORTS = (5000,)
 GOVERNANCE_PORTS = (8080,)
-REGISTRY_PORTS = (5000,)
 
 ALLOWED_FLOWS: tuple[Flow, ...] = (
     Flow("mlflow", "storage", MINIO_PORTS),

@@ -20,7 +20,6 @@ from mlops.errors import CheckFailedError
 from mlops.promotion.git import git
 
 MODEL = "credit-risk"
-ENVIRONMENTS = ("dev", "int", "prod")
 GATES = ("registry-to-serving-dev", "registry-to-serving-int", "serving-int-to-serving-prod")
 INT_LOAD_S = 5.0
 PROD_LOAD_S = 3.0

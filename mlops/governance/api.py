@@ -15,10 +15,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from mlops.config.environment import AUDIT, AUDIT_TOKENS_FILE
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
-from mlops.governance.auth import Role, load_tokens, token_digest
+from mlops.governance.auth import Role, token_digest
 from mlops.governance.certificates import Certifier
 from mlops.governance.documentation import to_csv, to_json
 from mlops.governance.entry import Entry, Subject
@@ -292,15 +291,3 @@ def create_app(  # noqa: PLR0915 - one nested function per route, closing over t
         return certifier.revoke(certificate_id, body.reason).model_dump(mode="json")
 
     return app
-
-
-def app_from_env() -> FastAPI:
-    """The app as deployed: configuration from the environment only (see module docstring)."""
-    db = AUDIT.get()
-    if not db:
-        raise BadInputError(
-            f"{AUDIT.name}: not set; allowed: sqlite:////data/audit.db or postgresql://..."
-        )
-    tokens_file = AUDIT_TOKENS_FILE.get()
-    tokens = load_tokens(tokens_file) if tokens_file else {}
-    return create_app(EvidenceLog.open(db), tokens)
