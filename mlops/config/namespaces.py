@@ -99,7 +99,8 @@ def effective_pod_security(
     namespace: PlatformNamespace, configured: PodSecurityLevel
 ) -> PodSecurityLevel:
     """What the stack asks for, relaxed only as far as the namespace's own tools require."""
-    return min(configured, namespace.needs, key=PSA_ORDER.index)
+    levels: tuple[PodSecurityLevel, ...] = (configured, namespace.needs)
+    return min(levels, key=PSA_ORDER.index)
 
 
 def flows_between(installed: tuple[str, ...]) -> list[Flow]:
