@@ -73,6 +73,24 @@ AUDIT_SIGNING_KEY_FILE = Setting(
     "an Ed25519 PKCS#8 PEM private key file",
     _path,
 )
+AUDIT_CERTIFICATION_KEY_FILE = Setting(
+    "MLOPS_AUDIT_CERTIFICATION_KEY_FILE",
+    "the certification body's own key, never the log's (`--certification-key`)",
+    "an Ed25519 PKCS#8 PEM private key file",
+    _path,
+)
+AUDIT_PUBLIC_MODELS = Setting(
+    "MLOPS_AUDIT_PUBLIC_MODELS",
+    "models whose quality record the Audit API shows without a token",
+    "comma-separated model names (default: none)",
+    _text,
+)
+AUDIT_PUBLIC_SECTIONS = Setting(
+    "MLOPS_AUDIT_PUBLIC_SECTIONS",
+    "what the public quality record shows",
+    "comma-separated: model_card, certificates, gates (default: all three)",
+    _text,
+)
 MODEL_URI = Setting(
     "MLOPS_MODEL_URI",
     "the model the predictor serves (`mlops serve --model-uri`)",

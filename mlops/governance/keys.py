@@ -15,8 +15,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from mlops.config.environment import AUDIT_SIGNING_KEY_FILE
+from mlops.config.environment import AUDIT_CERTIFICATION_KEY_FILE, AUDIT_SIGNING_KEY_FILE
 from mlops.errors import BadInputError
+
+
+def certification_key(explicit: Path | None) -> Ed25519PrivateKey | None:
+    """The certification body's signing key: explicit path, else $MLOPS_AUDIT_CERTIFICATION_KEY_FILE."""
+    path = explicit or AUDIT_CERTIFICATION_KEY_FILE.get()
+    return load_private_key(path) if path else None
 
 
 def public_raw(key: Ed25519PublicKey) -> bytes:

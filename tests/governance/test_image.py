@@ -2,7 +2,7 @@
 
 import json
 
-from mlops.config.environment import AUDIT, AUDIT_SIGNING_KEY_FILE, AUDIT_TOKENS_FILE
+from mlops.config import environment as settings
 from tests.images.dockerfile import STAGES
 
 IMAGE_FILE = STAGES["governance"]
@@ -18,6 +18,8 @@ def test_runs_the_audit_api_on_8080():
 
 
 def test_documents_the_environment_the_code_reads():
-    for setting in (AUDIT, AUDIT_TOKENS_FILE, AUDIT_SIGNING_KEY_FILE):
+    for setting in (settings.AUDIT, settings.AUDIT_TOKENS_FILE, settings.AUDIT_SIGNING_KEY_FILE,
+                    settings.AUDIT_CERTIFICATION_KEY_FILE, settings.AUDIT_PUBLIC_MODELS,
+                    settings.AUDIT_PUBLIC_SECTIONS):  # fmt: skip
         assert setting.name in DOCKERFILE
     assert "MLOPS_AUDIT=sqlite:////data/audit.db" in DOCKERFILE
