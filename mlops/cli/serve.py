@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 
 from mlops.config import environment as settings
-from mlops.errors import BadInputError
+from mlops.errors import BadInputError, validation_problems
 
 
 def _release_settings(path: Path) -> tuple[str, str, str]:
@@ -187,9 +187,5 @@ def serve(
             explain=explain,
         )
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
-            for e in error.errors()
-        )
-        raise BadInputError(f"mlops serve: {problems}") from None
+        raise BadInputError(f"mlops serve: {validation_problems(error)}") from None
     run(config)

@@ -126,6 +126,9 @@ class ChartVersions(Strict):
     """
 
     cert_manager: ChartPin = _pin("https://charts.jetstack.io", "cert-manager", "v1.18.2")
+    cluster_autoscaler: ChartPin = _pin(
+        "https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0"
+    )  # Cluster Autoscaler 1.35, the stacks' Kubernetes minor
     nvidia_device_plugin: ChartPin = _pin(
         "https://nvidia.github.io/k8s-device-plugin", "nvidia-device-plugin", "0.17.3"
     )
