@@ -87,14 +87,20 @@ def baselines(directory: Path, setup_reference: Path) -> dict[str, Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/hostile-memory.md")
+    parser.add_argument("--files", nargs="*", help="Only these corpus files (default: all).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hostile-") as temp:
         root = Path(temp)
         setup = _setup(root / "setup")
         corpus = build_corpus(root / "corpus")
+        if args.files:
+            corpus = {name: path for name, path in corpus.items() if name in args.files}
         small = baselines(root / "small", setup.reference)
         base: dict[str, float] = {}
+        kinds = {path.suffix for path in corpus.values()}
         for suffix, path in small.items():
+            if suffix not in kinds:
+                continue
             for name, argv in commands(path, setup, root / f"scratch-base{suffix}").items():
                 code, mb, _ = peak_mb(argv, setup.workdir)
                 base[name] = mb

@@ -47,7 +47,7 @@ def stack_settings(config: StackConfig) -> dict[str, dict[str, Any]]:
             "allowedRegistries": list(config.security.allowed_registries)
         },
         "kubernetes-service-disallow-loadbalancer": {
-            "allowedNamespaces": [NAMESPACES["ingress"].name]
+            "allowedNamespaces": [NAMESPACES["gateway"].name]
         },
     }
     return settings
