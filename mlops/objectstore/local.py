@@ -74,6 +74,7 @@ def local_store(
 ) -> Iterator[LocalStore]:
     """Start the server in `workdir`, wait until S3 answers, version the buckets as the cluster's
     post-start hook does, and stop it on exit."""
+    workdir.mkdir(parents=True, exist_ok=True)
     ports = Ports(**{field.name: free_port() for field in fields(Ports)})
     keys = {consumer: secrets.token_urlsafe(30) for consumer in grants}
     config = workdir / "identities.json"

@@ -73,7 +73,7 @@ def registered(store, supervisor, tmp_path_factory) -> tuple[str, str, list[int]
     run = client.create_run(experiment)
     client.log_artifacts(run.info.run_id, str(local), "model")
     client.create_registered_model(MODEL)
-    source = f"runs:/{run.info.run_id}/model"
+    source = f"{client.get_run(run.info.run_id).info.artifact_uri}/model"
     version = client.create_model_version(MODEL, source, run.info.run_id)
     stored = client.get_model_version_download_uri(MODEL, version.version)
     assert stored.startswith("mlflow-artifacts:/")
