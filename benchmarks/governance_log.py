@@ -168,7 +168,7 @@ def bench_http(tmp: Path) -> tuple[float, float, int]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "mlops", "audit", "serve", "--db", str(tmp / "http.db"),
+        [sys.executable, "-m", "mlops", "audit", "serve", "--audit", str(tmp / "http.db"),
          "--port", str(port), "--tokens", str(tmp / "tokens.json")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
