@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.artifact_store import ACCESS_KEY, IRSA_ANNOTATION, SECRET_KEY, ArtifactStore
-from components.web_ui import ui_ingress
+from mlops.config import environment as settings
 from mlops.config.model import ChartPin, ExposureConfig
 from mlops.config.namespaces import NAMESPACES
 
@@ -44,7 +44,6 @@ SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 class KubeflowPipelinesArgs:
     manifests: ChartPin  # charts.kubeflow_pipelines (repository, tree path, Git tag)
     exposure: ExposureConfig  # exposure (host: exposure.hosts.kubeflow_pipelines)
-    auth_annotations: dict[str, str]  # from the ingress/auth component
     artifacts: ArtifactStore  # the pipeline-artifacts bucket, from the object storage component
     mlflow_tracking_url: pulumi.Input[str]  # MlflowServer.tracking_url
 
@@ -83,30 +82,17 @@ class KubeflowPipelines(pulumi.ComponentResource):
         super().__init__("mlops:kubeflow_pipelines:KubeflowPipelines", name, None, opts)
         namespace = NAMESPACES["kubeflow"].name
         settings = object_store_settings(args.artifacts)
-        tree = k8s.kustomize.v2.Directory(
+        k8s.kustomize.v2.Directory(
             "kubeflow-pipelines",
             directory=kustomize_url(args.manifests),
             namespace=namespace,
             opts=pulumi.ResourceOptions(parent=self, transforms=[_transform(settings)]),
         )
-        after_tree = pulumi.ResourceOptions(parent=self, depends_on=[tree])
         k8s.core.v1.ConfigMap(
             ENDPOINTS_CONFIG_MAP,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ENDPOINTS_CONFIG_MAP, namespace=namespace),
             data=pipeline_environment(args),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        ui_ingress(
-            "kubeflow-pipelines",
-            namespace=namespace,
-            host=args.exposure.hosts.kubeflow_pipelines,
-            service_name=UI_SERVICE,
-            service_port=80,
-            exposure=args.exposure,
-            auth_annotations=args.auth_annotations,
-            # pipeline packages are uploaded through the UI
-            annotations={"nginx.ingress.kubernetes.io/proxy-body-size": "32m"},
-            opts=after_tree,
         )
         scheme = "https" if args.exposure.tls else "http"
         self.api_url = pulumi.Output.from_input(API_URL.format(namespace=namespace))
@@ -121,7 +107,7 @@ def pipeline_environment(args: KubeflowPipelinesArgs) -> dict[str, pulumi.Input[
     store = args.artifacts
     env: dict[str, pulumi.Input[str]] = {
         "MLFLOW_TRACKING_URI": args.mlflow_tracking_url,
-        "MLOPS_PIPELINE_BUCKET": store.bucket,
+        settings.PIPELINE_BUCKET.name: store.bucket,
     }
     if store.endpoint_url is not None:
         env["MLFLOW_S3_ENDPOINT_URL"] = store.endpoint_url

@@ -1,7 +1,7 @@
 """`mlops audit`: the governance service and its five stages from the command line.
 
-`--db` takes a file path (SQLite), `sqlite:///PATH` or `postgresql://...`; without it
-$MLOPS_AUDIT_DB_URL is used. `--subject` is written `model=credit-risk,version=3` (keys: model,
+`--audit` (else $MLOPS_AUDIT) takes a file path (SQLite), `sqlite:///PATH` or
+`postgresql://...`. `--subject` is written `model=credit-risk,version=3` (keys: model,
 version, environment, run, commit). The signing key is `--key`, else
 $MLOPS_AUDIT_SIGNING_KEY_FILE, else `<db file>.key.pem` beside a SQLite log (created on first use).
 """
@@ -9,7 +9,6 @@ $MLOPS_AUDIT_SIGNING_KEY_FILE, else `<db file>.key.pem` beside a SQLite log (cre
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,9 +17,19 @@ import typer
 from rich.markup import escape
 
 from mlops.cli.console import err, out, print_json
+from mlops.cli.options import AuditOpt
+from mlops.config.environment import (
+    AUDIT,
+    AUDIT_CERTIFICATION_KEY_FILE,
+    AUDIT_SIGNING_KEY_FILE,
+    AUDIT_TOKENS_FILE,
+)
 from mlops.errors import BadInputError, CheckFailedError
-from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
-from mlops.governance.db import DB_ENV, DbUrl
+from mlops.files import check_writable, write_output
+from mlops.governance.auth import load_tokens, token_digest
+from mlops.governance.db import DbUrl
+from mlops.inputs import load_json
+from mlops.sockets import listen
 
 if TYPE_CHECKING:  # the log and its models load pydantic and cryptography: only when used
     from mlops.governance.entry import Subject
@@ -35,26 +44,20 @@ certificate_app = typer.Typer(
 )
 app.add_typer(certificate_app, name="certificate")
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="SQLite path, sqlite:///PATH or postgresql://... (default: $MLOPS_AUDIT_DB_URL)",
-    ),
-]
 KeyOpt = Annotated[
     Path | None,
     typer.Option(
         "--key",
-        help="Ed25519 PEM private key (default: $MLOPS_AUDIT_SIGNING_KEY_FILE or <db>.key.pem)",
+        envvar=AUDIT_SIGNING_KEY_FILE.name,
+        help="Ed25519 PEM private key (default: <db>.key.pem beside a SQLite log)",
     ),
 ]
 CertKeyOpt = Annotated[
     Path | None,
     typer.Option(
         "--certification-key",
-        help="The certification body's own Ed25519 PEM key (default: "
-        "$MLOPS_AUDIT_CERTIFICATION_KEY_FILE); never the log's key.",
+        envvar=AUDIT_CERTIFICATION_KEY_FILE.name,
+        help="The certification body's own Ed25519 PEM key; never the log's key.",
     ),
 ]
 SubjectOpt = Annotated[
@@ -68,15 +71,28 @@ RepoOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+SQLITE_HEADER = b"SQLite format 3\x00"
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "governance" / "openapi.json"
 
 
 def _url(db: str | None) -> str:
-    url = db or os.environ.get(DB_ENV)
+    """The log's URL; an existing file that is not a SQLite database is refused here, before a
+    signing key is created beside it."""
+    from mlops.governance.db import DbUrl
+
+    url = db
     if not url:
         raise BadInputError(
-            f"--db: not given and {DB_ENV} not set; allowed: a path or database URL"
+            f"--audit: not given and {AUDIT.name} not set; allowed: a path or database URL"
         )
+    path = DbUrl.parse(url).path
+    if path is not None and path.exists():
+        if not path.is_file():
+            raise BadInputError(f"{path}: not a file; allowed: a SQLite evidence log")
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+        if header and header != SQLITE_HEADER:
+            raise BadInputError(f"{path}: not a SQLite database; allowed: a SQLite evidence log")
     return url
 
 
@@ -107,11 +123,11 @@ def _model_version(text: str | None) -> tuple[str, str]:
 
 
 def _emit(text: str, dest: Path | None) -> None:
+    """To stdout, or to `dest` readable by its owner only (it carries evidence)."""
     if dest is None:
         sys.stdout.write(text)
         return
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(text, encoding="utf-8")
+    write_output(dest, text)
     err.print(f"wrote {escape(str(dest))}")
 
 
@@ -131,11 +147,12 @@ def _value(text: str) -> Any:
 
 @app.command()
 def serve(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
     tokens: Annotated[
-        Path | None, typer.Option(help=f"Tokens file (default: ${TOKENS_ENV}).")
+        Path | None,
+        typer.Option(envvar=AUDIT_TOKENS_FILE.name, help="Tokens file (sha256 hex -> roles)."),
     ] = None,
     key: KeyOpt = None,
     certification_key: CertKeyOpt = None,
@@ -145,22 +162,29 @@ def serve(
 
     from mlops.governance.api import create_app
 
-    tokens_file = tokens or (Path(os.environ[TOKENS_ENV]) if os.environ.get(TOKENS_ENV) else None)
-    token_map = load_tokens(tokens_file) if tokens_file else {}
+    token_map = load_tokens(tokens) if tokens else {}
     if not token_map:
         err.print("warning: no tokens configured; every protected route will answer 401")
     from mlops.governance import keys
 
-    log = _open(db, key)
-    app_ = create_app(log, token_map, certification_key=keys.certification_key(certification_key))
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    url = _url(db)
+    body = keys.certification_key(certification_key)
+    sock = listen(host, port)  # before the database or a key is created
+    try:
+        log = _open(url, key)
+        config = uvicorn.Config(
+            create_app(log, token_map, certification_key=body), log_level="info"
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 @app.command()
 def append(
     name: Annotated[str, typer.Option("--name", help="Measurement name, e.g. accuracy.")],
     value: Annotated[str, typer.Option("--value", help="JSON value (0.91, true, {...}) or text.")],
-    db: DbOpt = None,
+    db: AuditOpt = None,
     subject: SubjectOpt = None,
     unit: Annotated[str | None, typer.Option(help="Unit, e.g. ratio, ms.")] = None,
     source: Annotated[str, typer.Option(help="Producing tool.")] = "cli",
@@ -192,7 +216,7 @@ def append(
 
 @app.command()
 def verify(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     json_output: JsonOpt = False,
     public_key: Annotated[
         list[Path] | None,
@@ -226,8 +250,8 @@ def verify(
     anchors = []
     for path in anchor or []:
         try:
-            anchors.append(Checkpoint.model_validate_json(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as error:
+            anchors.append(Checkpoint.model_validate(load_json(path)))
+        except ValueError as error:
             raise BadInputError(f"{path}: not a checkpoint JSON: {error}") from None
     result = verify_against_repository(
         _verify_url(db, config), root, config, extra, anchors, all_signatures, incremental
@@ -257,14 +281,14 @@ def _repository(repo: Path | None) -> tuple[Path | None, Any]:
 
 
 def _verify_url(db: str | None, config: Any) -> str:
-    """--db, else $MLOPS_AUDIT_DB_URL, else the one log in audit/config.yaml that names a url."""
-    if db or os.environ.get(DB_ENV):
+    """--audit (or $MLOPS_AUDIT), else the one log in audit/config.yaml that names a url."""
+    if db:
         return _open_url(db)
     located = [entry.url for entry in config.logs if entry.url]
     if len(located) == 1:
         return _open_url(located[0])
     raise BadInputError(
-        f"--db: not given, {DB_ENV} not set, and audit/config.yaml names "
+        f"--audit: not given, {AUDIT.name} not set, and audit/config.yaml names "
         f"{len(located)} log urls; allowed: a path or database URL"
     )
 
@@ -280,7 +304,7 @@ def _open_url(db: str | None) -> str:
 
 @app.command()
 def export(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     subject: SubjectOpt = None,
     name: Annotated[str | None, typer.Option(help="Only this measurement.")] = None,
     since: Annotated[str | None, typer.Option(help="ISO 8601, inclusive.")] = None,
@@ -293,6 +317,8 @@ def export(
 
     if format not in ("json", "csv"):
         raise BadInputError(f"--format: {format!r}; allowed: json, csv")
+    if output is not None:
+        check_writable(output, "export")
     with _log(_open_url(db)) as log:
         rows = log.query(_subject(subject), name, since, until)
         text = (
@@ -304,7 +330,7 @@ def export(
 @app.command()
 def report(
     output: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
-    db: DbOpt = None,
+    db: AuditOpt = None,
     subject: SubjectOpt = None,
     repo: RepoOpt = None,
 ) -> None:
@@ -315,6 +341,7 @@ def report(
     from mlops.governance.reporting import render_html
 
     chosen = _subject(subject)
+    check_writable(output, "report")
     root, config = _repository(repo)
     url = _verify_url(db, config)
     verification = verify_against_repository(url, root, config)
@@ -328,7 +355,7 @@ def report(
 @app.command("model-card")
 def model_card(
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     format: Annotated[str, typer.Option(help="markdown or json.")] = "markdown",
     output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
 ) -> None:
@@ -360,7 +387,7 @@ def gate(
         list[str], typer.Option(help="MEASUREMENT OP VALUE, e.g. 'accuracy>=0.85'; repeatable.")
     ],
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -401,7 +428,7 @@ def gate(
 
 @app.command()
 def checkpoint(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
 ) -> None:
     """Print the newest signed checkpoint: keep it as an anchor for `verify --anchor`."""
@@ -414,14 +441,7 @@ def checkpoint(
 
 @app.command()
 def witness(
-    audit_url: Annotated[
-        str | None,
-        typer.Option(
-            "--audit-url",
-            envvar="MLOPS_AUDIT_URL",
-            help="The log: sqlite:///PATH, postgresql://... or http(s)://AUDIT-API.",
-        ),
-    ] = None,
+    audit_url: AuditOpt = None,
     repo: Annotated[Path, typer.Option(help="Repository to record the checkpoint in.")] = Path(),
 ) -> None:
     """Record the log's newest signed checkpoint in the repository and commit it (run on a
@@ -431,7 +451,7 @@ def witness(
     from mlops.governance.witness import witness_commit
 
     if not audit_url:
-        raise BadInputError("--audit-url: not given and MLOPS_AUDIT_URL not set")
+        raise BadInputError(f"--audit: not given and {AUDIT.name} not set")
     root = repository(repo)
     if root is None:
         raise BadInputError(f"--repo: {repo} is not inside a Git repository")
@@ -451,7 +471,7 @@ def witness(
 def bundle(
     output: Annotated[Path, typer.Option("--out", help="Directory, or a path ending in .zip.")],
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
 ) -> None:
     """Export bundle for a regulator: documentation, evidence, oversight, certificates, chain proof."""
@@ -459,9 +479,14 @@ def bundle(
     from mlops.governance.certificates import Certifier
 
     model, version = _model_version(subject)
+    check_writable(output, "bundle")
     with _open(_open_url(db), key) as log:
         files = build_bundle(log, Certifier(log), model, version)
-    out.print(f"wrote {escape(str(write_bundle(files, output)))} ({len(files)} files)")
+    try:
+        written = write_bundle(files, output)
+    except OSError as error:
+        raise BadInputError(f"{output}: cannot write the bundle: {error}") from None
+    out.print(f"wrote {escape(str(written))} ({len(files)} files)")
 
 
 @app.command("bundle-verify")
@@ -496,7 +521,11 @@ def keygen(
 
     if out_path.exists():
         raise BadInputError(f"{out_path}: already exists; allowed: a new path")
-    key = keys.write_private_key(out_path)
+    check_writable(out_path, "key")
+    try:
+        key = keys.write_private_key(out_path)
+    except OSError as error:
+        raise BadInputError(f"{out_path}: cannot write the key: {error.strerror}") from None
     out.print(keys.public_pem(key.public_key()).rstrip())
 
 
@@ -533,7 +562,7 @@ def certificate_issue(
     scope: Annotated[str, typer.Option(help="Scope name, e.g. eu-ai-act-high-risk.")],
     gate_names: Annotated[list[str], typer.Option("--gate", help="Gate in scope; repeatable.")],
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
     certification_key: CertKeyOpt = None,
     valid_days: Annotated[int, typer.Option(help="Validity in days.")] = 365,
@@ -550,6 +579,8 @@ def certificate_issue(
     from mlops.governance.certificates import Certifier
 
     model, version = _model_version(subject)
+    if output:
+        check_writable(output, "certificate")
     body = keys.certification_key(certification_key)
     with _open(_open_url(db), key) as log:
         cert = Certifier(log, body).issue(
@@ -565,7 +596,7 @@ def certificate_issue(
 def certificate_revoke(
     certificate_id: Annotated[str, typer.Option("--id", help="Certificate id.")],
     reason: Annotated[str, typer.Option(help="Why it is revoked.")],
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
     certification_key: CertKeyOpt = None,
 ) -> None:
@@ -581,7 +612,7 @@ def certificate_revoke(
 
 @certificate_app.command("list")
 def certificate_list(
-    db: DbOpt = None, subject: SubjectOpt = None, json_output: JsonOpt = False
+    db: AuditOpt = None, subject: SubjectOpt = None, json_output: JsonOpt = False
 ) -> None:
     """The registry: every certificate and its status."""
     from mlops.governance.certificates import Certifier
@@ -607,20 +638,15 @@ def certificate_verify(
             "certification_body keys of the repository's audit/config.yaml)."
         ),
     ] = None,
-    db: Annotated[
-        str | None, typer.Option("--db", help="Also check revocation status in this log.")
-    ] = None,
+    db: AuditOpt = None,
 ) -> None:
-    """Offline: signature, content and expiry (exit 1 when invalid or expired; with --db also
+    """Offline: signature, content and expiry (exit 1 when invalid or expired; with --audit also
     when revoked or due for re-test)."""
     from mlops.governance import keys
     from mlops.governance.certificates import Certifier, verify_certificate
     from mlops.governance.trust import load_config, repository
 
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise BadInputError(f"{path}: not a certificate JSON file: {error}") from None
+    document = load_json(path)
     trusted = {}
     for pem in public_key or []:
         body = keys.load_public_key(pem)

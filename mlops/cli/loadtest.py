@@ -8,18 +8,16 @@ from typing import Annotated
 import typer
 
 from mlops.cli.console import out, print_json
-from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
+from mlops.cli.options import AuditOpt, AuditTokenOpt
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.inputs import MAX_TABLE_BYTES, read_bytes
 
 
 def _body(data: str | None) -> bytes:
     if data is None:
         return b""
     if data.startswith("@"):
-        path = Path(data[1:])
-        if not path.is_file():
-            raise BadInputError(f"--data: {path}: no such file")
-        return path.read_bytes()
+        return read_bytes(Path(data[1:]), MAX_TABLE_BYTES, "request body file")
     return data.encode("utf-8")
 
 
@@ -59,7 +57,7 @@ def loadtest(
     max_error_rate: Annotated[
         float | None, typer.Option("--max-error-rate", help="Exit 1 when the error rate is above.")
     ] = None,
-    audit_url: AuditUrlOpt = None,
+    audit_url: AuditOpt = None,
     audit_token: AuditTokenOpt = None,
     subject: Annotated[
         str | None,
@@ -73,7 +71,7 @@ def loadtest(
     from mlops.serving.loadtest import LoadSpec, evidence, run_load
 
     if audit_url and not subject:
-        raise BadInputError("--subject: required with --audit-url (e.g. model=NAME,version=N)")
+        raise BadInputError("--subject: required with --audit (e.g. model=NAME,version=N)")
     spec = LoadSpec(
         url=url,
         duration=duration,
@@ -98,6 +96,8 @@ def loadtest(
         finally:
             audit.close()
     violations = []
+    if result.requests == 0 or result.error_rate >= 1.0:
+        violations.append(f"no request succeeded ({result.requests} sent)")
     if max_p95_ms is not None and result.p95_ms > max_p95_ms:
         violations.append(f"p95 {result.p95_ms} ms > {max_p95_ms} ms")
     if max_error_rate is not None and result.error_rate > max_error_rate:

@@ -17,8 +17,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops.config import environment as settings
 from mlops.demo.processes import Service, Supervisor, free_port
 from mlops.demo.workspace import Workspace
+from mlops.files import write_private
 from mlops.governance.auth import Role, token_digest
 from mlops.governance.keys import write_private_key
 
@@ -51,8 +53,7 @@ def write_tokens(workspace: Workspace) -> Tokens:
         token_digest(tokens.certifier): [Role.CERTIFICATION_BODY.value, Role.AUDITOR.value],
     }
     path = workspace.tokens_file
-    path.write_text(json.dumps(digests, indent=2) + "\n", encoding="utf-8")
-    path.chmod(0o600)
+    write_private(path, json.dumps(digests, indent=2) + "\n")
     return tokens
 
 
@@ -78,7 +79,7 @@ def start_audit(supervisor: Supervisor, workspace: Workspace) -> Service:
     url = f"http://127.0.0.1:{port}"
     if not workspace.certification_key.exists():
         write_private_key(workspace.certification_key)
-    argv = [PYTHON, "-m", "mlops", "audit", "serve", "--db", f"sqlite:///{workspace.audit_db}",
+    argv = [PYTHON, "-m", "mlops", "audit", "serve", "--audit", f"sqlite:///{workspace.audit_db}",
             "--host", "127.0.0.1", "--port", str(port), "--tokens", str(workspace.tokens_file),
             "--certification-key", str(workspace.certification_key)]  # fmt: skip
     return supervisor.start(
@@ -109,14 +110,12 @@ def start_predictor(
 def write_env_file(workspace: Workspace, mlflow: Service, audit: Service, tokens: Tokens) -> Path:
     """`env.sh`: what a second terminal sources to use the running platform (`--hold`)."""
     path = workspace.root / "env.sh"
-    path.write_text(
+    write_private(
+        path,
         "# written by `mlops demo`; valid while its services run\n"
         f"export MLFLOW_TRACKING_URI={mlflow.url}\n"
-        f"export MLOPS_AUDIT_URL={audit.url}\n"
-        f"export MLOPS_AUDIT_DB_URL={audit.url}\n"
-        f"export MLOPS_AUDIT_TOKEN={tokens.platform}\n"
-        f"export MLOPS_DEMO_REPO={workspace.repo}\n",
-        encoding="utf-8",
+        f"export {settings.AUDIT.name}={audit.url}\n"
+        f"export {settings.AUDIT_TOKEN.name}={tokens.platform}\n"
+        f"export {settings.DEMO_REPO.name}={workspace.repo}\n",
     )
-    path.chmod(0o600)
     return path

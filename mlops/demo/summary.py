@@ -25,8 +25,11 @@ def build(
             "clone": str(ws.repo),
             "cloned_commit": platform.clone_commit,
             "soak_waiver_commit": platform.waiver_commit,
+            "audit_trust_commit": platform.trust_commit,
+            "audit_witness_commit": platform.witness_commit,
         },
         "promotions": platform.promotions,
+        "rollout_steps": platform.rollout_steps,
         "tests": platform.tests,
         "gate_reports": platform.gate_reports,
         "evidence": platform.evidence,
@@ -55,6 +58,12 @@ def render(summary: dict[str, Any], console: Console) -> None:
             f"{promotion['verdict_entry']}); {escape(promotion['branch'])} merged as "
             f"{promotion['merge'][:12]}"
         )
+    for step in summary["rollout_steps"]:
+        console.print(
+            f"{step['env']}: rollout step {step['step']}, gate {step['gate']} passed (verdict "
+            f"entry {step['verdict_entry']}); {escape(step['branch'])} merged as "
+            f"{step['merge'][:12]}"
+        )
     evidence = summary["evidence"]
     lines = [("gate report", report) for report in summary["gate_reports"]]
     lines += [
@@ -64,6 +73,7 @@ def render(summary: dict[str, Any], console: Console) -> None:
         ("evidence log", f"{evidence.get('audit_db', '')} ({evidence.get('audit_entries', '?')} "
                          "entries, chain intact)"),
         ("scratch clone", summary["repository"]["clone"]),
+        ("verify there", "mlops audit verify (keys and witnessed checkpoints from the clone)"),
         ("summary", str(Path(summary["workdir"]) / "summary.json")),
     ]  # fmt: skip
     for label, value in lines:

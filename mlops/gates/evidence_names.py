@@ -23,6 +23,12 @@ LOADTEST_ERROR_RATE = "loadtest.error_rate"
 LOADTEST_THROUGHPUT_RPS = "loadtest.throughput_rps"
 EQUIVALENCE_MAX_ABS_DIFF = "equivalence.max_abs_diff"
 
+# Live serving, per version and environment, as the evidence collector (`mlops evidence
+# collect`) records it; a rollout step compares the canary's with the incumbent's.
+LIVE_ERROR_RATE = "serving.error_rate"
+LIVE_P95_LATENCY_MS = "serving.p95_latency_ms"
+LIVE_DRIFTED_FEATURES = "drift.breached_features"
+
 # Code lifecycle (CI on pull requests and release tags); subject: commit=<sha>.
 CI_UNIT_TESTS_PASSED = "ci.unit_tests.passed"
 CI_PIPELINE_INT_PASSED = "ci.pipeline_int.passed"
@@ -51,7 +57,6 @@ HANDOVER_FIELDS = (
     "environment_digest",
     "model_card",
 )
-DIGEST_FIELDS = ("model_digest", "data_digest", "environment_digest")
 # Handover fields the training pipeline already tags under its own names (`mlops.*`).
 PIPELINE_TAGS = {
     "code_commit": "mlops.code.commit",

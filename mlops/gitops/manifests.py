@@ -15,6 +15,7 @@ model a ServiceMonitor, a PrometheusRule and a NetworkPolicy. The strategies add
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mlops.config import environment as settings
 from mlops.config.namespaces import MODEL_READER_ACCOUNT
 from mlops.errors import BadInputError
 from mlops.gitops.descriptor import ModelRelease
@@ -30,11 +31,10 @@ ROLE_LABEL = f"{LABEL}/role"
 VERSION_LABEL = f"{LABEL}/version"
 METRICS_LABEL = f"{LABEL}/metrics"
 CONSUMER_LABEL = f"{LABEL}/model-consumer"  # on a namespace: its pods may call models directly
-SHADOW_URL_ENV = "MLOPS_SHADOW_URL"
-SHADOW_PERCENT_ENV = "MLOPS_SHADOW_PERCENT"
 
 # Every kind the renderer can produce; the AppProject allows exactly these (see bootstrap).
 RENDERED_KINDS: tuple[tuple[str, str], ...] = (
+    ("", "PersistentVolumeClaim"),
     ("", "Service"),
     ("batch", "CronJob"),
     ("monitoring.coreos.com", "PrometheusRule"),
@@ -132,6 +132,7 @@ def render_release(release: ModelRelease, env: Environment, source: str) -> list
     if release.strategy == "blue-green":
         objects.append(_switch(release, env))
     if release.batch_schedule and release.batch_claim and release.batch_input:
+        objects.append(_batch_claim(release, env, release.batch_claim))
         objects.append(
             scoring_cronjob(
                 release,
@@ -150,6 +151,16 @@ def render_release(release: ModelRelease, env: Environment, source: str) -> list
     if problems:
         raise BadInputError(f"{source}: renders invalid objects: " + "; ".join(problems))
     return sorted(objects, key=lambda obj: (obj["kind"], obj["metadata"]["name"]))
+
+
+def _canary_shares(release: ModelRelease) -> str:
+    """Which versions take which share, as the descriptor says and KServe splits it: the canary
+    gets `canaryTrafficPercent`, the last fully rolled-out revision (the incumbent) the rest."""
+    share = release.canary_traffic_percent or 0
+    shares = f"v{release.registry_version}={share}%"
+    if share < 100 and release.incumbent_version is not None:
+        shares += f",v{release.incumbent_version}={100 - share}%"
+    return shares
 
 
 def _other(color: str | None) -> str:
@@ -211,23 +222,27 @@ def _inference_service(
     labels = {ROLE_LABEL: item.role}
     if release.strategy == "canary":
         annotations["serving.kserve.io/enable-tag-routing"] = "true"
+        annotations[f"{LABEL}/traffic"] = _canary_shares(release)
     if item.role == "shadow":
         labels["networking.kserve.io/visibility"] = "cluster-local"
     env_vars = [
-        {"name": "MLOPS_ENVIRONMENT", "value": env.name},
+        {"name": settings.ENVIRONMENT.name, "value": env.name},
         # one OpenMP thread per worker: the model's threads otherwise spin on the pod's CPUs
         # (measured in the demo: 18 req/s and p95 1 s with defaults, 107-131 req/s with 1)
         {"name": "OMP_NUM_THREADS", "value": "1"},
-        {"name": "MLOPS_MODEL_NAME", "value": release.model},
-        {"name": "MLOPS_MODEL_SHA256", "value": item.digest.removeprefix("sha256:")},
-        {"name": "MLOPS_MODEL_VERSION", "value": str(item.version)},
+        {"name": settings.MODEL_NAME.name, "value": release.model},
+        {"name": settings.MODEL_SHA256.name, "value": item.digest.removeprefix("sha256:")},
+        {"name": settings.MODEL_VERSION.name, "value": str(item.version)},
     ]
     shadows = [other for other in served if other.role == "shadow"]
     if shadows and item.role == "primary":
         annotations[f"{LABEL}/shadow-target"] = shadows[0].name
         env_vars += [
-            {"name": SHADOW_PERCENT_ENV, "value": str(release.shadow_mirror_percent or 100)},
-            {"name": SHADOW_URL_ENV, "value": _predictor_url(shadows[0].name, env)},
+            {
+                "name": settings.SHADOW_PERCENT.name,
+                "value": str(release.shadow_mirror_percent or 100),
+            },
+            {"name": settings.SHADOW_URL.name, "value": _predictor_url(shadows[0].name, env)},
         ]
     limits: dict[str, str] = {"cpu": release.cpu_limit, "memory": release.memory_limit}
     predictor: dict[str, Any] = {
@@ -404,6 +419,26 @@ def _network_policy(release: ModelRelease, env: Environment) -> dict[str, Any]:
                 {"from": [dataplane, consumers, own_pods], "ports": http},
                 {"from": [monitoring], "ports": [{"port": metrics, "protocol": "TCP"}]},
             ],
+        },
+    }
+
+
+def _batch_claim(release: ModelRelease, env: Environment, claim: str) -> dict[str, Any]:
+    """The volume the batch job reads its input from and writes its scores to. Argo CD never
+    prunes or deletes it: the scores outlive the release that wrote them."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": _metadata(
+            release,
+            env,
+            claim,
+            labels={"app.kubernetes.io/component": "batch-scoring"},
+            annotations={"argocd.argoproj.io/sync-options": "Prune=false,Delete=false"},
+        ),
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": release.batch_claim_size}},
         },
     }
 

@@ -5,24 +5,17 @@ from typing import Any
 
 import pytest
 
+from mlops.config.environment import SHADOW_URL
 from mlops.errors import BadInputError
-from mlops.gitops.descriptor import ModelRelease, parse_release
+from mlops.gitops.descriptor import STRATEGY_KEYS, ModelRelease, parse_release
 from mlops.gitops.environment import Environment
 from mlops.gitops.manifests import (
     RENDERED_KINDS,
-    SHADOW_URL_ENV,
     gpu_demand,
     render_release,
 )
 from mlops.gitops.runtimes import RUNTIMES
 from mlops.manifests.schema import validation_errors
-
-STRATEGY_KEYS = (
-    "canary_traffic_percent",
-    "shadow_mirror_percent",
-    "release_color",
-    "active_color",
-)
 
 
 def release(sample: dict[str, Any], **changes: Any) -> ModelRelease:
@@ -110,11 +103,11 @@ def test_shadow_runs_the_release_beside_the_incumbent_and_mirrors_to_it(
     assert primary["spec"]["predictor"]["model"]["storageUri"] == sample["incumbent_storage_uri"]
     assert shadow["spec"]["predictor"]["model"]["storageUri"] == sample["storage_uri"]
     assert shadow["metadata"]["labels"]["networking.kserve.io/visibility"] == "cluster-local"
-    assert env_vars(primary)[SHADOW_URL_ENV] == (
+    assert env_vars(primary)[SHADOW_URL.name] == (
         "http://credit-risk-shadow-predictor.models.svc.cluster.local"
     )
     assert env_vars(primary)["MLOPS_SHADOW_PERCENT"] == "50"
-    assert SHADOW_URL_ENV not in env_vars(shadow)
+    assert SHADOW_URL.name not in env_vars(shadow)
     assert (
         primary["metadata"]["annotations"]["mlops.platform/shadow-target"] == "credit-risk-shadow"
     )
@@ -323,7 +316,14 @@ def test_batch_release_renders_a_scoring_cronjob_pinned_to_the_release(
     assert pod["initContainers"][0]["image"].startswith(environments["prod"].image_registry)
     assert pod["serviceAccountName"] == "model-reader"
     assert pod["automountServiceAccountToken"] is False
-    assert "CronJob" not in by_kind(render_release(release(sample), environments["prod"], "t"))
+    (claim,) = objects["PersistentVolumeClaim"]  # the claim the job mounts is the release's own
+    (volume,) = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+    assert claim["metadata"]["name"] == volume["persistentVolumeClaim"]["claimName"]
+    assert claim["metadata"]["namespace"] == cronjob["metadata"]["namespace"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "20Gi"
+    assert "Prune=false" in claim["metadata"]["annotations"]["argocd.argoproj.io/sync-options"]
+    bare = by_kind(render_release(release(sample), environments["prod"], "t"))
+    assert "CronJob" not in bare and "PersistentVolumeClaim" not in bare
 
 
 def test_batch_settings_come_all_together(sample: dict[str, Any]) -> None:
