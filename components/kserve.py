@@ -15,8 +15,8 @@ from mlops.config.namespaces import NAMESPACES
 KSERVE_CONTROLLER = "kserve-controller-manager"
 CONTROLLER_SELECTOR = {"control-plane": KSERVE_CONTROLLER, "controller-tools.k8s.io": "1.0"}
 KOURIER_CLASS = "kourier.ingress.networking.knative.dev"
-# The newest Knative Serving the pinned operator (knative-v1.18.1) bundles.
-KNATIVE_SERVING_VERSION = "1.18.0"
+# The newest Knative Serving the pinned operator (knative-v1.23.0) bundles.
+KNATIVE_SERVING_VERSION = "1.23.0"
 # MLServer release KServe v0.15 ships and tests its MLServer runtime with (mlserver-mlflow inside).
 MLSERVER_IMAGE = "seldonio/mlserver:1.5.0"
 SKLEARN_SERVER_IMAGE = "kserve/sklearnserver"  # tagged with the KServe chart version

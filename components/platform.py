@@ -12,10 +12,11 @@ import pulumi_kubernetes as k8s
 from components.argocd import ArgoCd, ArgoCdArgs
 from components.artifact_store import ArtifactStore
 from components.cluster import EksCluster, EksClusterArgs
-from components.database import POSTGRES_PORT, Database, DatabaseArgs
+from components.database import POSTGRES_PORT, Database, DatabaseArgs, database_operator_values
 from components.database_connection import DatabaseConnection
 from components.governance import GovernanceService, GovernanceServiceArgs
 from components.gpu import GpuStack, GpuStackArgs
+from components.helm import pinned_release
 from components.ingress import Ingress, IngressArgs, sso_annotations
 from components.kserve import KServe, KServeArgs
 from components.kubeflow_pipelines import STORE_ACCOUNTS, KubeflowPipelines, KubeflowPipelinesArgs
@@ -67,6 +68,7 @@ def installed_namespaces(config: StackConfig) -> tuple[str, ...]:
         "notebooks": config.notebooks.enabled,
         "storage": config.storage.mode == "minio",
         "registry": config.registry.mode == "in_cluster",
+        "database": config.database.mode == "in_cluster",
         "knative_serving": config.serving.deployment_mode == "Serverless",
     }
     return tuple(key for key in NAMESPACES if wanted.get(key, True))
@@ -148,6 +150,17 @@ class Platform(pulumi.ComponentResource):
                 tags=self.tags,
             ),
             opts=self._on_cluster(),
+        )
+        self.database_operator = (
+            pinned_release(
+                "cloudnative-pg",
+                config.charts.cloudnative_pg,
+                NAMESPACES["database"].name,
+                database_operator_values(),
+                self._on_cluster(),
+            )
+            if config.database.mode == "in_cluster"
+            else None
         )
         self.mlflow_database = self._database("mlflow")
         self._analytics_and_serving()
@@ -421,7 +434,7 @@ class Platform(pulumi.ComponentResource):
                 purpose=purpose,
                 settings=config.database,
                 namespace=NAMESPACES[purpose].name,
-                postgresql_chart=config.charts.postgresql,
+                operator=self.database_operator,
                 cluster_name=self.cluster_name,
                 vpc_id=self.network.vpc_id if self.network else None,
                 vpc_cidr=self.network.vpc_cidr if self.network else None,

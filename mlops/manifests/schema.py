@@ -16,7 +16,7 @@ import yaml
 from referencing import Registry, Resource
 
 CRD_DIR = Path(__file__).parent / "crds"
-KUBERNETES_VERSION = "1.33.0"  # schemas of the oldest Kubernetes the stacks allow
+KUBERNETES_VERSION = "1.35.0"  # schemas of the Kubernetes the stacks run
 
 
 # Which vendored file holds the CRD of each (group, kind): parsing all of them costs seconds, so
@@ -50,6 +50,16 @@ def crd_file_schemas(file_name: str) -> dict[tuple[str, str], dict[str, Any]]:
             if schema is not None:
                 schemas[(f"{group}/{version['name']}", kind)] = _strict(schema, top=True)
     return schemas
+
+
+def has_crd(api_version: str, kind: str) -> bool:
+    """True when a vendored CRD defines the kind."""
+    return _crd_schema(api_version, kind) is not None
+
+
+def is_core_kind(api_version: str, kind: str) -> bool:
+    """True for the kinds Kubernetes itself serves (no CRD needed)."""
+    return _core_validator(api_version, kind) is not None
 
 
 def _crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:

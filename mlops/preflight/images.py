@@ -1,0 +1,26 @@
+"""Container image references as Docker resolves them, and the allowed-registry test."""
+
+DEFAULT_REGISTRY = "docker.io"
+
+
+def image_name(text: str) -> str:
+    """`registry/repository` of an image reference: the first part is a registry only when it
+    looks like a host (a dot, a port or `localhost`), otherwise the registry is Docker Hub."""
+    name = text.partition("@")[0]
+    slash, colon = name.rfind("/"), name.rfind(":")
+    if colon > slash:
+        name = name[:colon]
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return name
+    return f"{DEFAULT_REGISTRY}/{name if sep else 'library/' + name}"
+
+
+def allowed(text: str, registries: list[str]) -> bool:
+    """True when the image comes from one of `registries` (a host, or a host and a repository
+    prefix such as `quay.io/prometheus`)."""
+    name = image_name(text)
+    return any(
+        name == entry.rstrip("/") or name.startswith(entry.rstrip("/") + "/")
+        for entry in registries
+    )
