@@ -218,6 +218,9 @@ def knative_serving_spec(args: KServeArgs) -> dict[str, Any]:
     }
 
 
+PREDICTOR_ARGS = ["serve", "--model-uri", "/mnt/models", "--host", "0.0.0.0", "--port", "8080"]  # noqa: S104
+
+
 def serving_runtimes(args: KServeArgs, kserve_version: str) -> dict[str, dict[str, Any]]:
     """The runtimes the platform serves with: MLflow models on MLServer, and scikit-learn.
 
@@ -315,8 +318,9 @@ def serving_runtimes(args: KServeArgs, kserve_version: str) -> dict[str, dict[st
                     "name": "kserve-container",
                     "image": args.serving.predictor_image,
                     # model name, version, digest and shadow target come from the rendered
-                    # InferenceService's MLOPS_* environment variables
-                    "args": ["serve", "--model-uri", "/mnt/models", "--port", "8080"],
+                    # InferenceService's MLOPS_* environment variables; the pod's network
+                    # policy, not the bind address, decides who reaches it
+                    "args": PREDICTOR_ARGS,
                     **container_defaults,
                     "securityContext": RESTRICTED_CONTAINER,  # ours writes only to /tmp
                 }

@@ -19,6 +19,7 @@ from mlops.cli import policy as policy_cli
 from mlops.cli import promote as promote_cli
 from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli
+from mlops.cli import toolchain as toolchain_cli
 from mlops.cli import verify as verify_cli
 from mlops.cli.console import err
 from mlops.errors import BadInputError, CheckFailedError
@@ -44,6 +45,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(gates_cli.app, name="gates")
 app.add_typer(policy_cli.app, name="policy")
+app.add_typer(toolchain_cli.app, name="toolchain")
 app.command(name="promote")(promote_cli.promote)
 app.command(name="rollback")(promote_cli.rollback)
 

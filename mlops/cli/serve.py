@@ -26,9 +26,26 @@ def serve(
             help="MLflow model: local directory, file://, models:/, runs:/ or s3:// URI.",
         ),
     ],
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            envvar="MLOPS_HTTP_HOST",
+            help="Address to listen on (the cluster's serving runtime passes 0.0.0.0).",
+        ),
+    ] = "127.0.0.1",
     port: Annotated[
         int, typer.Option("--port", envvar="MLOPS_HTTP_PORT", help="HTTP port.")
     ] = 8080,
+    max_request_bytes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-request-bytes",
+            envvar="MLOPS_MAX_REQUEST_BYTES",
+            help="Largest request body accepted (default 8 MiB); larger ones get 413 and are "
+            "logged.",
+        ),
+    ] = None,
     name: Annotated[
         str | None,
         typer.Option("--name", envvar="MLOPS_MODEL_NAME", help="Model name in the URL paths."),
@@ -65,6 +82,16 @@ def serve(
             "or none.",
         ),
     ] = None,
+    log_durability: Annotated[
+        str,
+        typer.Option(
+            "--log-durability",
+            envvar="MLOPS_REQUEST_LOG_DURABILITY",
+            help="sync: each record is written before the answer leaves (an answered request "
+            "survives the process being killed); buffered: written every 50 ms, off the "
+            "request path (the last 50 ms of answers can be lost).",
+        ),
+    ] = "sync",
     sample_rate: Annotated[
         float,
         typer.Option(
@@ -111,13 +138,11 @@ def serve(
             "--explain", envvar="MLOPS_EXPLAIN", help="none, or linear (logged contributions)."
         ),
     ] = "none",
-    grpc_port: Annotated[
-        int | None, typer.Option("--grpc-port", help="Also serve V2 over gRPC on this port.")
-    ] = None,
 ) -> None:
     """Serve an MLflow model over KServe V1 (/v1/models/NAME:predict) and Open Inference V2
-    (/v2/models/NAME/infer), with Prometheus metrics on /metrics. Exits 1 without listening when
-    the artifact's digest differs from the expected one."""
+    (/v2/models/NAME/infer, JSON or binary tensors), with Prometheus metrics on /metrics, on
+    127.0.0.1 unless --host says otherwise. Exits 1 without listening when the artifact's digest
+    differs from the expected one, 2 when the port is taken or an input is bad."""
     from mlops.serving.server import ServeConfig
     from mlops.serving.server import serve as run
 
@@ -133,9 +158,11 @@ def serve(
             version=version or "",
             expected_digest=expected_digest or None,
             environment=environment,
+            host=host,
             port=port,
-            grpc_port=grpc_port,
+            **({} if max_request_bytes is None else {"max_request_bytes": max_request_bytes}),
             log_sink=log_sink,
+            log_durability=log_durability,
             sample_rate=sample_rate,
             mask_fields=fields,
             mask_mode=mask_mode,

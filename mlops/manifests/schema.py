@@ -16,7 +16,7 @@ import yaml
 from referencing import Registry, Resource
 
 CRD_DIR = Path(__file__).parent / "crds"
-KUBERNETES_VERSION = "1.35.0"  # schemas of the Kubernetes the stacks run
+KUBERNETES_VERSION = "1.35.0"  # schemas of the oldest Kubernetes the stacks allow
 
 
 # Which vendored file holds the CRD of each (group, kind): parsing all of them costs seconds, so

@@ -5,7 +5,9 @@ V1 (`/v1/models/<name>:predict`): `{"instances": [...]}` with rows as objects (f
 or as lists in the model signature's column order; MLflow's `dataframe_records` and
 `dataframe_split` are accepted too. The answer is `{"predictions": [...]}`.
 V2 (`/v2/models/<name>/infer`): one input tensor per feature (shape `[n]` or `[n, 1]`), or a
-single `[n, k]` tensor in signature column order. The answer has one output, `predict`.
+single `[n, k]` tensor in signature column order. The answer has one output, `predict`, in JSON
+or, when the request asks for it (`binary_data_output`, or `binary_data` on the requested output),
+in the binary tensor extension. The model's V2 metadata comes from its MLflow signature.
 """
 
 import json
@@ -19,7 +21,20 @@ from kserve.utils.numpy_codec import from_np_dtype
 
 from mlops.serving.rows import predictions, records
 
-__all__ = ["predictions", "records", "v1_frame", "v2_frame", "v2_response"]
+__all__ = ["predictions", "records", "tensor_specs", "v1_frame", "v2_frame", "v2_response"]
+
+OUTPUT = "predict"
+# MLflow column types -> Open Inference datatypes
+COLUMN_TYPES = {
+    "boolean": "BOOL",
+    "integer": "INT32",
+    "long": "INT64",
+    "float": "FP32",
+    "double": "FP64",
+    "string": "BYTES",
+    "binary": "BYTES",
+    "datetime": "BYTES",
+}
 
 
 def _rows_frame(rows: list[Any], columns: list[str] | None) -> pd.DataFrame:
@@ -89,16 +104,43 @@ def v2_frame(request: InferRequest, columns: list[str] | None) -> pd.DataFrame:
     return pd.DataFrame(frames)
 
 
-def v2_response(model: str, version: str, request_id: str, result: Any) -> InferResponse:
+def v2_response(
+    model: str, version: str, response_id: str, result: Any, request: InferRequest
+) -> InferResponse:
+    """The one `predict` output, as JSON or binary as `request` asks."""
+    wanted = [output.name for output in request.request_outputs or []]
+    if any(name != OUTPUT for name in wanted):
+        raise InvalidInput(f"outputs: {', '.join(wanted)}; this model has one output, {OUTPUT}")
     array = (
         result.to_numpy() if isinstance(result, pd.DataFrame | pd.Series) else np.asarray(result)
     )
     if array.dtype.kind == "U":
         array = array.astype(object)
-    output = InferOutput(
-        name="predict", shape=list(array.shape), datatype=from_np_dtype(array.dtype)
-    )
+    output = InferOutput(name=OUTPUT, shape=list(array.shape), datatype=from_np_dtype(array.dtype))
     output.set_data_from_numpy(array, binary_data=False)
     return InferResponse(
-        response_id=request_id, model_name=model, model_version=version, infer_outputs=[output]
+        response_id=response_id,
+        model_name=model,
+        model_version=version,
+        infer_outputs=[output],
+        use_binary_outputs=bool(request.use_binary_outputs),
+        requested_outputs=request.request_outputs,
     )
+
+
+def tensor_specs(schema: Any, names: list[str] | None = None) -> list[dict[str, Any]]:
+    """Open Inference metadata (name, datatype, shape) of an MLflow schema: one `[-1]` tensor
+    per named column, or the schema's tensors; `names` names unnamed ones (our `predict`)."""
+    if schema is None:
+        return []
+    specs = []
+    for position, spec in enumerate(schema.inputs):
+        name = spec.name or (names[position] if names and position < len(names) else "")
+        if schema.is_tensor_spec():
+            datatype = from_np_dtype(spec.type)
+            shape = [int(size) for size in spec.shape]
+        else:
+            datatype = COLUMN_TYPES.get(getattr(spec.type, "name", ""), "BYTES")
+            shape = [-1]
+        specs.append({"name": str(name), "datatype": datatype, "shape": shape})
+    return specs

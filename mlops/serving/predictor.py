@@ -2,9 +2,11 @@
 Inference (V2) REST, refusing to start on a digest mismatch, and logging every request.
 
 Per request it decodes the body to a DataFrame, predicts, records Prometheus metrics labelled
-by model version (canary and blue-green comparisons), queues a request-log record (input,
-output, latency, metadata, optional explanation), and mirrors to a shadow candidate if one is
-configured. Failures are logged and counted too, with status 400 (bad input) or 500.
+by model version (canary and blue-green comparisons), writes a request-log record (input,
+output, latency, metadata, optional explanation) under the id the HTTP edge assigned, and
+mirrors to a shadow candidate if one is configured. Failures are logged and counted too, with
+status 400 (bad input) or 500; requests refused before the model ran (`mlops.serving.edge`)
+are logged through `rejected`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import kserve
 from kserve import InferRequest, InferResponse
 from kserve.errors import InferenceError, InvalidInput
 
-from mlops.serving import artifact, codec
+from mlops.serving import artifact, codec, edge
 from mlops.serving.explain import Explainer, explainer_for
 from mlops.serving.metrics import LATENCY, MODEL_INFO, REQUESTS, ROWS
-from mlops.serving.requestlog import RequestLogger, new_request_id
+from mlops.serving.requestlog import RequestLogger, client_id, new_request_id
 from mlops.serving.shadow import ShadowMirror
 
 
@@ -48,14 +50,26 @@ class MlflowPredictor(kserve.Model):
         self.explain_kind = explain
         self.explainer: Explainer | None = None
         self.loaded: artifact.LoadedModel | None = None
+        self.inputs: list[dict[str, Any]] = []
+        self.outputs: list[dict[str, Any]] = []
 
     def load(self) -> bool:
         self.loaded = artifact.load(self.model_uri, self.expected_digest)
         if self.explain_kind != "none":
             self.explainer = explainer_for(self.explain_kind, self.loaded.pyfunc.get_raw_model())
+        metadata = self.loaded.pyfunc.metadata
+        self.inputs = codec.tensor_specs(metadata.get_input_schema())
+        self.outputs = codec.tensor_specs(metadata.get_output_schema(), [codec.OUTPUT])
         MODEL_INFO.labels(self.name, self.version, self.loaded.digest, self.environment).set(1)
         self.ready = True
         return self.ready
+
+    def get_input_types(self) -> list[dict[str, Any]]:
+        """V2 model metadata: one `[-1]` tensor per input column of the model's signature."""
+        return self.inputs
+
+    def get_output_types(self) -> list[dict[str, Any]]:
+        return self.outputs
 
     @property
     def digest(self) -> str:
@@ -72,11 +86,13 @@ class MlflowPredictor(kserve.Model):
         started = time.perf_counter()
         v2 = isinstance(payload, InferRequest)
         protocol = "v2" if v2 else "v1"
-        request_id = (
-            (headers or {}).get("x-request-id")
-            or (payload.id if v2 and payload.id else None)
-            or new_request_id()
+        context = edge.current() or edge.RequestContext(
+            new_request_id(), client_id((headers or {}).get("x-request-id")), protocol
         )
+        context.logged = True
+        request_id, client = context.id, context.client_id
+        body_id = client_id(payload.id) if v2 else None
+        client = client or body_id
         frame = None
         try:
             frame = (
@@ -89,16 +105,16 @@ class MlflowPredictor(kserve.Model):
             outputs = codec.predictions(result)
             explanation = self.explainer(frame) if self.explainer is not None else None
             answer = (
-                codec.v2_response(self.name, self.version, request_id, result)
+                codec.v2_response(self.name, self.version, body_id or request_id, result, payload)
                 if v2
                 else {"predictions": outputs}
             )
         except InvalidInput as error:
-            self._failed(request_id, protocol, frame, started, "400", str(error))
+            self._failed(context, frame, started, "400", str(error))
             raise
         except Exception as error:
             status = "400" if _client_error(error) else "500"
-            self._failed(request_id, protocol, frame, started, status, str(error))
+            self._failed(context, frame, started, status, str(error))
             if status == "400":
                 raise InvalidInput(f"{self.name}: cannot predict: {error}") from None
             raise InferenceError(f"{self.name}: prediction failed: {error}") from None
@@ -116,26 +132,39 @@ class MlflowPredictor(kserve.Model):
                     outputs=outputs,
                     latency_ms=elapsed * 1000,
                     explanation=explanation,
+                    client=client,
                 )
             if self.shadow is not None and (headers or {}).get("x-mlops-shadow") != "1":
                 self.shadow.mirror(request_id, rows, outputs)
         return answer
 
     def _failed(
-        self, request_id: str, protocol: str, frame: Any, started: float, status: str, error: str
+        self, context: edge.RequestContext, frame: Any, started: float, status: str, error: str
     ) -> None:
         elapsed = time.perf_counter() - started
-        REQUESTS.labels(self.name, self.version, protocol, status).inc()
-        LATENCY.labels(self.name, self.version, protocol).observe(elapsed)
+        REQUESTS.labels(self.name, self.version, context.protocol, status).inc()
+        LATENCY.labels(self.name, self.version, context.protocol).observe(elapsed)
+        self._log_error(context, codec.records(frame) if frame is not None else None,
+                        elapsed, f"{status}: {error}")  # fmt: skip
+
+    def rejected(self, context: edge.RequestContext, status: int, reason: str) -> None:
+        """A request the edge or KServe refused before `predict` ran: counted and logged."""
+        REQUESTS.labels(self.name, self.version, context.protocol, str(status)).inc()
+        self._log_error(context, None, 0.0, f"{status}: {reason}")
+
+    def _log_error(
+        self, context: edge.RequestContext, inputs: Any, elapsed: float, error: str
+    ) -> None:
         if self.request_logger is not None:
             self.request_logger.log(
-                request_id,
-                protocol=protocol,
-                inputs=codec.records(frame) if frame is not None else None,
+                context.id,
+                protocol=context.protocol,
+                inputs=inputs,
                 outputs=None,
                 latency_ms=elapsed * 1000,
                 status="error",
-                error=f"{status}: {error}"[:1000],
+                error=error[: edge.MAX_ERROR_CHARS],
+                client=context.client_id,
             )
 
     def stop(self) -> None:

@@ -1,12 +1,18 @@
 """Per-request logging (Zwiesler 2.4): model metadata, input, output, latency and, where
 required, an explanation, for every sampled request.
 
-The request path only builds a record and appends it to a bounded buffer; a background thread
-wakes every `flush_interval` seconds, masks the buffered records and writes them to the sink in
-one batch. Waking per interval rather than per record keeps the writer from contending for the
-GIL on every request; a slow collector costs records (counted in
-`mlops_request_log_records_dropped`), never latency. Sampling is decided by a hash of the
-request id, so the primary and its shadow keep or skip the same requests.
+Two durability modes (`DURABILITY`):
+- `sync`: the record is masked and handed to the sink before `log()` returns, so before the
+  predictor answers. A JSONL line is flushed to the operating system and a SQLite row committed
+  (WAL, synchronous=NORMAL): an answered request survives the predictor being killed (SIGKILL),
+  not a power loss of the node. With an HTTP collector every answer waits for its POST.
+- `buffered`: the request path appends to a bounded buffer; a background thread wakes every
+  `flush_interval` seconds and writes one batch. What was answered in the last interval is lost
+  if the process is killed; a slow collector costs records (counted in
+  `mlops_request_log_records_dropped`), never latency.
+Each record's `id` is assigned by the server; a caller's own id is kept as `client_id`, cut to
+`MAX_CLIENT_ID` printable characters. Sampling is decided by a hash of the id, so the primary and
+its shadow record keep or skip the same requests.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import uuid
 import zlib
 from collections import deque
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from mlops.errors import BadInputError
 from mlops.serving.masking import Masker
@@ -27,6 +33,8 @@ from mlops.serving.sinks import Sink
 log = logging.getLogger(__name__)
 
 RECORD_TYPES = ("inference", "batch", "shadow")
+DURABILITY = ("sync", "buffered")
+MAX_CLIENT_ID = 128
 
 
 def now_iso() -> str:
@@ -35,6 +43,16 @@ def now_iso() -> str:
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+def client_id(value: str | bytes | None) -> str | None:
+    """A caller-supplied request id as a bounded field: printable ASCII, at most MAX_CLIENT_ID
+    characters (anything else becomes `?`); None when absent or empty."""
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    kept = "".join(c if " " <= c <= "~" else "?" for c in text[:MAX_CLIENT_ID])
+    return kept or None
 
 
 def sampled(request_id: str, rate: float) -> bool:
@@ -61,9 +79,15 @@ class RequestLogger:
         masker: Masker | None = None,
         queue_size: int = 50_000,
         flush_interval: float = 0.05,
+        durability: Literal["sync", "buffered"] = "buffered",
     ) -> None:
         if not 0.0 <= sample_rate <= 1.0:
             raise BadInputError(f"sample rate: {sample_rate} is not between 0 and 1")
+        if durability not in DURABILITY:
+            raise BadInputError(
+                f"request-log durability: {durability!r}; allowed: {', '.join(DURABILITY)}"
+            )
+        self.durability = durability
         self.sink = sink
         self.model, self.version, self.digest = model, version, digest
         self.environment = environment
@@ -73,8 +97,11 @@ class RequestLogger:
         self.flush_interval = flush_interval
         self._buffer: deque[dict[str, Any]] = deque()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        if durability == "buffered":
+            self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
+            self._thread.start()
 
     def log(
         self,
@@ -89,8 +116,10 @@ class RequestLogger:
         error: str | None = None,
         explanation: Any = None,
         extra: dict[str, Any] | None = None,
+        client: str | None = None,
     ) -> bool:
-        """Queue one record if the request is sampled; False when skipped or dropped."""
+        """Write (sync) or queue (buffered) one record if the request is sampled; False when
+        skipped or lost."""
         if not sampled(request_id, self.sample_rate):
             return False
         record: dict[str, Any] = {
@@ -107,12 +136,17 @@ class RequestLogger:
             "input": inputs,
             "output": outputs,
         }
+        if client is not None:
+            record["client_id"] = client
         if error is not None:
             record["error"] = error
         if explanation is not None:
             record["explanation"] = explanation
         if extra:
             record.update(extra)
+        if self._thread is None:
+            with self._lock:
+                return self._write([self._mask(record)])
         if len(self._buffer) >= self.queue_size:
             LOG_DROPPED.labels(self.model, "queue_full").inc()
             return False
@@ -140,17 +174,20 @@ class RequestLogger:
         if batch:
             self._write([self._mask(record) for record in batch])
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
+    def _write(self, batch: list[dict[str, Any]]) -> bool:
         try:
             self.sink.write(batch)
         except Exception as error:  # a failing sink must not stop serving
             log.warning("request log: %d records lost: %s", len(batch), error)
             LOG_DROPPED.labels(self.model, "sink_error").inc(len(batch))
-            return
+            return False
         LOG_WRITTEN.labels(self.model).inc(len(batch))
+        return True
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is buffered, then close the sink."""
         self._stop.set()
-        self._thread.join(timeout)
-        self.sink.close()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        with self._lock:
+            self.sink.close()

@@ -1,22 +1,30 @@
-"""Assembling and running the predictor: sink, masking, sampling, shadow, then KServe's
-ModelServer on one HTTP port (V1, V2, /metrics, health). gRPC is opt-in.
+"""Assembling and running the predictor: the listening socket first (a taken port or an
+unknown host is bad input before anything is written), then sink, masking, sampling, shadow,
+and KServe's REST server on that socket (V1, V2, /metrics, health) behind the request edge.
 
-In the cluster every setting comes from the environment the rendered InferenceService sets
-(`MLOPS_MODEL_NAME`, `MLOPS_MODEL_VERSION`, `MLOPS_MODEL_SHA256`, `MLOPS_ENVIRONMENT`,
-`MLOPS_SHADOW_URL`, `MLOPS_SHADOW_PERCENT`, and `MLOPS_REQUEST_LOG`...); see `mlops serve
---help` for the full list.
+It listens on 127.0.0.1 unless told otherwise; the cluster's serving runtime passes
+`--host 0.0.0.0`. In the cluster every other setting comes from the environment the rendered
+InferenceService sets (`MLOPS_MODEL_NAME`, `MLOPS_MODEL_VERSION`, `MLOPS_MODEL_SHA256`,
+`MLOPS_ENVIRONMENT`, `MLOPS_SHADOW_URL`, `MLOPS_SHADOW_PERCENT`, and `MLOPS_REQUEST_LOG`...);
+see `mlops serve --help` for the full list. gRPC is not served: KServe's gRPC server listens on
+every interface and bypasses the request edge.
 """
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlops.errors import BadInputError
 from mlops.serving.masking import Masker
 from mlops.serving.requestlog import RequestLogger
 from mlops.serving.sinks import sink_from_url
+
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 
 class ServeConfig(BaseModel):
@@ -29,9 +37,11 @@ class ServeConfig(BaseModel):
     version: str = ""
     expected_digest: str | None = None
     environment: str = ""
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
     port: int = Field(default=8080, ge=1, le=65535)
-    grpc_port: int | None = Field(default=None, ge=1, le=65535)
+    max_request_bytes: int = Field(default=MAX_REQUEST_BYTES, ge=1024, le=1024**3)
     log_sink: str | None = None
+    log_durability: Literal["sync", "buffered"] = "sync"
     sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
     mask_fields: list[str] = []
     mask_mode: Literal["redact", "hash"] = "redact"
@@ -72,6 +82,7 @@ def build(config: ServeConfig):  # -> MlflowPredictor (KServe imported lazily)
             environment=config.environment,
             sample_rate=config.sample_rate,
             masker=Masker(config.mask_fields, config.mask_mode),
+            durability=config.log_durability,
         )
     if config.shadow_url:
         predictor.shadow = ShadowMirror(
@@ -87,21 +98,46 @@ def build(config: ServeConfig):  # -> MlflowPredictor (KServe imported lazily)
     return predictor
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The bound, listening socket; a taken port or an address this machine lacks is bad input."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise BadInputError(f"--host {host!r}: not an address of this machine: {error}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise BadInputError(
+                f"--port {port}: already in use on {host}; choose a free port"
+            ) from None
+        raise BadInputError(f"--host {host} --port {port}: cannot listen: {error}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve(config: ServeConfig) -> None:
-    """Load (or refuse), then serve until SIGTERM/SIGINT; the request log is drained on exit."""
+    """Listen (or refuse), load (or refuse), then serve until SIGTERM/SIGINT; the request log
+    is written out on exit."""
     # KServe parses sys.argv when imported; our own options are not its business.
     sys.argv = sys.argv[:1]
-    predictor = build(config)
-    import kserve
+    sock = listen(config.host, config.port)
+    try:
+        predictor = build(config)
+    except BaseException:
+        sock.close()
+        raise
+    from mlops.serving.modelserver import BoundModelServer
 
-    server = kserve.ModelServer(
-        http_port=config.port,
-        grpc_port=config.grpc_port or 8081,
-        enable_grpc=config.grpc_port is not None,
-        enable_latency_logging=False,
-        workers=1,
-    )
+    server = BoundModelServer(sock, config.max_request_bytes, http_port=config.port)
     try:
         server.start([predictor])
     finally:
         predictor.stop()
+        sock.close()

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from mlops.errors import BadInputError
+from mlops.files import create_private, open_private
 
 CLOUDEVENT_TYPE = "org.mlops-platform.serving.request-log.v1"
 CLOUDEVENT_BATCH = "application/cloudevents-batch+json"
@@ -41,12 +42,12 @@ def _dumps(record: dict[str, Any]) -> str:
 
 
 class JsonlSink:
-    """One JSON object per line, appended; flushed after every batch."""
+    """One JSON object per line, appended; flushed after every batch. The file holds model
+    inputs: owner-only (0600)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file = path.open("a", encoding="utf-8")
+        self._file = open_private(path, "a")
 
     def write(self, records: list[dict[str, Any]]) -> None:
         self._file.write("".join(_dumps(record) + "\n" for record in records))
@@ -71,13 +72,16 @@ CREATE INDEX IF NOT EXISTS request_log_model_time ON request_log (model, time);
 
 
 class SqliteSink:
-    """An embedded SQLite table `request_log`: indexed columns plus the whole record as JSON."""
+    """An embedded SQLite table `request_log`: indexed columns plus the whole record as JSON.
+    The database holds model inputs: owner-only (0600)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
         self.path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # a committed row survives the process being killed; fsync per commit would cost ms
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SQLITE_SCHEMA)
         self._lock = threading.Lock()
 

@@ -79,10 +79,12 @@ def test_shadow_mirrors_to_a_candidate_and_counts_disagreements(candidate_dir, s
     assert {r["disagreements"] for r in shadow} == {2}
     assert shadow[0]["candidate"] == server.url
     assert shadow[0]["output"] != shadow[0]["candidate_output"]
+    # the candidate keeps the primary's id as the caller's id
+    primary_ids = {r["id"] for r in shadow}
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         served = [json.loads(line) for line in server.log_file.read_text().splitlines()]
-        if {"s0", "s1", "s2", "s-v2"} <= {r["id"] for r in served}:
+        if primary_ids <= {r.get("client_id") for r in served}:
             break
         time.sleep(0.05)
     else:
