@@ -140,17 +140,6 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=self._on_cluster(),
         )
-        self.registry = ContainerRegistry(
-            "registry",
-            RegistryArgs(
-                cluster_name=self.cluster_name,
-                settings=config.registry,
-                namespace=NAMESPACES["registry"].name,
-                docker_registry_chart=config.charts.docker_registry,
-                tags=self.tags,
-            ),
-            opts=self._on_cluster(),
-        )
         self.database_operator = (
             pinned_release(
                 "cloudnative-pg",
@@ -211,6 +200,17 @@ class Platform(pulumi.ComponentResource):
             opts=self._on_cluster(),
         )
         after_monitoring = self._on_cluster(self.monitoring)
+        self.registry = ContainerRegistry(
+            "registry",
+            RegistryArgs(
+                cluster_name=self.cluster_name,
+                settings=config.registry,
+                namespace=NAMESPACES["registry"].name,
+                docker_registry_chart=config.charts.docker_registry,
+                tags=self.tags,
+            ),
+            opts=after_monitoring,  # its ServiceMonitor needs the Prometheus operator's CRDs
+        )
         self.ingress = Ingress(
             "ingress",
             IngressArgs(

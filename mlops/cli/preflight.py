@@ -18,7 +18,9 @@ APPLY_TIMEOUT_SECONDS = 300
 
 
 def preflight(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name (stacks/Pulumi.<stack>.yaml).")],
+    stack: Annotated[
+        str, typer.Option("--stack", "-s", help="Stack name (stacks/Pulumi.<stack>.yaml).")
+    ],
     charts: Annotated[
         Path,
         typer.Option(
@@ -28,12 +30,15 @@ def preflight(
     ] = DEFAULT_CHARTS,
     kubeconfig: Annotated[
         Path | None,
-        typer.Option(help="Also apply everything server-side to this cluster and wait as Helm would."),
+        typer.Option(
+            help="Also apply everything server-side to this cluster and wait as Helm would."
+        ),
     ] = None,
     local_cluster: Annotated[
         bool,
         typer.Option(
-            "--local-cluster", help="Apply to the project's local control plane (mlops.controlplane)."
+            "--local-cluster",
+            help="Apply to the project's local control plane (mlops.controlplane).",
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
@@ -41,33 +46,39 @@ def preflight(
 ) -> None:
     """Render every Helm release and kustomize tree of a stack exactly as the components pass
     them, and check the result; exit 1 when anything is found."""
-    if kubeconfig is not None and local_cluster:
-        raise BadInputError("--kubeconfig and --local-cluster: give one cluster, not both")
     if kubeconfig is not None and not kubeconfig.is_file():
         raise BadInputError(f"--kubeconfig: {kubeconfig} is not a file")
     config = load_stack(stacks_dir, stack)
     from mlops.preflight.run import preflight as run_preflight
     from mlops.preflight.tools import tools
 
+    programs = tools()
     report = run_preflight(
         stack,
         config,
         charts.expanduser(),
-        tools(),
+        programs,
         progress=lambda name: err.print(f"[dim]rendering {escape(name)}[/]"),
     )
-    if kubeconfig is not None or local_cluster:
+    if kubeconfig is not None:
         from mlops.preflight.cluster import check_on_cluster
 
-        report.findings += check_on_cluster(report, kubeconfig, APPLY_TIMEOUT_SECONDS)
+        report.findings += check_on_cluster(report, programs, kubeconfig, APPLY_TIMEOUT_SECONDS)
     if as_json:
         print_json(report.as_json())
     else:
         table = Table("install", "check", "subject", "finding")
         for finding in sorted(report.findings):
-            table.add_row(*(escape(x) for x in (finding.install, finding.check, finding.subject, finding.message)))
+            table.add_row(
+                *(
+                    escape(x)
+                    for x in (finding.install, finding.check, finding.subject, finding.message)
+                )
+            )
         if report.findings:
             out.print(table)
-        out.print(f"{len(report.findings)} finding(s) in {len(report.installs)} installs of stack {stack}")
+        out.print(
+            f"{len(report.findings)} finding(s) in {len(report.installs)} installs of stack {stack}"
+        )
     if report.findings:
         raise CheckFailedError(f"preflight of {stack}: {len(report.findings)} finding(s)")

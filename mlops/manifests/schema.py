@@ -79,8 +79,10 @@ def _strict(schema: dict[str, Any], top: bool = False) -> dict[str, Any]:
         result.pop(key)
     if "properties" in result:
         result["properties"] = {name: _strict(sub) for name, sub in result["properties"].items()}
-        if top:
+        if top:  # the API server accepts these on every object, whatever the CRD lists
             result["properties"].setdefault("metadata", {"type": "object"})
+            result["properties"].setdefault("apiVersion", {"type": "string"})
+            result["properties"].setdefault("kind", {"type": "string"})
         if not preserve and "additionalProperties" not in result:
             result["additionalProperties"] = False
     if isinstance(result.get("additionalProperties"), dict):

@@ -39,7 +39,10 @@ def chart_path(cache: Path, install: HelmInstall) -> Path | None:
     `helm pull` names the file after the version in the chart, with or without a leading `v`."""
     bare = install.version.removeprefix("v")
     for version in dict.fromkeys((install.version, bare, f"v{bare}")):
-        for candidate in (cache / f"{install.chart}-{version}.tgz", cache / f"{install.chart}-{version}"):
+        for candidate in (
+            cache / f"{install.chart}-{version}.tgz",
+            cache / f"{install.chart}-{version}",
+        ):
             if candidate.exists():
                 return candidate
     return None

@@ -195,11 +195,7 @@ def check_load_balancers(objects: list[Rendered], has_load_balancers: bool) -> I
     gets an address, and Helm's wait for the Service never ends."""
     if has_load_balancers:
         return
-    proxies = {
-        (o.target_namespace, o.name): o.manifest
-        for o in objects
-        if o.kind == "EnvoyProxy"
-    }
+    proxies = {(o.target_namespace, o.name): o.manifest for o in objects if o.kind == "EnvoyProxy"}
     for item in objects:
         reason = _load_balancer(item, proxies)
         if reason:
@@ -228,4 +224,3 @@ def _load_balancer(item: Rendered, proxies: dict[tuple[str, str], dict[str, Any]
         if kind == "LoadBalancer":
             return "its gateway's Service is a LoadBalancer (no EnvoyProxy sets envoyService.type)"
     return ""
-

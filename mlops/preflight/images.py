@@ -12,8 +12,12 @@ def image_name(text: str) -> str:
         name = name[:colon]
     first, sep, rest = name.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost"):
-        return name
-    return f"{DEFAULT_REGISTRY}/{name if sep else 'library/' + name}"
+        registry, repository = first, rest
+    else:
+        registry, repository = DEFAULT_REGISTRY, name
+    if registry == DEFAULT_REGISTRY and "/" not in repository:
+        repository = f"library/{repository}"  # Docker Hub's official images
+    return f"{registry}/{repository}"
 
 
 def allowed(text: str, registries: list[str]) -> bool:

@@ -113,10 +113,19 @@ def integral_numbers(value: Any) -> Any:
 
 
 def _closure(resources: list[PlannedResource]) -> dict[str, frozenset[str]]:
-    """What each resource waits for, transitively. The engine orders a resource after its own
-    `dependencies` only; a component's `depends_on` does not hold back its children
-    (pulumi/pulumi#8721), so parents are not followed."""
-    direct = {r.urn: set(r.dependencies) for r in resources}
+    """What each resource waits for, transitively: its own `dependencies` and its ancestors'.
+    The SDK registers a child only once its parent's URN is known, and the parent is registered
+    only after its own dependencies are created, so a component's `depends_on` holds back
+    everything declared inside it."""
+    by_urn = {r.urn: r for r in resources}
+    direct: dict[str, set[str]] = {}
+    for resource in resources:
+        waits: set[str] = set()
+        node: PlannedResource | None = resource
+        while node is not None:
+            waits |= set(node.dependencies)
+            node = by_urn.get(node.parent_urn)
+        direct[resource.urn] = waits
     done: dict[str, frozenset[str]] = {}
 
     def visit(urn: str, path: frozenset[str]) -> frozenset[str]:

@@ -57,14 +57,27 @@ class Rendered:
 def split_sources(text: str) -> list[tuple[Manifest, str]]:
     """Each object of a `helm template` stream with the template file it came from."""
     result: list[tuple[Manifest, str]] = []
-    for chunk in text.split("\n---"):
-        source = next(
-            (line[len(SOURCE_PREFIX) :] for line in chunk.splitlines() if line.startswith(SOURCE_PREFIX)),
-            "",
-        )
+    for chunk, source in _chunks(text):
         document = yaml.load(chunk, Loader=Loader)  # noqa: S506 (a safe loader)
         if isinstance(document, dict):
             result.append((document, source))
+    return result
+
+
+def without_crds_dir(text: str) -> str:
+    """A `helm template --include-crds` stream without the chart's crds/ folder."""
+    return "\n---".join(chunk for chunk, source in _chunks(text) if not is_crds_dir(source))
+
+
+def _chunks(text: str) -> list[tuple[str, str]]:
+    """The documents of a stream with their template file. Helm writes `# Source:` once per
+    file; a file's later documents (a CRD file often starts with a comment and `---`) keep it."""
+    result: list[tuple[str, str]] = []
+    source = ""
+    for chunk in text.split("\n---"):
+        lines = [line for line in chunk.splitlines() if line.startswith(SOURCE_PREFIX)]
+        source = lines[0][len(SOURCE_PREFIX) :] if lines else source
+        result.append((chunk, source))
     return result
 
 

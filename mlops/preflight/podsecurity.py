@@ -37,6 +37,9 @@ LEVELS = ("privileged", "baseline", "restricted")
 
 
 def pod_spec(manifest: Manifest) -> Mapping[str, Any] | None:
+    """The pod template of a workload that creates pods (none for one scaled to zero)."""
+    if (manifest.get("spec") or {}).get("replicas") == 0:
+        return None
     path = POD_SPEC_PATHS.get(str(manifest.get("kind")))
     node: Any = manifest
     for key in path or ():
@@ -92,22 +95,26 @@ def _baseline(spec: Mapping[str, Any], annotations: Mapping[str, str]) -> Iterat
         ):
             yield f"AppArmor annotation {key}={value}"
     for container in iter_containers(spec):
-        name = f"container {container.get('name')}"
-        context = container.get("securityContext") or {}
-        if context.get("privileged"):
-            yield f"{name}: privileged"
-        added = set((context.get("capabilities") or {}).get("add") or []) - BASELINE_CAPABILITIES
-        if added:
-            yield f"{name}: adds capabilities {sorted(added)}"
-        if any(port.get("hostPort") for port in container.get("ports") or []):
-            yield f"{name}: hostPort"
-        if context.get("procMount", "Default") != "Default":
-            yield f"{name}: procMount {context['procMount']}"
-        if (context.get("windowsOptions") or {}).get("hostProcess"):
-            yield f"{name}: hostProcess"
-        yield from _seccomp_not_unconfined(context, name)
-        yield from _selinux(context, name)
-        yield from _apparmor(context, name)
+        yield from _baseline_container(container)
+
+
+def _baseline_container(container: Mapping[str, Any]) -> Iterator[str]:
+    name = f"container {container.get('name')}"
+    context = container.get("securityContext") or {}
+    if context.get("privileged"):
+        yield f"{name}: privileged"
+    added = set((context.get("capabilities") or {}).get("add") or []) - BASELINE_CAPABILITIES
+    if added:
+        yield f"{name}: adds capabilities {sorted(added)}"
+    if any(port.get("hostPort") for port in container.get("ports") or []):
+        yield f"{name}: hostPort"
+    if context.get("procMount", "Default") != "Default":
+        yield f"{name}: procMount {context['procMount']}"
+    if (context.get("windowsOptions") or {}).get("hostProcess"):
+        yield f"{name}: hostProcess"
+    yield from _seccomp_not_unconfined(context, name)
+    yield from _selinux(context, name)
+    yield from _apparmor(context, name)
 
 
 def _seccomp_not_unconfined(context: Mapping[str, Any], where: str) -> Iterator[str]:

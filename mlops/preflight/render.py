@@ -33,12 +33,14 @@ class HelmRenderer:
     api_versions: tuple[str, ...] = ()  # CRD API groups already installed when this one is
 
     def render(self, values: Mapping[str, Any]) -> str:
-        """The chart as `helm install` renders it (values checked against the chart's schema)."""
-        return self._template(values, ())
+        """The chart as `helm install` renders it (values checked against the chart's schema),
+        with the CRDs of its crds/ folder, which `helm install` creates first."""
+        return self._template(values, ("--include-crds",))
 
     def probe(self, values: Mapping[str, Any]) -> str:
-        """The chart rendered with values changed on purpose: the chart's values schema is not
-        applied (a marker is rarely a valid enum or quantity); the templates still run."""
+        """The chart's templates rendered with values changed on purpose: the chart's values
+        schema is not applied (a marker is rarely a valid enum or quantity), and the crds/
+        folder, which values do not change, is left out."""
         return self._template(values, ("--skip-schema-validation",))
 
     def _template(self, values: Mapping[str, Any], extra: tuple[str, ...]) -> str:
@@ -56,7 +58,6 @@ class HelmRenderer:
                 handle.name,
                 "--kube-version",
                 self.kube_version,
-                "--include-crds",  # `helm install` creates the chart's crds/ first
                 "--skip-tests",  # test hooks run only with `helm test`
                 *extra,
             ]
@@ -81,7 +82,11 @@ def kustomize(kubectl: Path, url: str, git_cache: Path | None) -> str:
 def _run(command: list[str], env: Mapping[str, str]) -> str:
     try:
         result = subprocess.run(
-            command, capture_output=True, text=True, env=dict(env), timeout=TIMEOUT_SECONDS,
+            command,
+            capture_output=True,
+            text=True,
+            env=dict(env),
+            timeout=TIMEOUT_SECONDS,
             check=False,
         )
     except subprocess.TimeoutExpired as error:

@@ -21,7 +21,8 @@ from mlops.preflight.installs import (
     StackInstalls,
     read_installs,
 )
-from mlops.preflight.objects import Rendered, is_crds_dir, split_sources
+from mlops.preflight.objects import Rendered, is_crds_dir, split_sources, without_crds_dir
+from mlops.preflight.references import referenced_paths
 from mlops.preflight.values import ineffective_keys
 
 
@@ -37,6 +38,8 @@ class Report:
     installs: list[str]
     findings: list[Finding] = field(default_factory=list)
     objects: list[Rendered] = field(default_factory=list, repr=False)
+    # the objects in the order `pulumi up` creates them: each wave after the ones before it
+    waves: list[list[Rendered]] = field(default_factory=list, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -70,34 +73,31 @@ def preflight(
         progress(install.name)
         try:
             if isinstance(install, HelmInstall):
+                api_versions = tuple(_api_versions(install, installs, rendered))
                 renderer = render.HelmRenderer(
-                    tools.helm, chart_paths[install.name], install, kube_version,
-                    tuple(_api_versions(install, installs, rendered)),
-                )  # fmt: skip
-                text = renderer.render(install.values)
-                rendered[install.name] = _helm_objects(install, text)
-                noop = ineffective_keys(install.chart, install.values, text, renderer.probe, workers)
-                for key in noop:
-                    report.findings.append(
-                        Finding(install.name, "values", key, "changes nothing in the rendered chart")
-                    )
-            else:
-                text = render.kustomize(tools.kubectl, install.url, git_cache)
-                objects = trees.transformed(
-                    render.documents(text), transforms.get(install.urn, []), install.name
+                    tools.helm, chart_paths[install.name], install, kube_version, api_versions
                 )
-                rendered[install.name] = [
-                    Rendered(install.name, install.urn, install.namespace, o) for o in objects
-                ]
+                rendered[install.name], findings = _render_release(renderer, workers)
+                report.findings.extend(findings)
+            else:
+                rendered[install.name] = _render_tree(install, tools, git_cache, transforms)
         except render.RenderError as error:
             rendered[install.name] = []
             report.findings.append(Finding(install.name, "render", install.name, str(error)))
 
-    for wave in _waves(installs):
+    waves = _waves(installs)
+    for wave in waves:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(render_one, wave))
+    declared = _pulumi_objects(installs)
+    namespaces = [o for o in declared if o.kind == "Namespace"]
+    report.waves = [
+        namespaces,
+        *([o for i in wave for o in rendered.get(i.name, [])] for wave in waves),
+        [o for o in declared if o.kind != "Namespace"],
+    ]
     objects = [o for install in installs.installs for o in rendered.get(install.name, [])]
-    objects += _pulumi_objects(installs)
+    objects += declared
     report.objects = objects
     report.findings += _checks(objects, installs, config)
     return report
@@ -142,6 +142,41 @@ def _api_versions(
         for o in rendered.get(other.name, [])
     ]
     return render.api_groups_of_crds(earlier)
+
+
+def _render_release(
+    renderer: render.HelmRenderer, workers: int
+) -> tuple[list[Rendered], list[Finding]]:
+    """The release's objects, and a finding for each values key that changes nothing."""
+    install = renderer.install
+    text = renderer.render(install.values)
+    keys = ineffective_keys(
+        install.chart,
+        install.values,
+        without_crds_dir(text),
+        renderer.probe,
+        workers,
+        frozenset(referenced_paths(renderer.chart)),
+    )
+    findings = [
+        Finding(install.name, "values", key, "changes nothing in the rendered chart")
+        for key in keys
+    ]
+    return _helm_objects(install, text), findings
+
+
+def _render_tree(
+    install: KustomizeInstall,
+    tools: Tools,
+    git_cache: Path | None,
+    transforms: dict[str, list[Any]],
+) -> list[Rendered]:
+    """The tree's objects after the transforms the program gives its Directory."""
+    text = render.kustomize(tools.kubectl, install.url, git_cache)
+    objects = trees.transformed(
+        render.documents(text), transforms.get(install.urn, []), install.name
+    )
+    return [Rendered(install.name, install.urn, install.namespace, o) for o in objects]
 
 
 def _helm_objects(install: HelmInstall, text: str) -> list[Rendered]:

@@ -60,18 +60,29 @@ def free_form(chart: str, path: Path) -> bool:
 
 
 def ineffective_keys(
-    chart: str, values: dict[str, Any], first: str, render: Render, workers: int
+    chart: str,
+    values: dict[str, Any],
+    first: str,
+    render: Render,
+    workers: int,
+    referenced: frozenset[Path] = frozenset(),
 ) -> list[str]:
     """The dotted keys of `values` whose change leaves the rendered output unchanged. `first`
     is the chart rendered with `values`; `render` renders it with other values (without its
-    values schema: see HelmRenderer)."""
+    values schema: see HelmRenderer). A boolean or number at a path the templates name in full
+    (`referenced`) counts as read without a render of its own."""
     values = _unshared(values)
     candidates = [leaf for leaf in leaves(values) if not free_form(chart, leaf.path)]
     if not candidates:
         return []
     baseline = _Output(first, render(values))
     read = _read_by_marker(values, [c for c in candidates if _markable(c.value)], render)
-    rest = [leaf for leaf in candidates if leaf.path not in read]
+    rest = [
+        leaf
+        for leaf in candidates
+        if leaf.path not in read
+        and not (leaf.path in referenced and isinstance(leaf.value, bool | int | float))
+    ]
 
     def unchanged(leaf: Leaf) -> bool:
         try:
@@ -145,17 +156,15 @@ def _read_by_marker(values: dict[str, Any], group: list[Leaf], render: Render) -
         )
     text = _searchable(output)
     found = {int(match) for match in MARKER.findall(text)}
-    found |= {
-        index
-        for index in markers.owner
-        if str(INTEGER_MARKER_BASE + index) in text
-    }
+    found |= {index for index in markers.owner if str(INTEGER_MARKER_BASE + index) in text}
     return {markers.owner[index] for index in found if index in markers.owner}
 
 
 def _searchable(output: str) -> str:
     """The output and the decoded data of its Secrets (charts base64-encode what they store)."""
     parts = [output]
+    if "kind: Secret" not in output:
+        return output
     for item in documents(output):
         if item.get("kind") == "Secret":
             for encoded in (item.get("data") or {}).values():
@@ -167,20 +176,16 @@ def _searchable(output: str) -> str:
 
 
 def _changed(value: Any) -> Any:
-    """Another value of the same shape."""
+    """Another value of the same shape (null, which removes a chart default, becomes a value)."""
     if isinstance(value, bool):
         return not value
-    if isinstance(value, int):
+    if isinstance(value, int | float):
         return value + 1
-    if isinstance(value, float):
-        return value + 0.5
     if isinstance(value, str):
         return f"{value}-changed"
     if isinstance(value, list):
         return value[:-1] if value else ["changed"]
-    if isinstance(value, dict):
-        return {"changed": "changed"}
-    return "changed"  # null (which removes a chart default) becomes a value
+    return {"changed": "changed"} if isinstance(value, dict) else "changed"
 
 
 def _set(values: dict[str, Any], path: Path, value: Any) -> dict[str, Any]:

@@ -17,7 +17,9 @@ def helm() -> Path:
     return tools().helm
 
 
-def install(chart: str, values: dict, name: str | None = None, namespace: str = "apps") -> HelmInstall:
+def install(
+    chart: str, values: dict, name: str | None = None, namespace: str = "apps"
+) -> HelmInstall:
     return HelmInstall(
         name=name or chart,
         chart=chart,

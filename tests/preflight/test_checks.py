@@ -6,12 +6,14 @@ from typing import Any
 from mlops.preflight import checks
 from mlops.preflight.installs import StackInstalls
 from mlops.preflight.objects import Rendered, is_crds_dir, split_sources
-from tests.preflight.conftest import install, renderer
+from tests.preflight.conftest import renderer
 
 APP = {"name": "a", "replicas": 1}
 
 
-def rendered(helm: Path, chart: str, values: dict[str, Any], name: str | None = None) -> list[Rendered]:
+def rendered(
+    helm: Path, chart: str, values: dict[str, Any], name: str | None = None
+) -> list[Rendered]:
     text = renderer(helm, chart, values, name=name).render(values)
     urn = f"urn:{name or chart}"
     return [
@@ -33,7 +35,9 @@ def test_a_custom_resource_needs_its_crd_release_as_a_dependency(helm: Path) -> 
     assert [(f.install, f.check, f.subject) for f in unordered] == [
         ("app", "crd-order", "Widget apps/app")
     ]
-    assert list(checks.check_crd_order(objects, index, stack({"urn:app": {"urn:widget-crds"}}))) == []
+    assert (
+        list(checks.check_crd_order(objects, index, stack({"urn:app": {"urn:widget-crds"}}))) == []
+    )
 
 
 def test_a_crd_template_in_the_same_release_is_an_ordering_problem() -> None:
@@ -58,7 +62,12 @@ def test_custom_resources_are_validated_against_the_installed_crd(helm: Path) ->
 
 
 def test_core_kinds_are_validated_at_the_stacks_kubernetes_version() -> None:
-    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"typo": 1}}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s"},
+        "spec": {"typo": 1},
+    }
     objects = [Rendered("r", "urn:r", "apps", service)]
     found = list(checks.check_schemas(objects, checks.CrdIndex(objects)))
     assert len(found) == 1
@@ -66,14 +75,18 @@ def test_core_kinds_are_validated_at_the_stacks_kubernetes_version() -> None:
 
 
 def test_missing_crds_and_accounts_are_install_steps_not_applied(helm: Path) -> None:
-    objects = rendered(helm, "app", {**APP, "widget": {"enabled": True}, "serviceAccount": "runner"})
-    found = {(f.check, f.message) for f in checks.check_install_steps(objects, checks.CrdIndex(objects))}
+    objects = rendered(
+        helm, "app", {**APP, "widget": {"enabled": True}, "serviceAccount": "runner"}
+    )
+    found = {
+        (f.check, f.message) for f in checks.check_install_steps(objects, checks.CrdIndex(objects))
+    }
     assert found == {
         ("install-steps", "no install in the stack provides the CRD of example.com/v1 Widget"),
         ("install-steps", "runs as ServiceAccount runner, which no install creates"),
     }
     account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "runner"}}
-    objects += rendered(helm, "widget-crds", {}) + [Rendered("sa", "urn:sa", "apps", account)]
+    objects += [*rendered(helm, "widget-crds", {}), Rendered("sa", "urn:sa", "apps", account)]
     assert list(checks.check_install_steps(objects, checks.CrdIndex(objects))) == []
 
 
@@ -82,7 +95,11 @@ def test_bindings_need_their_accounts_and_cluster_roles() -> None:
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRoleBinding",
         "metadata": {"name": "b"},
-        "roleRef": {"kind": "ClusterRole", "name": "deployer", "apiGroup": "rbac.authorization.k8s.io"},
+        "roleRef": {
+            "kind": "ClusterRole",
+            "name": "deployer",
+            "apiGroup": "rbac.authorization.k8s.io",
+        },
         "subjects": [{"kind": "ServiceAccount", "name": "deployer-sa", "namespace": "kubeflow"}],
     }
     objects = [Rendered("tree", "urn:t", "kubeflow", binding)]
@@ -108,7 +125,10 @@ def test_images_outside_the_allowed_registries(helm: Path) -> None:
     assert [f.message for f in found] == [
         "container app runs nginx:1.27 (docker.io/library/nginx), outside registry.example.com/team"
     ]
-    assert list(checks.check_registries(rendered(helm, "app", APP), ["registry.example.com/team"])) == []
+    assert (
+        list(checks.check_registries(rendered(helm, "app", APP), ["registry.example.com/team"]))
+        == []
+    )
     assert list(checks.check_registries(objects, [])) == []
 
 
@@ -133,4 +153,7 @@ def test_gateways_without_a_service_type_ask_for_a_load_balancer() -> None:
     }
     alone = [Rendered("edge", "urn:e", "edge", gateway)]
     assert [f.subject for f in checks.check_load_balancers(alone, False)] == ["Gateway edge/edge"]
-    assert list(checks.check_load_balancers([*alone, Rendered("edge", "urn:e", "edge", proxy)], False)) == []
+    assert (
+        list(checks.check_load_balancers([*alone, Rendered("edge", "urn:e", "edge", proxy)], False))
+        == []
+    )

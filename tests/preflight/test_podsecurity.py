@@ -49,8 +49,16 @@ def test_pod_level_settings_count_for_every_container() -> None:
         ({"hostNetwork": True}, {}, "hostNetwork=true"),
         ({"volumes": [{"name": "h", "hostPath": {"path": "/"}}]}, {}, "hostPath volume h"),
         ({}, {"privileged": True}, "container app: privileged"),
-        ({}, {"capabilities": {"add": ["SYS_ADMIN"]}}, "container app: adds capabilities ['SYS_ADMIN']"),
-        ({}, {"seccompProfile": {"type": "Unconfined"}}, "container app: seccompProfile Unconfined"),
+        (
+            {},
+            {"capabilities": {"add": ["SYS_ADMIN"]}},
+            "container app: adds capabilities ['SYS_ADMIN']",
+        ),
+        (
+            {},
+            {"seccompProfile": {"type": "Unconfined"}},
+            "container app: seccompProfile Unconfined",
+        ),
     ],
 )
 def test_baseline_refuses_host_access_and_privilege(
@@ -69,7 +77,15 @@ def test_restricted_allows_only_its_volume_types() -> None:
 def test_cronjob_pods_are_found_and_other_kinds_ignored() -> None:
     cronjob = {
         "kind": "CronJob",
-        "spec": {"jobTemplate": {"spec": {"template": {"spec": {"hostPID": True, "containers": []}}}}},
+        "spec": {
+            "jobTemplate": {"spec": {"template": {"spec": {"hostPID": True, "containers": []}}}}
+        },
     }
     assert violations(cronjob, "baseline") == ["hostPID=true"]
     assert violations({"kind": "ConfigMap", "data": {}}, "restricted") == []
+
+
+def test_a_workload_scaled_to_zero_creates_no_pods_to_refuse() -> None:
+    scaled_down = deployment({"hostNetwork": True})
+    scaled_down["spec"]["replicas"] = 0
+    assert violations(scaled_down, "baseline") == []

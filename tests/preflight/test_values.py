@@ -27,7 +27,7 @@ def scripted() -> Any:
         }
         if values.get("enabled"):
             spec["extra"] = True
-        secret = {"kind": "Secret", "password": str(random.random())}  # noqa: S311
+        secret = {"kind": "Secret", "password": str(random.random())}
         return json.dumps(spec) + "\n---\n" + json.dumps(secret)
 
     return render
