@@ -1,6 +1,6 @@
 """The governance (Audit API) service: the evidence log every pipeline step and gate reports to.
 
-Deployment contract (`mlops/governance/api.py`, `images/governance/Dockerfile`): port 8080,
+Deployment contract (`mlops/governance/api.py`, `images/Dockerfile` target governance): port 8080,
 `GET /healthz`, and three settings: `MLOPS_AUDIT_DB_URL`, `MLOPS_AUDIT_TOKENS_FILE` (a JSON map
 of sha256(token) -> role, so the mounted file holds no usable token) and
 `MLOPS_AUDIT_SIGNING_KEY_FILE` (an Ed25519 PKCS#8 PEM). Both files come from Secrets generated

@@ -373,7 +373,7 @@ class ServingConfig(Strict):
 
     deployment_mode: Literal["RawDeployment", "Serverless"] = "RawDeployment"
     ingress_domain: HostName  # InferenceService hosts are <name>-<namespace>.<ingress_domain>
-    # The platform's own predictor image (images/predictor/), from the platform's registry.
+    # The platform's own predictor image (images/Dockerfile, target predictor), from the platform's registry.
     predictor_image: str = Field(pattern=r"^[a-z0-9./:-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$")
     # Where serving-runtime images (MLServer, sklearn server) are pulled from: Docker Hub by
     # default, the environment's own mirror where `security.allowed_registries` is enforced.

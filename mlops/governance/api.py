@@ -3,7 +3,7 @@
 Append-only by construction: there is no route that updates or deletes evidence. Every route but
 /healthz, /v1/public-key and the certificate registry reads needs a bearer token whose role
 allows it (401 without a known token, 403 with the wrong role); bodies are capped before they
-are parsed (413). Deployment contract (images/governance/Dockerfile): port 8080,
+are parsed (413). Deployment contract (images/Dockerfile, target governance): port 8080,
 MLOPS_AUDIT_DB_URL, MLOPS_AUDIT_TOKENS_FILE, MLOPS_AUDIT_SIGNING_KEY_FILE.
 """
 

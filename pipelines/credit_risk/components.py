@@ -1,9 +1,9 @@
 """The KFP v2 components: each a lightweight Python component on the pinned pipeline image,
 whose body imports the package baked into that image and calls `tasks.<step>`.
 
-The image already holds kfp and every dependency (see `pipelines/Dockerfile`), so nothing is
-installed at run time (`install_kfp_package=False`), and the same components run in this process
-environment under `kfp.local.SubprocessRunner(use_venv=False)`.
+The image already holds kfp and every dependency (`images/Dockerfile`, target pipeline), so
+nothing is installed at run time (`install_kfp_package=False`), and the same components run in
+this process environment under `kfp.local.SubprocessRunner(use_venv=False)`.
 """
 
 from typing import NamedTuple
@@ -11,8 +11,8 @@ from typing import NamedTuple
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Metrics, Model, Output
 
-# Pinned: a release tag built from pipelines/Dockerfile; override with `mlops pipeline compile
-# --image REF@sha256:...` to pin the digest your registry reports.
+# Pinned: a release tag built from images/Dockerfile (target pipeline); override with
+# `mlops pipeline compile --image REF@sha256:...` to pin the digest your registry reports.
 IMAGE = "ghcr.io/mlops-platform/credit-risk-pipeline-python:0.1.0"
 
 

@@ -2,14 +2,9 @@
 
 Pulumi runs this file (`pulumi preview --policy-pack policies/baseline --policy-pack
 policies/production`); so does `mlops policy check`. It only assembles the pack: the rules live
-in production_rules/, one module each; the helpers they share with the baseline pack live in
-policies/baseline/mlops_policy_kit, put on the path here.
+in production_rules/, one module each; the helpers they share with the baseline pack are the
+`mlops-policy-kit` package (policies/kit), a requirement like pulumi-policy.
 """
-
-import sys
-from pathlib import Path
-
-sys.path.append(str(Path(__file__).resolve().parent.parent / "baseline"))
 
 from production_rules import POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack

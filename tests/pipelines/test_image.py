@@ -6,17 +6,20 @@ import re
 from mlops.pipelines.provenance import COMMIT_ENV, LOCK_ENV
 from pipelines.credit_risk.components import IMAGE
 from pipelines.credit_risk.context import AUDIT_TOKEN_ENV
-from tests.images.dockerfile import IMAGES
+from tests.images.dockerfile import ROOT, STAGES, TEXT
 
-IMAGE_FILE = IMAGES["pipeline-components"]
+IMAGE_FILE = STAGES["pipeline"]
 DOCKERFILE = IMAGE_FILE.text
 
 
 def test_base_images_are_pinned_and_the_project_is_installed_as_locked() -> None:
-    (python_image,) = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", DOCKERFILE, flags=re.MULTILINE)
+    (python_image,) = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", TEXT, flags=re.MULTILINE)
     assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", python_image)
-    assert "ghcr.io/astral-sh/uv:0.13.9 AS uv" in IMAGE_FILE.instruction("FROM")
-    assert "uv sync --frozen --no-dev --no-editable" in DOCKERFILE
+    assert STAGES["uv"].instruction("FROM") == ["ghcr.io/astral-sh/uv:0.13.9 AS uv"]
+    build_env = (ROOT / "images" / "build-env").read_text(encoding="utf-8")
+    assert (
+        'uv sync --quiet --frozen --no-default-groups --extra "${part}" --no-editable' in build_env
+    )
 
 
 def test_sets_the_environment_the_code_reads() -> None:

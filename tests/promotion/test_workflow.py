@@ -15,17 +15,19 @@ def steps(job: str) -> str:
 
 
 def test_required_status_is_the_gate_job_and_runs_on_every_pull_request():
-    assert PROTECTION["required_status_checks"]["contexts"] == ["promotion-gates"]
+    assert "promotion-gates" in PROTECTION["required_status_checks"]["contexts"]
     triggers = WORKFLOW[True]  # PyYAML reads the key `on` as True
     assert triggers["pull_request"] is None  # no path filter: the required status always reports
     assert triggers["pull_request_review"]["types"] == ["submitted", "dismissed"]
 
 
-def test_gate_job_rechecks_descriptors_renders_and_runs_checkov():
+def test_gate_job_rechecks_descriptors_renders_and_checks_gitops_with_the_projects_commands():
     run = steps("promotion-gates")
     assert "mlops gates check --descriptor" in run and "--reviews" in run
     assert "mlops render --env" in run and "--check" in run
-    assert "checkov -d gitops/envs" in run
+    assert "uv run mlops policy gitops" in run
+    assert "checkov " not in run  # the project's own command, with its checks and skips
+    assert "./scripts/setup" in run
     assert "mlops gates validate --check" in run
 
 
