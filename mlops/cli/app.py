@@ -15,8 +15,8 @@ from mlops.cli import gates as gates_cli
 from mlops.cli import loadtest as loadtest_cli
 from mlops.cli import maturity, plan, render
 from mlops.cli import pipeline as pipeline_cli
-from mlops.cli import preflight as preflight_cli
 from mlops.cli import policy as policy_cli
+from mlops.cli import preflight as preflight_cli
 from mlops.cli import promote as promote_cli
 from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli

@@ -177,13 +177,14 @@ class ChartVersions(Strict):
     kserve_crd: ChartPin = _pin(
         "oci://ghcr.io/kserve/charts",
         "kserve-crd",
-        "v0.20.0",
-        "the KServe release of the `kserve` SDK the predictor uses (pyproject.toml)",
+        "v0.21.0",
+        "the KServe release of the `kserve` SDK the predictor uses (0.21, pyproject.toml); "
+        "newest release",
     )
     kserve: ChartPin = _pin(
         "oci://ghcr.io/kserve/charts",
         "kserve-resources",
-        "v0.20.0",
+        "v0.21.0",
         "as kserve_crd; v0.17 renamed the chart from `kserve` to `kserve-resources`",
     )
     knative_operator: ChartPin = _pin(
@@ -191,7 +192,7 @@ class ChartVersions(Strict):
         "knative-operator",
         "v1.23.0",
         "newest release; 1.18 left support; it installs Knative Serving 1.23 (KNATIVE_SERVING_"
-        "VERSION in components/kserve.py), which KServe 0.20 supports",
+        "VERSION in components/kserve.py), which KServe 0.21 supports",
     )
     kube_prometheus_stack: ChartPin = _pin(
         "https://prometheus-community.github.io/helm-charts",

@@ -54,4 +54,9 @@ def test_in_cluster_postgresql_is_a_cloudnativepg_cluster_bootstrapped_from_a_se
     assert owner.inputs["type"] == "kubernetes.io/basic-auth"
     assert set(owner.inputs["stringData"]) == {"username", "password"}
     assert credentials.inputs["metadata"] == {"name": "mlflow-database", "namespace": "mlflow"}
-    assert set(credentials.inputs["stringData"]) == {"username", "password", "postgres-password", "url"}
+    assert set(credentials.inputs["stringData"]) == {
+        "username",
+        "password",
+        "postgres-password",
+        "url",
+    }
