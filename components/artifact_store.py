@@ -1,11 +1,13 @@
-"""Where the platform keeps artifacts: MinIO in the cluster or S3, one contract for every consumer."""
+"""Where the platform keeps artifacts: one contract for every consumer, whichever the store."""
 
 from dataclasses import dataclass
 
 import pulumi
 
-ACCESS_KEY = "access_key"
-SECRET_KEY = "secret_key"
+from mlops.config.object_store import ACCESS_KEY, SECRET_KEY
+
+__all__ = ["ACCESS_KEY", "IRSA_ANNOTATION", "SECRET_KEY", "ArtifactStore"]
+
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
@@ -13,11 +15,11 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 class ArtifactStore:
     """One bucket of the object store and how a workload authenticates to it.
 
-    MinIO: `endpoint_url` is its in-cluster URL and `credentials_secret` names a Secret with the
-    keys `access_key` and `secret_key`, present in every namespace that uses the store. S3:
-    `endpoint_url` and `credentials_secret` are None and `irsa_role_arn` is the IAM role the
-    workload's ServiceAccount assumes (IRSA), so no static key exists anywhere. `region` is the
-    bucket's AWS region (S3 clients that do not get it from IRSA need it).
+    In-cluster store or external endpoint: `endpoint_url` is its URL and `credentials_secret`
+    names a Secret with the keys `ACCESS_KEY` and `SECRET_KEY` of the consumer's own identity,
+    present in the consumer's namespace. S3: `endpoint_url` and `credentials_secret` are None and
+    `irsa_role_arn` is the IAM role the workload's ServiceAccount assumes (IRSA), so no static
+    key exists anywhere. `region` is the region clients sign requests for.
     """
 
     endpoint_url: pulumi.Input[str] | None
@@ -27,5 +29,5 @@ class ArtifactStore:
     region: str | None = None
 
     def service_account_annotations(self) -> dict[str, pulumi.Input[str]]:
-        """Annotations that bind a ServiceAccount to the store's IAM role (empty for MinIO)."""
+        """Annotations that bind a ServiceAccount to the store's IAM role (none with keys)."""
         return {IRSA_ANNOTATION: self.irsa_role_arn} if self.irsa_role_arn is not None else {}

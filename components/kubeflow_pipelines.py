@@ -21,7 +21,10 @@ from components.web_ui import ui_ingress
 from mlops.config.model import ChartPin, ExposureConfig
 from mlops.config.namespaces import NAMESPACES
 
-UPSTREAM_SECRET = "mlpipeline-minio-artifact"  # upstream's Secret with the MinIO keys
+# Upstream's names, which it kept when its manifests moved from MinIO to SeaweedFS (2.15): the
+# Secret its objects read the store's keys from, and the UI's variables for an S3-compatible store.
+UPSTREAM_SECRET = "mlpipeline-minio-artifact"
+UPSTREAM_STORES = ("minio", "seaweedfs")  # upstream's bundled store, before and since 2.15
 UPSTREAM_KEYS = {"accesskey": ACCESS_KEY, "secretkey": SECRET_KEY}
 PIPELINE_ROOT_PREFIX = "v2/artifacts"
 KEY_FORMAT = (
@@ -170,7 +173,8 @@ def resolve_settings(
     irsa_role_arn: str | None,
     region: str | None,
 ) -> ObjectStoreSettings:
-    """MinIO is addressed by its URL; S3 by its regional endpoint (so a region is required)."""
+    """A store with an endpoint is addressed by its URL; S3 by its regional endpoint (so a region
+    is required)."""
     if endpoint_url is None:
         if region is None:
             raise ValueError("an S3 artifact store needs its region")
@@ -183,7 +187,7 @@ def resolve_settings(
         host=host,
         port=port,
         secure=secure,
-        region=region or "us-east-1",  # MinIO ignores the region but clients need one
+        region=region or "us-east-1",  # SeaweedFS ignores the region but clients need one
         bucket=bucket,
         credentials_secret=credentials_secret,
         irsa_role_arn=irsa_role_arn,
@@ -295,20 +299,37 @@ def _container_env(name: str | None, settings: ObjectStoreSettings) -> dict[str,
             "OBJECTSTORECONFIG_REGION": settings.region,
         }
     if name == "ml-pipeline-ui":
-        return {
-            "MINIO_HOST": settings.host,
-            "MINIO_PORT": str(settings.port),
-            "MINIO_SSL": str(settings.secure).lower(),
-            "AWS_REGION": settings.region,
-        }
+        return _ui_env(settings)
     return {}
+
+
+def _ui_env(settings: ObjectStoreSettings) -> dict[str, str]:
+    """The UI reads artifacts and archived step logs from the same store, bucket and keys as
+    the API server and Argo write them (upstream's SeaweedFS overlay sets the same variables).
+    MINIO_NAMESPACE is emptied: the UI appends it to MINIO_HOST, which is already complete."""
+    env = {
+        "MINIO_HOST": settings.host,
+        "MINIO_NAMESPACE": "",
+        "MINIO_PORT": str(settings.port),
+        "MINIO_SSL": str(settings.secure).lower(),
+        "AWS_REGION": settings.region,
+        "ARGO_ARCHIVE_LOGS": "true",
+        "ARGO_ARCHIVE_BUCKETNAME": settings.bucket,
+        "ARGO_KEYFORMAT": KEY_FORMAT,
+        # 'minio' is the UI's name for an S3-compatible store reached with keys
+        "ARGO_ARCHIVE_ARTIFACTORY": "s3" if settings.credentials_secret is None else "minio",
+    }
+    if settings.credentials_secret is None:  # S3 with IRSA: the regional endpoint, no keys
+        env["AWS_S3_ENDPOINT"] = settings.host
+        env["AWS_SSL"] = "true"
+    return env
 
 
 def _patch_deployment(
     name: str | None, props: dict[str, Any], settings: ObjectStoreSettings
 ) -> dict[str, Any] | None:
     spec = dict(props.get("spec") or {})
-    if name == "minio":  # upstream's bundled MinIO: the platform's store replaces it
+    if name in UPSTREAM_STORES:  # upstream's bundled store: the platform's store replaces it
         return {**props, "spec": {**spec, "replicas": 0}}
     template = dict(spec.get("template") or {})
     pod = dict(template.get("spec") or {})

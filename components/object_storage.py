@@ -1,6 +1,8 @@
-"""Object storage for MLflow artifacts, datasets and pipeline artifacts: MinIO in the cluster or
-S3 (KMS-encrypted, versioned, public access blocked, TLS only). Each consumer namespace gets its
-own credentials (MinIO) or an IAM policy to attach to its workload identity (S3)."""
+"""Object storage for MLflow artifacts, datasets and pipeline artifacts: SeaweedFS in the cluster,
+an S3-compatible service the platform does not install, or S3 (KMS-encrypted, versioned, public
+access blocked, TLS only). Each consumer namespace gets its own identity, allowed only what its
+grant says: generated keys in a Secret (in the cluster), keys the operator puts in that Secret
+(external), or an IAM policy for its workload identity (S3)."""
 
 from dataclasses import dataclass
 
@@ -9,22 +11,27 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.helm import pinned_release
 from components.iam import allow, policy_document
 from components.kms import rotating_key
-from mlops.config.model import ChartPin, StorageConfig
+from components.seaweedfs import SeaweedFs, SeaweedFsArgs
+from mlops.config.model import StorageConfig
+from mlops.config.object_store import ACCESS_KEY, SECRET_KEY, Grant, StoreEndpoint, store_endpoint
 
-MINIO_PORT = 9000
-MINIO_SERVICE = "minio"
+# KServe's storage initializer reads the endpoint of a key Secret from these annotations.
+KSERVE_S3_ANNOTATIONS = (
+    "serving.kserve.io/s3-endpoint",
+    "serving.kserve.io/s3-usehttps",
+    "serving.kserve.io/s3-region",
+)
 
 
 @dataclass(frozen=True)
 class ObjectStorageArgs:
     cluster_name: str
     settings: StorageConfig
-    namespace: str  # where MinIO runs
-    consumer_namespaces: tuple[str, ...]  # namespaces whose workloads read and write buckets
-    minio_chart: ChartPin
+    namespace: str  # where the in-cluster store runs
+    grants: dict[str, Grant]  # consumer namespace -> its bucket and whether it writes
+    monitoring_namespace: str
     tags: dict[str, str]
 
 
@@ -32,22 +39,25 @@ class ObjectStorage(pulumi.ComponentResource):
     """Buckets, and how each consumer reaches them."""
 
     buckets: dict[str, pulumi.Output[str]]
-    endpoint_url: str | None
-    credentials_secret: str | None  # Secret name in each consumer namespace (MinIO only)
-    access_policy: pulumi.Output[str] | None  # IAM policy for workload identities (S3 only)
+    endpoint: StoreEndpoint | None  # None on S3 (regional endpoint, IRSA)
+    access_policies: dict[str, pulumi.Output[str]]  # consumer namespace -> IAM policy (S3 only)
 
     def __init__(
         self, name: str, args: ObjectStorageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mlops:object_storage:ObjectStorage", name, None, opts)
-        self.endpoint_url = None
-        self.credentials_secret = None
-        self.access_policy = None
+        self.endpoint = store_endpoint(args.settings)
+        self.access_policies = {}
+        self.buckets = {
+            bucket: pulumi.Output.from_input(bucket) for bucket in args.settings.buckets
+        }
         if args.settings.mode == "s3":
             self._s3(name, args)
-        else:
-            self._minio(name, args)
-        self.register_outputs({"buckets": self.buckets, "endpoint_url": self.endpoint_url})
+        elif args.settings.mode == "in_cluster" and self.endpoint is not None:
+            self._in_cluster(name, args, self.endpoint)
+        self.register_outputs(
+            {"buckets": self.buckets, "endpoint_url": self.endpoint.url if self.endpoint else None}
+        )
 
     def _s3(self, name: str, args: ObjectStorageArgs) -> None:
         child = pulumi.ResourceOptions(parent=self)
@@ -106,103 +116,65 @@ class ObjectStorage(pulumi.ComponentResource):
                 opts=child,
             )
             self.buckets[logical] = bucket.bucket
-        arns = [
-            bucket_name.apply(lambda b: f"arn:aws:s3:::{b}")
-            for bucket_name in self.buckets.values()
-        ]
-        self.access_policy = pulumi.Output.all(key.arn, *arns).apply(
-            lambda values: policy_document(
-                allow(["s3:ListBucket", "s3:GetBucketLocation"], list(values[1:])),
-                allow(
-                    ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion"],
-                    [f"{arn}/*" for arn in values[1:]],
-                ),
-                allow(["kms:Decrypt", "kms:GenerateDataKey"], [values[0]]),
-            )
-        )
+        key_arn = key.arn
+        for consumer, grant in args.grants.items():
+            self.access_policies[consumer] = pulumi.Output.all(
+                key_arn, self.buckets[grant.bucket]
+            ).apply(lambda values, grant=grant: _s3_policy(values[0], values[1], grant))
 
-    def _minio(self, name: str, args: ObjectStorageArgs) -> None:
+    def _in_cluster(self, name: str, args: ObjectStorageArgs, endpoint: StoreEndpoint) -> None:
+        """SeaweedFS, and each consumer's generated key in a Secret of its namespace."""
         child = pulumi.ResourceOptions(parent=self)
-        root_password = random.RandomPassword(f"{name}-root", length=40, special=False, opts=child)
-        root_secret = k8s.core.v1.Secret(
-            f"{name}-root",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="minio-root", namespace=args.namespace),
-            string_data={"rootUser": "platform-admin", "rootPassword": root_password.result},
-            opts=child,
-        )
-        users = []
-        self.credentials_secret = "object-storage-credentials"
-        for consumer in args.consumer_namespaces:
+        secret_keys: dict[str, pulumi.Input[str]] = {}
+        for consumer in args.grants:
             secret_key = random.RandomPassword(
                 f"{name}-{consumer}", length=40, special=False, opts=child
-            )
-            credentials = {"access_key": consumer, "secret_key": secret_key.result}
+            ).result
+            secret_keys[consumer] = secret_key
             k8s.core.v1.Secret(
                 f"{name}-{consumer}-credentials",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=self.credentials_secret, namespace=consumer
+                    name=endpoint.credentials_secret,
+                    namespace=consumer,
+                    annotations=kserve_annotations(endpoint),
                 ),
-                string_data=credentials,
+                string_data={ACCESS_KEY: consumer, SECRET_KEY: secret_key},
                 opts=child,
             )
-            user_secret = k8s.core.v1.Secret(
-                f"{name}-{consumer}-user",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=f"minio-user-{consumer}", namespace=args.namespace
-                ),
-                string_data=credentials,
-                opts=child,
-            )
-            users.append(
-                {
-                    "accessKey": consumer,
-                    "existingSecret": user_secret.metadata.name,
-                    "existingSecretKey": "secret_key",
-                    "policy": "readwrite",
-                }
-            )
-        pinned_release(
-            f"{name}-minio",
-            args.minio_chart,
-            args.namespace,
-            values={
-                "fullnameOverride": MINIO_SERVICE,
-                "mode": "standalone",
-                "existingSecret": root_secret.metadata.name,
-                "persistence": {"enabled": True, "size": f"{args.settings.minio_volume_size_gb}Gi"},
-                "buckets": [
-                    {"name": bucket, "policy": "none", "purge": False, "versioning": True}
-                    for bucket in args.settings.buckets
-                ],
-                "users": users,
-                "resources": {
-                    "requests": {"cpu": "250m", "memory": "1Gi"},
-                    "limits": {"cpu": "2", "memory": "4Gi"},
-                },
-                "securityContext": {
-                    "enabled": True,
-                    "runAsUser": 1000,
-                    "runAsGroup": 1000,
-                    "fsGroup": 1000,
-                },
-                "containerSecurityContext": {
-                    "readOnlyRootFilesystem": True,
-                    "allowPrivilegeEscalation": False,
-                    "capabilities": {"drop": ["ALL"]},
-                    "seccompProfile": {"type": "RuntimeDefault"},
-                },
-                "service": {"type": "ClusterIP", "port": MINIO_PORT},
-                "consoleService": {"type": "ClusterIP"},
-                "metrics": {"serviceMonitor": {"enabled": True}},
-            },
+        SeaweedFs(
+            f"{name}-seaweedfs",
+            SeaweedFsArgs(
+                namespace=args.namespace,
+                image=args.settings.image,
+                buckets=tuple(args.settings.buckets),
+                volume_size_gb=args.settings.volume_size_gb,
+                grants=args.grants,
+                secret_keys=secret_keys,
+                monitoring_namespace=args.monitoring_namespace,
+            ),
             opts=child,
         )
-        self.buckets = {
-            bucket: pulumi.Output.from_input(bucket) for bucket in args.settings.buckets
-        }
-        self.endpoint_url = (
-            f"http://{MINIO_SERVICE}.{args.namespace}.svc.cluster.local:{MINIO_PORT}"
-        )
+
+
+def kserve_annotations(endpoint: StoreEndpoint) -> dict[str, str]:
+    """Where KServe's storage initializer finds the store, read from the key Secret."""
+    values = (endpoint.address, "1" if endpoint.secure else "0", endpoint.region)
+    return dict(zip(KSERVE_S3_ANNOTATIONS, values, strict=True))
+
+
+def _s3_policy(key_arn: str, bucket: str, grant: Grant) -> str:
+    """One consumer's IAM policy: list and read its bucket, write only when its grant says so."""
+    arn = f"arn:aws:s3:::{bucket}"
+    objects = ["s3:GetObject", "s3:GetObjectVersion"]
+    kms = ["kms:Decrypt"]
+    if grant.write:
+        objects += ["s3:PutObject", "s3:DeleteObject"]
+        kms += ["kms:GenerateDataKey"]
+    return policy_document(
+        allow(["s3:ListBucket", "s3:GetBucketLocation"], [arn]),
+        allow(objects, [f"{arn}/*"]),
+        allow(kms, [key_arn]),
+    )
 
 
 def _deny_insecure_transport(bucket_arn: str) -> str:

@@ -1,6 +1,6 @@
 """The platform: one environment's analytics plane and serving plane, composed from the stack
-configuration. Mode switches (AWS or an existing cluster, S3 or MinIO, RDS or in-cluster
-PostgreSQL) come from config values; nothing here branches on the environment's name."""
+configuration. Mode switches (AWS or an existing cluster, S3, an external or in-cluster store,
+RDS or in-cluster PostgreSQL) come from config values; nothing here branches on the environment's name."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,17 +36,11 @@ from mlops.config.namespaces import (
     NODE_METRICS_PORTS,
     ExternalFlow,
 )
+from mlops.config.object_store import STORE_GRANTS
 from mlops.gitops.bootstrap import bootstrap_objects
 from mlops.gitops.environment import environment_from_stack
 
-STORAGE_CONSUMERS = ("mlflow", "kubeflow", "models", "notebooks")
-# Which bucket each consumer works with, and the service accounts that may reach it on S3.
-CONSUMER_BUCKETS = {
-    "mlflow": "mlflow-artifacts",
-    "kubeflow": "pipeline-artifacts",
-    "notebooks": "datasets",
-    "models": "mlflow-artifacts",
-}
+# The service accounts that may reach the store on S3 (IRSA), per consumer.
 CONSUMER_ACCOUNTS: dict[str, tuple[str, ...]] = {
     "mlflow": (MLFLOW_SERVICE_ACCOUNT,),
     "kubeflow": STORE_ACCOUNTS,
@@ -66,7 +60,7 @@ def installed_namespaces(config: StackConfig) -> tuple[str, ...]:
     """The catalog keys this stack installs: optional parts follow their config switches."""
     wanted = {
         "notebooks": config.notebooks.enabled,
-        "storage": config.storage.mode == "minio",
+        "storage": config.storage.mode == "in_cluster",
         "registry": config.registry.mode == "in_cluster",
         "database": config.database.mode == "in_cluster",
         "knative_serving": config.serving.deployment_mode == "Serverless",
@@ -132,10 +126,12 @@ class Platform(pulumi.ComponentResource):
                 cluster_name=self.cluster_name,
                 settings=config.storage,
                 namespace=NAMESPACES["storage"].name,
-                consumer_namespaces=tuple(
-                    NAMESPACES[key].name for key in STORAGE_CONSUMERS if key in self.installed
-                ),
-                minio_chart=config.charts.minio,
+                grants={
+                    NAMESPACES[key].name: grant
+                    for key, grant in STORE_GRANTS.items()
+                    if key in self.installed
+                },
+                monitoring_namespace=NAMESPACES["monitoring"].name,
                 tags=self.tags,
             ),
             opts=self._on_cluster(),
@@ -317,28 +313,31 @@ class Platform(pulumi.ComponentResource):
         return list(bootstrap_objects(environment).values())
 
     def _artifact_store(self, consumer: str) -> ArtifactStore:
-        """How `consumer` reaches its bucket: MinIO keys in its namespace, or an IRSA role."""
+        """How `consumer` reaches its bucket: its own keys in its namespace, or an IRSA role
+        whose policy allows only what its grant says."""
         storage = self.storage
+        namespace = NAMESPACES[consumer].name
         role_arn = None
-        if storage.access_policy is not None and self.cluster is not None:
+        if namespace in storage.access_policies and self.cluster is not None:
             role_arn = ServiceAccountRole(
                 f"{consumer}-object-storage",
                 ServiceAccountRoleArgs(
                     oidc_provider_arn=self.cluster.oidc_provider_arn,
                     oidc_issuer=self.cluster.oidc_issuer,
-                    namespace=NAMESPACES[consumer].name,
+                    namespace=namespace,
                     service_accounts=CONSUMER_ACCOUNTS[consumer],
-                    policy=storage.access_policy,
+                    policy=storage.access_policies[namespace],
                     tags=self.tags,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, providers=self._provider_map()),
             ).arn
+        endpoint = storage.endpoint
         return ArtifactStore(
-            endpoint_url=storage.endpoint_url,
-            bucket=storage.buckets[CONSUMER_BUCKETS[consumer]],
-            credentials_secret=storage.credentials_secret,
+            endpoint_url=endpoint.url if endpoint else None,
+            bucket=storage.buckets[STORE_GRANTS[consumer].bucket],
+            credentials_secret=endpoint.credentials_secret if endpoint else None,
             irsa_role_arn=role_arn,
-            region=self._config.cloud.region if role_arn is not None else None,
+            region=endpoint.region if endpoint else self._config.cloud.region,
         )
 
     def _model_reader(self) -> None:

@@ -7,7 +7,7 @@ name. Every model forbids unknown keys, so a typo in a stack file is an error, n
 from ipaddress import IPv4Network
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlops.config.namespaces import NAMESPACES
 
@@ -147,12 +147,6 @@ class ChartVersions(Strict):
         "4.8.2",
         "newest release (DCGM 4.5.3, exporter 4.8.2)",
     )
-    minio: ChartPin = _pin(
-        "https://charts.min.io",
-        "minio",
-        "5.4.0",
-        "last release; the MinIO server is archived (replaced by the object-store work)",
-    )
     cloudnative_pg: ChartPin = _pin(
         "https://cloudnative-pg.github.io/charts",
         "cloudnative-pg",
@@ -233,15 +227,61 @@ class ChartVersions(Strict):
     )
 
 
-class StorageConfig(Strict):
-    """Object storage for MLflow artifacts, datasets and pipeline artifacts."""
+ARCHIVED_STORE_MODE = "minio"
+IMAGE_PATTERN = r"^[a-z0-9./:-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$"
+# The server release the tests build from the Go module proxy (mlops.toolchain's `weed` entry,
+# where the reason for the pin is written).
+SEAWEEDFS_RELEASE = "4.53"
+SEAWEEDFS_IMAGE = f"docker.io/chrislusf/seaweedfs:{SEAWEEDFS_RELEASE}"
 
-    mode: Literal["minio", "s3"]
+
+class ExternalStoreConfig(Strict):
+    """An S3-compatible service the platform does not install (an existing MinIO, Ceph RGW, ...).
+
+    Each consumer namespace holds a Secret named `credentials_secret` with the keys `access_key`
+    and `secret_key` of that consumer's own identity on the service (the operator creates them;
+    docs/object-store.md lists what each identity may do). The buckets must exist.
+    """
+
+    endpoint_url: str = Field(pattern=r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/?$")
+    credentials_secret: Name
+    region: str = "us-east-1"
+
+
+class StorageConfig(Strict):
+    """Object storage for MLflow artifacts, datasets and pipeline artifacts: SeaweedFS in the
+    cluster (`in_cluster`), an S3-compatible service outside it (`external`) or S3 (`s3`)."""
+
+    mode: Literal["in_cluster", "external", "s3"]
     buckets: list[Name] = Field(
         default_factory=lambda: ["mlflow-artifacts", "datasets", "pipeline-artifacts"], min_length=1
     )
-    minio_volume_size_gb: int = Field(default=50, ge=1)
+    volume_size_gb: int = Field(default=50, ge=1)  # the in-cluster store's persistent volume
+    image: str = Field(default=SEAWEEDFS_IMAGE, pattern=IMAGE_PATTERN)  # the in-cluster server
+    external: ExternalStoreConfig | None = None
     force_destroy: bool = False
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _archived_mode_is_renamed(cls, value: object) -> object:
+        if value == ARCHIVED_STORE_MODE:
+            raise ValueError(
+                "'minio' is no longer a storage mode (MinIO's server is archived and gets no "
+                "fixes); allowed: 'in_cluster' (SeaweedFS in the cluster; 'minio_volume_size_gb' "
+                "becomes 'volume_size_gb'), 'external' (an S3-compatible service you run, such as "
+                "an existing MinIO: set external.endpoint_url and external.credentials_secret) or "
+                "'s3'; see docs/object-store.md"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _external_mode_needs_its_endpoint(self) -> Self:
+        if (self.mode == "external") != (self.external is not None):
+            raise ValueError(
+                "'external' (endpoint_url, credentials_secret) is set exactly when mode is "
+                f"'external' (mode is '{self.mode}')"
+            )
+        return self
 
 
 class DatabaseConfig(Strict):
@@ -319,7 +359,7 @@ class GovernanceConfig(Strict):
     """The governance (Audit API) service the platform deploys and every step reports to."""
 
     url: str = Field(pattern=r"^https?://\S+$")
-    image: str = Field(pattern=r"^[a-z0-9./:-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$")
+    image: str = Field(pattern=IMAGE_PATTERN)
     database: Literal["sqlite", "postgresql"] = "sqlite"
     storage_size_gb: int = Field(default=10, ge=1)
 

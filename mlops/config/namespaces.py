@@ -76,19 +76,19 @@ class ExternalFlow:
     ports: tuple[int, ...]
 
 
-MINIO_PORTS = (9000,)
+OBJECT_STORE_PORTS = (8333,)  # the in-cluster store's S3 API (SeaweedFS)
 MLFLOW_PORTS = (5000,)
 GOVERNANCE_PORTS = (8080,)
 REGISTRY_PORTS = (5000,)
 
 ALLOWED_FLOWS: tuple[Flow, ...] = (
-    Flow("mlflow", "storage", MINIO_PORTS),
-    Flow("kubeflow", "storage", MINIO_PORTS),
+    Flow("mlflow", "storage", OBJECT_STORE_PORTS),
+    Flow("kubeflow", "storage", OBJECT_STORE_PORTS),
     Flow("kubeflow", "mlflow", MLFLOW_PORTS),
     Flow("kubeflow", "governance", GOVERNANCE_PORTS),
-    Flow("notebooks", "storage", MINIO_PORTS),
+    Flow("notebooks", "storage", OBJECT_STORE_PORTS),
     Flow("notebooks", "mlflow", MLFLOW_PORTS),
-    Flow("models", "storage", MINIO_PORTS),
+    Flow("models", "storage", OBJECT_STORE_PORTS),
     Flow("models", "governance", GOVERNANCE_PORTS),
     Flow("monitoring", "governance", GOVERNANCE_PORTS),
     Flow("ingress", "models", ()),  # InferenceServices behind the ingress (RawDeployment)
@@ -126,5 +126,5 @@ def flows_between(installed: tuple[str, ...]) -> list[Flow]:
 
 
 # The service account InferenceServices pull models with: the platform binds it to the object
-# store (MinIO keys or an IRSA role), the rendered releases name it.
+# store (keys of its read-only identity, or an IRSA role); the rendered releases name it.
 MODEL_READER_ACCOUNT = "model-reader"

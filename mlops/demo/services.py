@@ -4,7 +4,7 @@ API (`mlops audit serve` on SQLite, with tokens generated for this run) and the 
 predictor (`mlops serve`) of a released model.
 
 On a cluster the same programs run as the platform's Deployments and InferenceServices; only
-the addresses (ingress hosts), the stores (PostgreSQL, S3/MinIO) and the tokens' origin (a
+the addresses (ingress hosts), the stores (PostgreSQL, S3 or SeaweedFS) and the tokens' origin (a
 Secret) change.
 """
 

@@ -12,6 +12,7 @@ from typing import Literal
 from mlops.config.loader import load_stack, stack_file
 from mlops.config.model import GitOpsConfig, StackConfig, Taint
 from mlops.config.namespaces import NAMESPACES
+from mlops.config.object_store import StoreEndpoint, store_endpoint
 
 DeploymentMode = Literal["RawDeployment", "Serverless"]
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -65,6 +66,7 @@ class Environment:
     gpu_quota: int | None
     predictor_image: str = ""
     image_registry: str = "docker.io"
+    store: StoreEndpoint | None = None  # None on S3: the model reader's IAM role
 
     @property
     def mode(self) -> ModeFacts:
@@ -96,6 +98,7 @@ def environment_from_stack(name: str, config: StackConfig, stack_path: Path) -> 
         gpu_quota=config.gpu.namespace_quotas.get("models"),
         predictor_image=config.serving.predictor_image,
         image_registry=config.serving.image_registry,
+        store=store_endpoint(config.storage),
     )
 
 

@@ -143,6 +143,7 @@ def render_release(release: ModelRelease, env: Environment, source: str) -> list
                 input_path=release.batch_input,
                 service_account=MODEL_READER_ACCOUNT,
                 storage_initializer=f"{env.image_registry}/{STORAGE_INITIALIZER}",
+                store=env.store,
             )
         )
     problems = [problem for obj in objects for problem in validation_errors(obj)]

@@ -8,6 +8,7 @@ Input and output live on a PersistentVolumeClaim; outputs keep history via `{tim
 
 from typing import Any
 
+from mlops.config.object_store import StoreEndpoint, client_env
 from mlops.gitops.descriptor import ModelRelease
 
 STORAGE_INITIALIZER = "kserve/storage-initializer:v0.15.2"
@@ -33,9 +34,12 @@ def scoring_cronjob(
     log_sink: str | None = None,
     service_account: str | None = None,
     storage_initializer: str = STORAGE_INITIALIZER,
+    store: StoreEndpoint | None = None,
 ) -> dict[str, Any]:
     """CronJob (batch/v1) scoring `input_path` on `data_claim` with the release's model;
-    `input_path` and `output_path` are relative to the claim's root."""
+    `input_path` and `output_path` are relative to the claim's root. With a `store`, the
+    storage initializer reads the model with the model reader's keys from that endpoint;
+    without, with the service account's IAM role (S3)."""
     name = f"{release.model}-batch-score"
     output = output_path.format(
         model=release.model, version=release.registry_version, timestamp="{timestamp}"
@@ -87,6 +91,7 @@ def scoring_cronjob(
                 "image": storage_initializer,
                 "imagePullPolicy": "Always",
                 "args": [release.storage_uri, MODEL_DIR],
+                **({"env": client_env(store)} if store is not None else {}),
                 "volumeMounts": [{"name": "model", "mountPath": MODEL_DIR}],
                 "securityContext": security,
                 "resources": resources,

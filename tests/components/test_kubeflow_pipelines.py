@@ -15,6 +15,7 @@ from components.kubeflow_pipelines import (
     resolve_settings,
 )
 from mlops.config.model import StackConfig
+from mlops.config.object_store import ACCESS_KEY, SECRET_KEY, in_cluster_url
 from mlops.plan.runner import capture
 from tests.components.helpers import named, of_type, schema_errors
 from tests.components.pulumi_mocks import assert_equal, pulumi_mocks  # noqa: F401
@@ -30,8 +31,8 @@ AUTH = {
 }
 TRACKING = "http://mlflow.mlflow.svc.cluster.local:5000"
 ROLE = "arn:aws:iam::123456789012:role/pipelines"
-MINIO_STORE = ArtifactStore(
-    endpoint_url="http://minio.object-storage.svc.cluster.local:9000",
+IN_CLUSTER_STORE = ArtifactStore(
+    endpoint_url=in_cluster_url(),
     bucket="pipeline-artifacts",
     credentials_secret="object-store-credentials",
     irsa_role_arn=None,
@@ -43,8 +44,8 @@ S3_STORE = ArtifactStore(
     irsa_role_arn=ROLE,
     region="eu-central-1",
 )
-MINIO = resolve_settings(
-    "http://minio.object-storage.svc.cluster.local:9000",
+IN_CLUSTER = resolve_settings(
+    in_cluster_url(),
     "pipeline-artifacts",
     "object-store-credentials",
     None,
@@ -53,7 +54,7 @@ MINIO = resolve_settings(
 S3 = resolve_settings(None, "acme-pipeline-artifacts", None, ROLE, "eu-central-1")
 
 
-def args_for(config: StackConfig, store: ArtifactStore = MINIO_STORE) -> KubeflowPipelinesArgs:
+def args_for(config: StackConfig, store: ArtifactStore = IN_CLUSTER_STORE) -> KubeflowPipelinesArgs:
     return KubeflowPipelinesArgs(
         manifests=config.charts.kubeflow_pipelines,
         exposure=config.exposure,
@@ -63,7 +64,7 @@ def args_for(config: StackConfig, store: ArtifactStore = MINIO_STORE) -> Kubeflo
     )
 
 
-def declare(config: StackConfig, store: ArtifactStore = MINIO_STORE) -> list:
+def declare(config: StackConfig, store: ArtifactStore = IN_CLUSTER_STORE) -> list:
     return capture(config.environment, lambda: KubeflowPipelines("kfp", args_for(config, store)))
 
 
@@ -110,21 +111,21 @@ def test_install_config_and_launcher_point_at_the_platform_bucket():
         upstream_config_map(
             "pipeline-install-config", {"bucketName": "mlpipeline", "appName": "pipeline"}
         ),
-        MINIO,
+        IN_CLUSTER,
     )
     assert install["data"] == {
         "bucketName": "pipeline-artifacts",
         "appName": "pipeline",
         "defaultPipelineRoot": "s3://pipeline-artifacts/v2/artifacts",
     }
-    launcher = patch_child(CONFIG_MAP, upstream_config_map("kfp-launcher", {}), MINIO)["data"]
+    launcher = patch_child(CONFIG_MAP, upstream_config_map("kfp-launcher", {}), IN_CLUSTER)["data"]
     provider = json.loads(launcher["providers"])["s3"]["default"]
-    assert provider["endpoint"] == "minio.object-storage.svc.cluster.local:9000"
+    assert provider["endpoint"] == "seaweedfs.object-storage.svc.cluster.local:8333"
     assert provider["disableSSL"] is True
     assert provider["credentials"]["secretRef"] == {
         "secretName": "object-store-credentials",
-        "accessKeyKey": "access_key",
-        "secretKeyKey": "secret_key",
+        "accessKeyKey": ACCESS_KEY,
+        "secretKeyKey": SECRET_KEY,
     }
 
 
@@ -143,14 +144,14 @@ def test_s3_uses_the_regional_endpoint_and_sdk_credentials():
     assert argo["executor"] == "x"  # the rest of upstream's configuration stays
 
 
-def test_workflow_artifacts_use_the_platform_secret_on_minio():
-    argo = patch_child(CONFIG_MAP, upstream_config_map("workflow-controller-configmap", {}), MINIO)[
-        "data"
-    ]
+def test_workflow_artifacts_use_the_platform_secret_on_the_in_cluster_store():
+    argo = patch_child(
+        CONFIG_MAP, upstream_config_map("workflow-controller-configmap", {}), IN_CLUSTER
+    )["data"]
     repository = json.loads(argo["artifactRepository"])["s3"]
     assert repository["accessKeySecret"] == {
         "name": "object-store-credentials",
-        "key": "access_key",
+        "key": ACCESS_KEY,
     }
     assert repository["insecure"] is True
 
@@ -166,16 +167,16 @@ def test_api_server_reads_the_platform_store():
     )
     env = {
         e["name"]: e
-        for e in patch_child(DEPLOYMENT, deployment, MINIO)["spec"]["template"]["spec"][
+        for e in patch_child(DEPLOYMENT, deployment, IN_CLUSTER)["spec"]["template"]["spec"][
             "containers"
         ][0]["env"]
     }
-    assert env["OBJECTSTORECONFIG_HOST"]["value"] == "minio.object-storage.svc.cluster.local"
-    assert env["OBJECTSTORECONFIG_PORT"]["value"] == "9000"
+    assert env["OBJECTSTORECONFIG_HOST"]["value"] == "seaweedfs.object-storage.svc.cluster.local"
+    assert env["OBJECTSTORECONFIG_PORT"]["value"] == "8333"
     assert env["OBJECTSTORECONFIG_SECURE"]["value"] == "false"
     assert env["OBJECTSTORECONFIG_ACCESSKEY"]["valueFrom"]["secretKeyRef"] == {
         "name": "object-store-credentials",
-        "key": "access_key",
+        "key": ACCESS_KEY,
     }
     on_s3 = patch_child(DEPLOYMENT, deployment, S3)["spec"]["template"]["spec"]["containers"][0]
     names = {e["name"] for e in on_s3["env"]}
@@ -183,11 +184,59 @@ def test_api_server_reads_the_platform_store():
     assert {"name": "OBJECTSTORECONFIG_SECURE", "value": "true"} in on_s3["env"]
 
 
-def test_bundled_minio_is_scaled_to_zero_and_unrelated_objects_untouched():
-    minio = upstream_deployment("minio", "minio", [])
-    assert patch_child(DEPLOYMENT, minio, MINIO)["spec"]["replicas"] == 0
+def ui_env(settings: ObjectStoreSettings) -> dict[str, dict]:
+    """The UI Deployment as upstream ships it (MINIO_NAMESPACE from the pod's namespace, keys
+    from upstream's Secret), patched for `settings`."""
+    deployment = upstream_deployment(
+        "ml-pipeline-ui",
+        "ml-pipeline-ui",
+        [
+            {
+                "name": "MINIO_NAMESPACE",
+                "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+            },
+            key_from_upstream_secret("MINIO_ACCESS_KEY", "accesskey"),
+            {"name": "ARGO_ARCHIVE_LOGS", "value": "true"},
+        ],
+    )
+    patched = patch_child(DEPLOYMENT, deployment, settings)["spec"]["template"]["spec"]
+    return {e["name"]: e for e in patched["containers"][0]["env"]}
+
+
+@pytest.mark.parametrize("settings", [IN_CLUSTER, S3], ids=["in_cluster", "s3"])
+def test_ui_reads_archived_logs_where_argo_writes_them(settings):
+    env = ui_env(settings)
+    archive = json.loads(
+        patch_child(CONFIG_MAP, upstream_config_map("workflow-controller-configmap", {}), settings)[
+            "data"
+        ]["artifactRepository"]
+    )
+    assert archive["archiveLogs"] is True and env["ARGO_ARCHIVE_LOGS"]["value"] == "true"
+    assert env["ARGO_ARCHIVE_BUCKETNAME"]["value"] == archive["s3"]["bucket"]
+    assert env["ARGO_KEYFORMAT"]["value"] == archive["s3"]["keyFormat"]
+    assert sum(e == "ARGO_ARCHIVE_LOGS" for e in env) == 1  # upstream's value replaced, not doubled
+    if settings.credentials_secret is None:
+        assert env["ARGO_ARCHIVE_ARTIFACTORY"]["value"] == "s3"
+        assert env["AWS_S3_ENDPOINT"]["value"] == archive["s3"]["endpoint"].split(":")[0]
+        assert "MINIO_ACCESS_KEY" not in env
+    else:
+        assert env["ARGO_ARCHIVE_ARTIFACTORY"]["value"] == "minio"
+        # the UI joins MINIO_HOST and MINIO_NAMESPACE; the host is complete, so no namespace
+        assert env["MINIO_NAMESPACE"] == {"name": "MINIO_NAMESPACE", "value": ""}
+        host = f"{env['MINIO_HOST']['value']}:{env['MINIO_PORT']['value']}"
+        assert host == archive["s3"]["endpoint"]
+        assert env["MINIO_ACCESS_KEY"]["valueFrom"]["secretKeyRef"] == {
+            "name": archive["s3"]["accessKeySecret"]["name"],
+            "key": ACCESS_KEY,
+        }
+
+
+@pytest.mark.parametrize("bundled", ["minio", "seaweedfs"])  # upstream before and since 2.15
+def test_the_bundled_store_is_scaled_to_zero_and_unrelated_objects_untouched(bundled):
+    store = upstream_deployment(bundled, bundled, [])
+    assert patch_child(DEPLOYMENT, store, IN_CLUSTER)["spec"]["replicas"] == 0
     other = upstream_deployment("metadata-writer", "main", [{"name": "X", "value": "1"}])
-    assert patch_child(DEPLOYMENT, other, MINIO) is None
+    assert patch_child(DEPLOYMENT, other, IN_CLUSTER) is None
     assert patch_child(CONFIG_MAP, upstream_config_map("metadata-grpc-configmap", {}), S3) is None
 
 
@@ -199,12 +248,12 @@ def test_irsa_role_annotated_on_the_accounts_that_touch_artifacts():
     }
     patched = patch_child(SERVICE_ACCOUNT, account, S3)
     assert patched["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE}
-    assert patch_child(SERVICE_ACCOUNT, account, MINIO) is None
+    assert patch_child(SERVICE_ACCOUNT, account, IN_CLUSTER) is None
 
 
 def test_the_transform_applies_the_patch_to_children():
     async def run() -> dict:
-        transform = _transform(pulumi.Output.from_input(MINIO))
+        transform = _transform(pulumi.Output.from_input(IN_CLUSTER))
         args = pulumi.ResourceTransformArgs(
             custom=True,
             type_=CONFIG_MAP,
@@ -226,7 +275,7 @@ def test_pipeline_steps_get_mlflow_and_store_settings(stack_configs):
     data = named(declare(stack_configs["dev"]), "platform-endpoints").inputs["data"]
     assert data["MLFLOW_TRACKING_URI"] == TRACKING
     assert data["MLOPS_PIPELINE_BUCKET"] == "pipeline-artifacts"
-    assert data["MLFLOW_S3_ENDPOINT_URL"] == MINIO_STORE.endpoint_url
+    assert data["MLFLOW_S3_ENDPOINT_URL"] == IN_CLUSTER_STORE.endpoint_url
     on_s3 = named(declare(stack_configs["prod"], S3_STORE), "platform-endpoints").inputs["data"]
     assert "MLFLOW_S3_ENDPOINT_URL" not in on_s3
     assert on_s3["AWS_DEFAULT_REGION"] == "eu-central-1"
@@ -248,7 +297,7 @@ def test_s3_store_without_a_region_is_refused():
 
 
 def test_every_object_validates_against_its_schema(stack_configs):
-    for stack, store in (("local", MINIO_STORE), ("prod", S3_STORE)):
+    for stack, store in (("local", IN_CLUSTER_STORE), ("prod", S3_STORE)):
         assert schema_errors(declare(stack_configs[stack], store)) == []
 
 
@@ -264,9 +313,9 @@ def test_outputs_are_the_api_and_ui_addresses(stack_configs):
 
 
 def test_settings_parse_https_endpoints():
-    settings = resolve_settings("https://minio.example.com", "b", "s", None, None)
+    settings = resolve_settings("https://objects.example.com", "b", "s", None, None)
     assert settings == ObjectStoreSettings(
-        host="minio.example.com",
+        host="objects.example.com",
         port=443,
         secure=True,
         region="us-east-1",

@@ -5,6 +5,7 @@ from components.artifact_store import ArtifactStore
 from components.database_connection import DatabaseConnection
 from components.mlflow import MlflowServer, MlflowServerArgs
 from mlops.config.model import StackConfig
+from mlops.config.object_store import ACCESS_KEY, CREDENTIALS_SECRET, SECRET_KEY, in_cluster_url
 from mlops.plan.runner import capture
 from tests.components.helpers import of_type, schema_errors
 from tests.components.pulumi_mocks import assert_equal, pulumi_mocks  # noqa: F401
@@ -20,12 +21,13 @@ ROLE = "arn:aws:iam::123456789012:role/mlflow"
 
 
 def store_for(config: StackConfig) -> ArtifactStore:
-    """What the object storage component hands over: MinIO with a key Secret, or S3 with IRSA."""
-    if config.storage.mode == "minio":
+    """What the object storage component hands over: the in-cluster store with a key Secret, or
+    S3 with IRSA."""
+    if config.storage.mode == "in_cluster":
         return ArtifactStore(
-            endpoint_url="http://minio.object-storage.svc.cluster.local:9000",
+            endpoint_url=in_cluster_url(),
             bucket="mlflow-artifacts",
-            credentials_secret="object-store-credentials",
+            credentials_secret=CREDENTIALS_SECRET,
             irsa_role_arn=None,
         )
     return ArtifactStore(
@@ -82,18 +84,18 @@ def test_postgres_backend_with_password_from_a_secret(stack_configs):
     assert backend["databaseMigration"] is True
 
 
-def test_minio_artifacts_are_proxied_with_keys_from_a_secret(stack_configs):
+def test_in_cluster_artifacts_are_proxied_with_keys_from_a_secret(stack_configs):
     chart = values(declare(stack_configs["dev"]))
     assert chart["artifactRoot"]["proxiedArtifactStorage"] is True
     s3 = chart["artifactRoot"]["s3"]
     assert s3["bucket"] == "mlflow-artifacts"
     assert s3["existingSecret"] == {
-        "name": "object-store-credentials",
-        "keyOfAccessKeyId": "access_key",
-        "keyOfSecretAccessKey": "secret_key",
+        "name": CREDENTIALS_SECRET,
+        "keyOfAccessKeyId": ACCESS_KEY,
+        "keyOfSecretAccessKey": SECRET_KEY,
     }
     assert "awsAccessKeyId" not in s3
-    assert chart["extraEnvVars"]["MLFLOW_S3_ENDPOINT_URL"].startswith("http://minio.")
+    assert chart["extraEnvVars"]["MLFLOW_S3_ENDPOINT_URL"] == in_cluster_url()
     assert chart["serviceAccount"]["annotations"] == {}
 
 

@@ -4,6 +4,7 @@ import pytest
 from components.artifact_store import ArtifactStore
 from components.notebooks import Notebooks, NotebooksArgs
 from mlops.config.model import StackConfig
+from mlops.config.object_store import ACCESS_KEY, CREDENTIALS_SECRET, in_cluster_url
 from mlops.plan.runner import capture
 from tests.components.helpers import of_type, schema_errors
 from tests.components.pulumi_mocks import assert_equal, pulumi_mocks  # noqa: F401
@@ -18,10 +19,10 @@ AUTH = {
 }
 TRACKING = "http://mlflow.mlflow.svc.cluster.local:5000"
 ROLE = "arn:aws:iam::123456789012:role/notebooks"
-MINIO = ArtifactStore(
-    endpoint_url="http://minio.object-storage.svc.cluster.local:9000",
+IN_CLUSTER = ArtifactStore(
+    endpoint_url=in_cluster_url(),
     bucket="datasets",
-    credentials_secret="object-store-credentials",
+    credentials_secret=CREDENTIALS_SECRET,
     irsa_role_arn=None,
 )
 S3 = ArtifactStore(
@@ -33,7 +34,7 @@ S3 = ArtifactStore(
 )
 
 
-def args_for(config: StackConfig, store: ArtifactStore = MINIO) -> NotebooksArgs:
+def args_for(config: StackConfig, store: ArtifactStore = IN_CLUSTER) -> NotebooksArgs:
     return NotebooksArgs(
         chart=config.charts.jupyterhub,
         notebooks=config.notebooks,
@@ -46,7 +47,7 @@ def args_for(config: StackConfig, store: ArtifactStore = MINIO) -> NotebooksArgs
     )
 
 
-def declare(config: StackConfig, store: ArtifactStore = MINIO) -> list:
+def declare(config: StackConfig, store: ArtifactStore = IN_CLUSTER) -> list:
     return capture(config.environment, lambda: Notebooks("notebooks", args_for(config, store)))
 
 
@@ -80,13 +81,13 @@ def test_sign_in_through_the_platform_oidc_client_with_a_secret(stack_configs):
     )
 
 
-def test_servers_know_mlflow_and_minio_with_keys_from_a_secret(stack_configs):
+def test_servers_know_mlflow_and_the_store_with_keys_from_a_secret(stack_configs):
     env = values(declare(stack_configs["dev"]))["singleuser"]["extraEnv"]
     assert env["MLFLOW_TRACKING_URI"] == TRACKING
-    assert env["MLFLOW_S3_ENDPOINT_URL"] == MINIO.endpoint_url
+    assert env["MLFLOW_S3_ENDPOINT_URL"] == IN_CLUSTER.endpoint_url
     assert env["MLOPS_BUCKET"] == "datasets"
     assert env["AWS_ACCESS_KEY_ID"] == {
-        "valueFrom": {"secretKeyRef": {"name": "object-store-credentials", "key": "access_key"}}
+        "valueFrom": {"secretKeyRef": {"name": CREDENTIALS_SECRET, "key": ACCESS_KEY}}
     }
 
 
@@ -128,7 +129,7 @@ def test_proxy_is_cluster_internal_behind_the_sso_ingress(stack_configs):
 
 
 def test_every_object_validates_against_its_schema(stack_configs):
-    for store in (MINIO, S3):
+    for store in (IN_CLUSTER, S3):
         assert schema_errors(declare(stack_configs["local"], store)) == []
 
 

@@ -34,7 +34,17 @@ def test_unknown_key_names_it_and_lists_the_allowed_ones(tmp_path):
     message = refused(write_stack(tmp_path, lambda c: c["storage"].update(mdoe="s3")))
     assert "Pulumi.bad.yaml" in message
     assert "unknown key 'mdoe' at 'storage.mdoe'" in message
-    assert "allowed: buckets, force_destroy, minio_volume_size_gb, mode" in message
+    assert "allowed: buckets, external, force_destroy, image, mode, volume_size_gb" in message
+
+
+def test_the_archived_minio_mode_is_refused_with_what_replaces_it(tmp_path):
+    message = refused(
+        write_stack(tmp_path, lambda c: c["storage"].update(mode="minio", minio_volume_size_gb=5))
+    )
+    assert "Pulumi.bad.yaml" in message
+    assert "'storage.mode': 'minio' is no longer a storage mode" in message
+    assert "'in_cluster'" in message and "'external'" in message
+    assert "'minio_volume_size_gb' becomes 'volume_size_gb'" in message
 
 
 def test_wrong_type(tmp_path):

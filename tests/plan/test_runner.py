@@ -270,15 +270,50 @@ def test_prod_pins_a_chart_for_every_platform_tool(plans, stack_configs):
     assert versions["nvidia-device-plugin"] == charts.nvidia_device_plugin.version
     (kfp,) = plans["prod"].of_type("kubernetes:kustomize/v2:Directory")
     assert kfp.inputs["directory"].endswith(f"?ref={charts.kubeflow_pipelines.version}")
-    assert "minio" not in {name.split("-")[-1] for name in versions}  # prod uses S3
 
 
-def test_local_and_dev_run_minio_and_notebooks(plans):
+def test_no_stack_installs_minio(plans):
+    """MinIO's server is archived: no chart, image or object of it in any plan."""
+    for stack, plan in plans.items():
+        declared_text = json.dumps([r.inputs for r in plan.resources]).lower()
+        assert "minio" not in declared_text.replace("mlpipeline-minio-artifact", ""), stack
+
+
+def test_local_and_dev_run_the_in_cluster_store_and_notebooks(plans, stack_configs):
     for stack in ("local", "dev"):
-        versions = helm_versions(plans[stack])
-        assert "object-storage-minio" in versions
-        assert "jupyterhub" in versions
+        (server,) = [
+            d
+            for d in plans[stack].of_type("kubernetes:apps/v1:Deployment")
+            if d.inputs["metadata"]["namespace"] == "object-storage"
+        ]
+        (container,) = server.inputs["spec"]["template"]["spec"]["containers"]
+        assert container["image"] == stack_configs[stack].storage.image
+        assert "jupyterhub" in helm_versions(plans[stack])
     assert "jupyterhub" not in helm_versions(plans["prod"])
+
+
+def test_each_consumer_namespace_has_its_own_store_identity(plans, stack_configs):
+    """One key Secret per installed consumer, in its namespace, and one identity per Secret in
+    the store's identity file; on S3, one IAM role per consumer instead."""
+    from mlops.config.namespaces import NAMESPACES
+    from mlops.config.object_store import CREDENTIALS_SECRET, STORE_GRANTS
+
+    for stack, plan in plans.items():
+        secrets = {
+            s.inputs["metadata"]["namespace"]
+            for s in plan.of_type("kubernetes:core/v1:Secret")
+            if s.inputs["metadata"]["name"] == CREDENTIALS_SECRET
+        }
+        installed = {
+            r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:Namespace")
+        }
+        consumers = {key for key in STORE_GRANTS if NAMESPACES[key].name in installed}
+        if stack_configs[stack].storage.mode == "in_cluster":
+            assert secrets == {NAMESPACES[key].name for key in consumers}, stack
+        else:
+            assert secrets == set(), stack
+            roles = {r.name for r in plan.of_type("aws:iam/role:Role")}
+            assert {f"{key}-object-storage" for key in consumers} <= roles, stack
 
 
 def test_governance_service_is_deployed_in_every_stack(plans):
@@ -309,3 +344,19 @@ def test_s3_consumers_get_workload_identities_instead_of_keys(plans):
         s.inputs["metadata"]["name"] for s in plans["prod"].of_type("kubernetes:core/v1:Secret")
     }
     assert "object-storage-credentials" not in secrets
+
+
+def test_on_s3_each_consumer_role_allows_only_its_grant(plans):
+    """The model reader's IAM role reads its bucket; only writers may put and delete."""
+    policies = {
+        r.name: json.loads(r.inputs["policy"])
+        for r in plans["prod"].of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.name.endswith("-object-storage")
+    }
+    actions = {
+        name.removesuffix("-object-storage"): {a for s in doc["Statement"] for a in s["Action"]}
+        for name, doc in policies.items()
+    }
+    assert {"s3:PutObject", "s3:DeleteObject"} <= actions["mlflow"] & actions["kubeflow"]
+    assert "s3:GetObject" in actions["models"]
+    assert not actions["models"] & {"s3:PutObject", "s3:DeleteObject", "kms:GenerateDataKey"}

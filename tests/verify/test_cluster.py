@@ -103,7 +103,7 @@ def test_gpu_check_skips_with_a_reason_when_the_pools_are_empty():
     assert "no GPU node" in results[0].detail
 
 
-def test_platform_pods_missing_namespace_fails_and_s3_stacks_skip_minio():
+def test_platform_pods_missing_namespace_fails_and_stacks_without_an_in_cluster_store_skip_it():
     present = [
         namespace(NAMESPACES[k].name)
         for k in checks.PLATFORM_KEYS

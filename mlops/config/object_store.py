@@ -1,0 +1,100 @@
+"""Where workloads reach the object store, how they authenticate, and what each consumer may do.
+
+One answer, taken from the stack's `storage` settings, for the components that provision the
+store and its consumers and for the releases `mlops render` writes (batch scoring). On S3 there
+is no endpoint to name: clients use the regional endpoint and the workload's IAM role (IRSA).
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from mlops.config.model import StorageConfig
+from mlops.config.namespaces import NAMESPACES, OBJECT_STORE_PORTS
+
+IN_CLUSTER_SERVICE = "seaweedfs"
+IN_CLUSTER_REGION = "us-east-1"  # SeaweedFS ignores the region; S3 clients need one to sign
+# The Secret each consumer namespace holds with its own keys, under the names every S3 client
+# and KServe's storage initializer read by default.
+CREDENTIALS_SECRET = "object-storage-credentials"
+ACCESS_KEY = "AWS_ACCESS_KEY_ID"
+SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one consumer namespace may do: read (get and list) its bucket, and write and delete
+    in it only when `write` is set."""
+
+    bucket: str
+    write: bool
+
+
+# Keyed by the namespace catalog's keys. The model reader pulls released models and nothing else.
+STORE_GRANTS: dict[str, Grant] = {
+    "mlflow": Grant("mlflow-artifacts", write=True),
+    "kubeflow": Grant("pipeline-artifacts", write=True),
+    "notebooks": Grant("datasets", write=True),
+    "models": Grant("mlflow-artifacts", write=False),
+}
+
+
+@dataclass(frozen=True)
+class StoreEndpoint:
+    """An S3-compatible endpoint the platform's workloads use with keys from a Secret."""
+
+    url: str
+    credentials_secret: str
+    region: str
+
+    @property
+    def secure(self) -> bool:
+        return urlsplit(self.url).scheme == "https"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or (443 if self.secure else 80)
+
+    @property
+    def address(self) -> str:
+        """`host:port`, as KServe's annotations, KFP's launcher and Argo spell the endpoint."""
+        return f"{self.host}:{self.port}"
+
+
+def in_cluster_url() -> str:
+    namespace = NAMESPACES["storage"].name
+    return f"http://{IN_CLUSTER_SERVICE}.{namespace}.svc.cluster.local:{OBJECT_STORE_PORTS[0]}"
+
+
+def store_endpoint(storage: StorageConfig) -> StoreEndpoint | None:
+    """The endpoint of an in-cluster or external store; None on S3 (IRSA, regional endpoint)."""
+    if storage.mode == "in_cluster":
+        return StoreEndpoint(in_cluster_url(), CREDENTIALS_SECRET, IN_CLUSTER_REGION)
+    if storage.external is not None:
+        external = storage.external
+        return StoreEndpoint(
+            external.endpoint_url.rstrip("/"), external.credentials_secret, external.region
+        )
+    return None
+
+
+def client_env(endpoint: StoreEndpoint) -> list[dict[str, object]]:
+    """A container's environment for the store, as KServe injects it into its storage
+    initializer (for pods KServe does not build, such as the batch-scoring job's)."""
+    keys = [
+        {
+            "name": key,
+            "valueFrom": {"secretKeyRef": {"name": endpoint.credentials_secret, "key": key}},
+        }
+        for key in (ACCESS_KEY, SECRET_KEY)
+    ]
+    return [
+        *keys,
+        {"name": "AWS_ENDPOINT_URL", "value": endpoint.url},
+        {"name": "S3_ENDPOINT", "value": endpoint.address},
+        {"name": "S3_USE_HTTPS", "value": "1" if endpoint.secure else "0"},
+        {"name": "AWS_DEFAULT_REGION", "value": endpoint.region},
+    ]
