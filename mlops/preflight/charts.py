@@ -9,6 +9,7 @@ A chart missing from the folder is pulled into it when the machine is online; wh
 stops preflight (exit 2) with the command that fetches it: never a silent pass.
 """
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,3 +83,23 @@ def _pull(cache: Path, install: HelmInstall, helm: Path) -> Path | None:
         [str(helm), *command[1:]], capture_output=True, text=True, check=False, timeout=120
     )
     return chart_path(cache, install) if result.returncode == 0 else None
+
+
+class MissingTreeError(BadInputError):
+    """A Git repository a kustomize tree (or a remote base of it) names cannot be fetched."""
+
+
+FETCH_FAILURE = re.compile(r"git fetch --depth=1 (https://github\.com/\S+?)(?:\.git)? (\S+?)'")
+
+
+def missing_tree(cache: Path, error: str) -> MissingTreeError | None:
+    """The missing repository a failed kustomize build names, with how to provide it."""
+    match = FETCH_FAILURE.search(error)
+    if match is None:
+        return None
+    url, ref = match.groups()
+    target = cache / "git" / url.removeprefix("https://")
+    return MissingTreeError(
+        f"kustomize cannot fetch {url} at {ref} (offline?); on a machine with internet run "
+        f"`git clone --mirror {url} {target}` and copy it to {target} (docs/preflight.md)"
+    )

@@ -12,7 +12,7 @@ from mlops.config.model import StackConfig
 from mlops.manifests.planned import is_kubernetes_object, is_patch, manifest_of
 from mlops.plan.runner import plan_stack
 from mlops.preflight import checks, render, trees
-from mlops.preflight.charts import resolve_charts
+from mlops.preflight.charts import missing_tree, resolve_charts
 from mlops.preflight.findings import Finding
 from mlops.preflight.installs import (
     HelmInstall,
@@ -65,7 +65,6 @@ def preflight(
     helm_installs = [i for i in installs.installs if isinstance(i, HelmInstall)]
     chart_paths = resolve_charts(charts, helm_installs, tools.helm)
     report = Report(stack, [i.name for i in installs.installs])
-    git_cache = charts / "git" if (charts / "git").is_dir() else None
     kube_version = f"{config.kubernetes_version}.0"
     rendered: dict[str, list[Rendered]] = {}
 
@@ -80,7 +79,7 @@ def preflight(
                 rendered[install.name], findings = _render_release(renderer, workers)
                 report.findings.extend(findings)
             else:
-                rendered[install.name] = _render_tree(install, tools, git_cache, transforms)
+                rendered[install.name] = _render_tree(install, tools, charts, transforms)
         except render.RenderError as error:
             rendered[install.name] = []
             report.findings.append(Finding(install.name, "render", install.name, str(error)))
@@ -168,11 +167,16 @@ def _render_release(
 def _render_tree(
     install: KustomizeInstall,
     tools: Tools,
-    git_cache: Path | None,
+    charts: Path,
     transforms: dict[str, list[Any]],
 ) -> list[Rendered]:
-    """The tree's objects after the transforms the program gives its Directory."""
-    text = render.kustomize(tools.kubectl, install.url, git_cache)
+    """The tree's objects after the transforms the program gives its Directory. Its Git
+    repositories come from `charts/git` when that exists (see mlops.preflight.charts)."""
+    git_cache = charts / "git" if (charts / "git").is_dir() else None
+    try:
+        text = render.kustomize(tools.kubectl, install.url, git_cache)
+    except render.RenderError as error:
+        raise missing_tree(charts, str(error)) or error from None
     objects = trees.transformed(
         render.documents(text), transforms.get(install.urn, []), install.name
     )

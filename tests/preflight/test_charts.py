@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops.preflight.charts import MissingChartsError, chart_path, resolve_charts
+from mlops.preflight.charts import MissingChartsError, chart_path, missing_tree, resolve_charts
 from tests.preflight.conftest import install
 
 
@@ -32,3 +32,18 @@ def test_missing_charts_name_each_chart_and_its_pull_command(tmp_path: Path) -> 
         f"helm pull oci://ghcr.io/kserve/charts/kserve-resources --version 1.0.0 -d {tmp_path}/cache"
         in message
     )
+
+
+def test_a_tree_kustomize_cannot_fetch_names_the_repository_to_mirror(tmp_path: Path) -> None:
+    error = (
+        "accumulating resources from 'https://github.com/argoproj/argo-workflows/manifests/base"
+        "?ref=v4.0.5': failed to run '/usr/bin/git fetch --depth=1 "
+        "https://github.com/argoproj/argo-workflows v4.0.5': fatal: unable to access "
+        "'https://github.com/argoproj/argo-workflows/': Could not resolve host: github.com"
+    )
+    found = missing_tree(tmp_path, error)
+    assert found is not None
+    assert "https://github.com/argoproj/argo-workflows at v4.0.5" in str(found)
+    target = tmp_path / "git/github.com/argoproj/argo-workflows"
+    assert f"git clone --mirror https://github.com/argoproj/argo-workflows {target}" in str(found)
+    assert missing_tree(tmp_path, "error: a resource has no name") is None
