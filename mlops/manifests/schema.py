@@ -30,6 +30,7 @@ CRD_FILES: dict[tuple[str, str], str] = {
     ("monitoring.coreos.com", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml",
     ("monitoring.coreos.com", "ServiceMonitor"): "monitoring.coreos.com_servicemonitors.yaml",
     ("operator.knative.dev", "KnativeServing"): "operator.knative.dev_knativeservings.yaml",
+    ("postgresql.cnpg.io", "Cluster"): "postgresql.cnpg.io_clusters.yaml",
     ("serving.kserve.io", "ClusterServingRuntime"): "serving.kserve.io_clusterservingruntimes.yaml",
     ("serving.kserve.io", "InferenceService"): "serving.kserve.io_inferenceservices.yaml",
     ("serving.kserve.io", "ServingRuntime"): "serving.kserve.io_servingruntimes.yaml",
