@@ -49,8 +49,23 @@ KeyOpt = Annotated[
         help="Ed25519 PEM private key (default: $MLOPS_AUDIT_SIGNING_KEY_FILE or <db>.key.pem)",
     ),
 ]
+CertKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--certification-key",
+        help="The certification body's own Ed25519 PEM key (default: "
+        "$MLOPS_AUDIT_CERTIFICATION_KEY_FILE); never the log's key.",
+    ),
+]
 SubjectOpt = Annotated[
     str | None, typer.Option("--subject", help="e.g. model=credit-risk,version=3")
+]
+RepoOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Repository with audit/config.yaml and witnessed checkpoints (default: the one "
+        "around the current directory)."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "governance" / "openapi.json"
@@ -72,10 +87,10 @@ def _open(db: str | None, key: Path | None = None) -> EvidenceLog:
 
 
 def _log(url: str) -> EvidenceLog:
-    """An existing log opened for reading (no signing key needed)."""
+    """An existing log opened read-only (no signing key needed, nothing can be written)."""
     from mlops.governance.log import EvidenceLog
 
-    return EvidenceLog(url)
+    return EvidenceLog(url, read_only=True)
 
 
 def _subject(text: str | None) -> Subject:
@@ -123,6 +138,7 @@ def serve(
         Path | None, typer.Option(help=f"Tokens file (default: ${TOKENS_ENV}).")
     ] = None,
     key: KeyOpt = None,
+    certification_key: CertKeyOpt = None,
 ) -> None:
     """Run the Audit API (OpenAPI at /openapi.json, health at /healthz)."""
     import uvicorn
@@ -133,8 +149,11 @@ def serve(
     token_map = load_tokens(tokens_file) if tokens_file else {}
     if not token_map:
         err.print("warning: no tokens configured; every protected route will answer 401")
+    from mlops.governance import keys
+
     log = _open(db, key)
-    uvicorn.run(create_app(log, token_map), host=host, port=port, log_level="info")
+    app_ = create_app(log, token_map, certification_key=keys.certification_key(certification_key))
+    uvicorn.run(app_, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -176,34 +195,48 @@ def verify(
     db: DbOpt = None,
     json_output: JsonOpt = False,
     public_key: Annotated[
-        Path | None, typer.Option(help="Trusted public key PEM (default: the log's own).")
+        list[Path] | None,
+        typer.Option(
+            help="Trusted public key PEM of the log; repeatable (adds to the repository's)."
+        ),
     ] = None,
     anchor: Annotated[
         list[Path] | None, typer.Option(help="A checkpoint JSON kept earlier; repeatable.")
     ] = None,
+    repo: RepoOpt = None,
+    incremental: Annotated[
+        bool, typer.Option(help="Verify only what was appended after the newest valid anchor.")
+    ] = False,
     all_signatures: Annotated[
         bool, typer.Option(help="Check every checkpoint's signature.")
     ] = False,
 ) -> None:
-    """Recompute the chain: exit 0 intact, 1 tampered (naming the first bad entry)."""
+    """Verify the log read-only against trusted keys and anchors: exit 0 intact, 1 not (naming
+    the entry). Keys: --public-key and audit/config.yaml; anchors: --anchor and every checkpoint
+    witnessed in the repository's history. Keys the log declares are never trusted."""
     from mlops.governance import keys
-    from mlops.governance.log import Checkpoint
+    from mlops.governance.auditor import verify_against_repository
+    from mlops.governance.checkpoint import Checkpoint
 
-    trusted = keys.load_public_key(public_key) if public_key else None
+    root, config = _repository(repo)
+    extra = {}
+    for path in public_key or []:
+        key = keys.load_public_key(path)
+        extra[keys.key_id(key)] = key
     anchors = []
     for path in anchor or []:
         try:
             anchors.append(Checkpoint.model_validate_json(path.read_text(encoding="utf-8")))
         except (OSError, ValueError) as error:
             raise BadInputError(f"{path}: not a checkpoint JSON: {error}") from None
-    log = _log(_open_url(db))
-    with log:
-        result = log.verify(public_key=trusted, anchors=anchors, all_signatures=all_signatures)
+    result = verify_against_repository(
+        _verify_url(db, config), root, config, extra, anchors, all_signatures, incremental
+    )
     if json_output:
         print_json(result.as_dict())
     elif result.ok:
         out.print(f"intact: {result.entries} entries, head {result.head_seq} {result.head_hash}, "
-                  f"{result.checkpoints} checkpoints")  # fmt: skip
+                  f"{result.checkpoints} checkpoints, {result.anchors} anchors")  # fmt: skip
         for warning in result.warnings:
             err.print(f"warning: {escape(warning)}")
     else:
@@ -211,6 +244,29 @@ def verify(
         for problem in result.problems:
             err.print(f"  {escape(problem.message)}")
     _finish(result.ok)
+
+
+def _repository(repo: Path | None) -> tuple[Path | None, Any]:
+    """The repository (given, or around the current directory) and its audit configuration."""
+    from mlops.governance.trust import load_config, repository
+
+    root = repository(repo or Path.cwd())
+    if repo is not None and root is None:
+        raise BadInputError(f"--repo: {repo} is not inside a Git repository")
+    return root, load_config(root)
+
+
+def _verify_url(db: str | None, config: Any) -> str:
+    """--db, else $MLOPS_AUDIT_DB_URL, else the one log in audit/config.yaml that names a url."""
+    if db or os.environ.get(DB_ENV):
+        return _open_url(db)
+    located = [entry.url for entry in config.logs if entry.url]
+    if len(located) == 1:
+        return _open_url(located[0])
+    raise BadInputError(
+        f"--db: not given, {DB_ENV} not set, and audit/config.yaml names "
+        f"{len(located)} log urls; allowed: a path or database URL"
+    )
 
 
 def _open_url(db: str | None) -> str:
@@ -250,15 +306,21 @@ def report(
     output: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
     db: DbOpt = None,
     subject: SubjectOpt = None,
+    repo: RepoOpt = None,
 ) -> None:
-    """Reporting: a self-contained HTML report with charts of key figures over time."""
+    """Reporting: releases with lineage and gate verdicts, certificates, chain and anchor status
+    (verified as `verify` does), then charts of measurements with a history."""
+    from mlops.governance.auditor import verify_against_repository
     from mlops.governance.certificates import Certifier
     from mlops.governance.reporting import render_html
 
     chosen = _subject(subject)
-    with _log(_open_url(db)) as log:
+    root, config = _repository(repo)
+    url = _verify_url(db, config)
+    verification = verify_against_repository(url, root, config)
+    with _log(url) as log:
         html = render_html(
-            log.query(chosen), log.verify(), Certifier(log).registry(chosen.model, chosen.version)
+            log.query(chosen), verification, Certifier(log).registry(chosen.model, chosen.version)
         )
     _emit(html, output)
 
@@ -351,6 +413,41 @@ def checkpoint(
 
 
 @app.command()
+def witness(
+    audit_url: Annotated[
+        str | None,
+        typer.Option(
+            "--audit-url",
+            envvar="MLOPS_AUDIT_URL",
+            help="The log: sqlite:///PATH, postgresql://... or http(s)://AUDIT-API.",
+        ),
+    ] = None,
+    repo: Annotated[Path, typer.Option(help="Repository to record the checkpoint in.")] = Path(),
+) -> None:
+    """Record the log's newest signed checkpoint in the repository and commit it (run on a
+    schedule: Git history becomes a replicated anchor that `mlops audit verify` checks)."""
+    from mlops.governance.client import HttpAuditClient
+    from mlops.governance.trust import repository
+    from mlops.governance.witness import witness_commit
+
+    if not audit_url:
+        raise BadInputError("--audit-url: not given and MLOPS_AUDIT_URL not set")
+    root = repository(repo)
+    if root is None:
+        raise BadInputError(f"--repo: {repo} is not inside a Git repository")
+    if audit_url.startswith(("http://", "https://")):
+        client = HttpAuditClient(audit_url)
+        try:
+            path, commit = witness_commit(root, client.checkpoint)
+        finally:
+            client.close()
+    else:  # a database: read it, never write it
+        with _log(_open_url(audit_url)) as log:
+            path, commit = witness_commit(root, log.latest_checkpoint)
+    out.print(f"witnessed {escape(path)} in {commit[:12]}")
+
+
+@app.command()
 def bundle(
     output: Annotated[Path, typer.Option("--out", help="Directory, or a path ending in .zip.")],
     subject: SubjectOpt = None,
@@ -438,16 +535,26 @@ def certificate_issue(
     subject: SubjectOpt = None,
     db: DbOpt = None,
     key: KeyOpt = None,
+    certification_key: CertKeyOpt = None,
+    valid_days: Annotated[int, typer.Option(help="Validity in days.")] = 365,
+    retest_days: Annotated[
+        int,
+        typer.Option(help="Re-test interval: a passing verdict of its gates at least this often."),
+    ] = 30,
     output: Annotated[
         Path | None, typer.Option("--out", help="Write the certificate JSON here too.")
     ] = None,
 ) -> None:
     """Issue when the newest verdict of every gate in scope passed (exit 1 otherwise)."""
+    from mlops.governance import keys
     from mlops.governance.certificates import Certifier
 
     model, version = _model_version(subject)
+    body = keys.certification_key(certification_key)
     with _open(_open_url(db), key) as log:
-        cert = Certifier(log).issue(model, version, scope, gate_names)
+        cert = Certifier(log, body).issue(
+            model, version, scope, gate_names, valid_days, retest_days
+        )
     text = cert.model_dump_json(indent=2) + "\n"
     if output:
         _emit(text, output)
@@ -460,12 +567,15 @@ def certificate_revoke(
     reason: Annotated[str, typer.Option(help="Why it is revoked.")],
     db: DbOpt = None,
     key: KeyOpt = None,
+    certification_key: CertKeyOpt = None,
 ) -> None:
     """Revoke a certificate (signed revocation, recorded in the chain)."""
+    from mlops.governance import keys
     from mlops.governance.certificates import Certifier
 
+    body = keys.certification_key(certification_key)
     with _open(_open_url(db), key) as log:
-        revocation = Certifier(log).revoke(certificate_id, reason)
+        revocation = Certifier(log, body).revoke(certificate_id, reason)
     print_json(revocation.model_dump(mode="json"))
 
 
@@ -490,26 +600,46 @@ def certificate_list(
 @certificate_app.command("verify")
 def certificate_verify(
     path: Annotated[Path, typer.Argument(help="Certificate JSON file.")],
-    public_key: Annotated[Path, typer.Option(help="Public key PEM of the certification body.")],
+    public_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Public key PEM of the certification body; repeatable (default: the "
+            "certification_body keys of the repository's audit/config.yaml)."
+        ),
+    ] = None,
     db: Annotated[
         str | None, typer.Option("--db", help="Also check revocation status in this log.")
     ] = None,
 ) -> None:
-    """Offline: signature and content (exit 1 when invalid, or revoked when --db is given)."""
+    """Offline: signature, content and expiry (exit 1 when invalid or expired; with --db also
+    when revoked or due for re-test)."""
     from mlops.governance import keys
     from mlops.governance.certificates import Certifier, verify_certificate
+    from mlops.governance.trust import load_config, repository
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise BadInputError(f"{path}: not a certificate JSON file: {error}") from None
-    cert = verify_certificate(document, keys.load_public_key(public_key))
+    trusted = {}
+    for pem in public_key or []:
+        body = keys.load_public_key(pem)
+        trusted[keys.key_id(body)] = body
+    if not public_key:
+        trusted = load_config(repository(Path.cwd())).body_keys()
+    if not trusted:
+        raise BadInputError(
+            "--public-key: not given and audit/config.yaml lists no certification_body keys"
+        )
+    cert = verify_certificate(document, trusted)
     if db:
         with _log(_open_url(db)) as log:
             status = {r.certificate.id: r for r in Certifier(log).registry()}.get(cert.id)
-        if status is None or status.revocation is not None:
+        if status is None or status.status != "active":
             why = (
-                status.revocation.reason if status and status.revocation else "not in the registry"
+                status.revocation.reason
+                if status and status.revocation
+                else (f"its status is {status.status}" if status else "not in the registry")
             )
             raise CheckFailedError(f"certificate {cert.id}: signature valid but {why}")
     out.print(

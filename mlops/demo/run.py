@@ -41,6 +41,8 @@ def _plan(platform: steps.Platform) -> list[tuple[str, str, Callable[[], Any]]]:
          lambda: steps.load_test(platform, "prod", steps.PROD_LOAD_S)),
         ("evidence", "audit report, quality record and certificate from the Audit API",
          lambda: steps.collect_evidence(platform)),
+        ("witness", "the evidence log's newest signed checkpoint committed in the clone",
+         lambda: steps.witness(platform)),
     ]  # fmt: skip
 
 

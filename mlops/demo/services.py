@@ -20,6 +20,7 @@ from pathlib import Path
 from mlops.demo.processes import Service, Supervisor, free_port
 from mlops.demo.workspace import Workspace
 from mlops.governance.auth import Role, token_digest
+from mlops.governance.keys import write_private_key
 
 PYTHON = sys.executable
 
@@ -71,11 +72,15 @@ def start_mlflow(supervisor: Supervisor, workspace: Workspace) -> Service:
 
 
 def start_audit(supervisor: Supervisor, workspace: Workspace) -> Service:
-    """`mlops audit serve`: the Audit API over the SQLite evidence log (signing key beside it)."""
+    """`mlops audit serve`: the Audit API over the SQLite evidence log (signing key beside it),
+    with the certification body's own key (a separate file, made here) for certificates."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    if not workspace.certification_key.exists():
+        write_private_key(workspace.certification_key)
     argv = [PYTHON, "-m", "mlops", "audit", "serve", "--db", f"sqlite:///{workspace.audit_db}",
-            "--host", "127.0.0.1", "--port", str(port), "--tokens", str(workspace.tokens_file)]  # fmt: skip
+            "--host", "127.0.0.1", "--port", str(port), "--tokens", str(workspace.tokens_file),
+            "--certification-key", str(workspace.certification_key)]  # fmt: skip
     return supervisor.start(
         "audit", argv, workspace.logs / "audit.log", port=port, url=url,
         health=f"{url}/healthz", env=child_env(), cwd=workspace.root,

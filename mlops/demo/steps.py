@@ -16,6 +16,7 @@ import httpx
 from mlops.demo import applications, services, workspace
 from mlops.demo.processes import Service, Supervisor
 from mlops.errors import CheckFailedError
+from mlops.governance import keys
 from mlops.promotion.git import git
 
 MODEL = "credit-risk"
@@ -40,6 +41,8 @@ class Platform:
     base_branch: str = "main"
     clone_commit: str = ""
     waiver_commit: str = ""
+    trust_commit: str = ""
+    witness_commit: str = ""
     version: str = ""
     training: dict[str, Any] = field(default_factory=dict)
     promotions: list[dict[str, Any]] = field(default_factory=list)
@@ -85,6 +88,10 @@ def start_services(platform: Platform) -> None:
     supervisor.wait_ready(platform.audit)
     supervisor.wait_ready(platform.mlflow)
     services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens)
+    with httpx.Client(base_url=platform.audit_url, timeout=60) as http:
+        key = _ok(http.get("/v1/public-key")).json()
+    body = keys.public_pem(keys.load_public_key(ws.certification_key))
+    platform.trust_commit = workspace.trust_audit_log(ws, key["log_id"], key["pem"], body)
     # the library calls below read the same settings a user's shell would export
     os.environ["MLFLOW_TRACKING_URI"] = platform.tracking_uri
     os.environ["MLOPS_AUDIT_TOKEN"] = platform.tokens.platform
@@ -250,11 +257,26 @@ def collect_evidence(platform: Platform) -> None:
         certificate.write_text(json.dumps(issued, indent=2) + "\n")
         key = _ok(http.get("/v1/public-key")).json()
         (reports / "audit-public-key.pem").write_text(key["pem"] or "")
+    body = keys.public_pem(keys.load_public_key(ws.certification_key))
+    (reports / "certification-body-public-key.pem").write_text(body)
     platform.evidence = {
         "audit_report": str(report), "model_card": str(card), "certificate": str(certificate),
         "certificate_id": str(issued.get("id", "")), "audit_entries": str(verified.get("entries")),
         "audit_db": str(ws.audit_db),
     }  # fmt: skip
+
+
+def witness(platform: Platform) -> None:
+    """The scheduled witness's run (`mlops audit witness`): the log's newest checkpoint, after
+    the demo's last entry, committed in the clone; from now on a truncated or rewritten log
+    fails `mlops audit verify` there."""
+    from mlops.governance.witness import witness_commit
+
+    audit = platform.audit_client()
+    try:
+        _, platform.witness_commit = witness_commit(platform.workspace.repo, audit.checkpoint)
+    finally:
+        audit.close()
 
 
 def _ok(response: httpx.Response) -> httpx.Response:

@@ -11,8 +11,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from mlops.demo.processes import stop_leftovers
 from mlops.errors import BadInputError
+from mlops.governance.trust import CONFIG
 from mlops.promotion.git import git
 from mlops.repository import REPO_ROOT
 from mlops.yamlio import load_yaml
@@ -48,6 +51,11 @@ class Workspace:
     @property
     def audit_db(self) -> Path:
         return self.root / "audit" / "audit.db"
+
+    @property
+    def certification_key(self) -> Path:
+        """The certification body's own signing key (never the log's)."""
+        return self.root / "audit" / "certification-body.pem"
 
     @property
     def tokens_file(self) -> Path:
@@ -134,6 +142,28 @@ def waive_soak_time(workspace: Workspace) -> str:
     git(workspace.repo, "commit", "--quiet", "-m",
         "demo: waive the 24 h soak time of the prod gate\n\n"
         "A demo cannot wait a day; every other rule of the gate applies unchanged.")  # fmt: skip
+    return git(workspace.repo, "rev-parse", "HEAD").strip()
+
+
+def trust_audit_log(workspace: Workspace, log_id: str, public_pem: str, body_pem: str) -> str:
+    """Commit, in the clone, audit/config.yaml naming the demo's evidence log, where it is and
+    the public key its checkpoints are signed with: what a platform team commits once when it
+    provisions the governance service. Verification trusts this file, never the log itself."""
+    path = workspace.repo / CONFIG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config = {"logs": [{"id": log_id, "url": f"sqlite:///{workspace.audit_db}",
+                        "keys": [public_pem]}],
+              "certification_body": {"name": "mlops demo certification body", "keys": [body_pem]}}  # fmt: skip
+    path.write_text(
+        "# written by `mlops demo`: the evidence log this clone trusts\n"
+        + yaml.safe_dump(config, sort_keys=False),
+        encoding="utf-8",
+    )
+    git(workspace.repo, "add", CONFIG)
+    git(workspace.repo, "commit", "--quiet", "-m",
+        "audit: trust the demo's evidence log\n\n"
+        "Its id, location and public key, and the certification body's key; `mlops audit\n"
+        "verify` and `mlops audit certificate verify` in this clone read them.")  # fmt: skip
     return git(workspace.repo, "rev-parse", "HEAD").strip()
 
 

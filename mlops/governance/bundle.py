@@ -21,9 +21,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from mlops.errors import BadInputError
 from mlops.governance import keys
 from mlops.governance.certificates import Certifier
+from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.documentation import to_csv, to_json
-from mlops.governance.entry import GENESIS_HASH, Entry, Subject, canonical_json, recompute_hash
-from mlops.governance.log import Checkpoint, EvidenceLog
+from mlops.governance.entry import (
+    GENESIS_HASH,
+    SCHEME_JCS,
+    SCHEME_LEGACY,
+    Entry,
+    Subject,
+    canonical_json,
+    recompute_hash,
+)
+from mlops.governance.log import EvidenceLog
 from mlops.governance.reporting import render_html
 from mlops.governance.selfassessment import model_card_markdown, quality_record
 
@@ -168,9 +177,10 @@ def _check_proof(
         problems.append(f"proof/chain.json: checkpoint {checkpoint.seq} signature invalid")
     elif checkpoint.seq > len(links) or links[checkpoint.seq - 1][2] != checkpoint.hash:
         problems.append(f"proof/chain.json: checkpoint {checkpoint.seq} does not match the chain")
+    scheme = (checkpoint.scheme or SCHEME_LEGACY) if checkpoint else SCHEME_JCS
     for item in evidence.get("entries", []):
         entry = Entry.model_validate(item)
-        if recompute_hash(entry) != entry.hash:
+        if recompute_hash(entry, scheme) != entry.hash:
             problems.append(
                 f"evidence/evidence.json: entry {entry.seq}: content does not match its hash"
             )

@@ -2,12 +2,15 @@
 
 A certificate is issued only when the newest verdict of every gate in its scope passed for that
 model version; it carries the rules those verdicts evaluated (the quality goals) and is signed
-with Ed25519, so anyone holding the public key can check it offline. After issue, every new
-measurement of that model version is checked against those rules, and every new verdict of a
-gate in scope must still pass: a violation revokes the certificate automatically, with a signed
-revocation naming the entry that caused it. Issue and revocation are themselves evidence
-entries (kind `certificate`), so the registry is part of the hash chain and cannot be silently
-edited; the registry's state is a fold over those entries.
+with the certification body's own Ed25519 key, never the log's (the auditee's): the body is
+independent, and auditors trust its key through the repository's audit/config.yaml. A
+certificate expires (`expires_at`) and must be re-tested: without a passing verdict of its gates
+within `retest_days`, its status is `retest-due`. After issue, every new measurement of that
+model version is checked against its rules, and every new verdict of a gate in scope must still
+pass: a violation revokes the certificate automatically, in the same transaction as the entry
+that breaches it, so it is revoked exactly once and the append that caused it is acknowledged
+normally. Issue and revocation are evidence entries (kind `certificate`), so the registry is
+part of the hash chain; its state is a fold over those entries.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -23,12 +27,23 @@ from pydantic import BaseModel, ConfigDict
 
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
-from mlops.governance.entry import Entry, Subject, canonical_json, now_text
-from mlops.governance.log import EvidenceLog
+from mlops.governance.entry import TIME_FORMAT, Entry, Subject, canonical_json, now_text
+from mlops.governance.log import EvidenceLog, NewEntry
 from mlops.governance.quality import VERDICT_PREFIX, Rule, holds, verdict_of
 
 ISSUED = "certificate.issued"
 REVOKED = "certificate.revoked"
+VALID_DAYS = 365
+RETEST_DAYS = 30
+Status = Literal["active", "revoked", "expired", "retest-due"]
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def _later(text: str, days: int) -> str:
+    return (_parse_time(text) + timedelta(days=days)).strftime(TIME_FORMAT)
 
 
 class EvidenceRef(BaseModel):
@@ -67,6 +82,8 @@ class Certificate(_Signed):
     gates: dict[str, EvidenceRef]
     rules: list[Rule]
     issued_at: str
+    expires_at: str
+    retest_days: int
     log_id: str
     evidence_head: EvidenceRef
 
@@ -83,67 +100,108 @@ class Revocation(_Signed):
 
 @dataclass
 class CertificateStatus:
-    """One row of the registry."""
+    """One row of the registry; `last_tested`: the newest passing verdict of a gate in scope."""
 
     certificate: Certificate
     issued_seq: int
     revocation: Revocation | None = None
+    last_tested: str = ""
 
     @property
-    def status(self) -> Literal["active", "revoked"]:
-        return "active" if self.revocation is None else "revoked"
+    def retest_due_at(self) -> str:
+        return _later(self.last_tested or self.certificate.issued_at, self.certificate.retest_days)
+
+    def status_at(self, now: str) -> Status:
+        if self.revocation is not None:
+            return "revoked"
+        if now > self.certificate.expires_at:
+            return "expired"
+        if now > self.retest_due_at:
+            return "retest-due"
+        return "active"
+
+    @property
+    def status(self) -> Status:
+        return self.status_at(now_text())
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
             "issued_seq": self.issued_seq,
+            "expires_at": self.certificate.expires_at,
+            "retest_due_at": self.retest_due_at,
             "certificate": self.certificate.model_dump(mode="json"),
             "revocation": self.revocation.model_dump(mode="json") if self.revocation else None,
         }
 
 
 class Certifier:
-    """The certification body's registry over one evidence log (needs the log's signing key)."""
+    """The certification body's registry over one evidence log.
 
-    def __init__(self, log: EvidenceLog) -> None:
+    body_key: the certification body's own signing key (issue, manual revocation); without it
+    the registry is read-only and automatic revocations are signed with the log's key."""
+
+    def __init__(self, log: EvidenceLog, body_key: Ed25519PrivateKey | None = None) -> None:
         self.log = log
+        self.body_key = body_key
         self._registry: dict[str, CertificateStatus] = {}
-        self._seen = 0
+        self._seen = {"certificate": 0, "verdict": 0}
         self._lock = threading.Lock()
 
-    def _key(self) -> Ed25519PrivateKey:
-        key = self.log.signing_key
+    def _body(self) -> Ed25519PrivateKey:
+        key = self.body_key
         if key is None:
             raise BadInputError(
-                "certificates need a signing key; allowed: set MLOPS_AUDIT_SIGNING_KEY_FILE or --key"
+                "certificates are signed by the certification body's own key; allowed: "
+                "--certification-key or MLOPS_AUDIT_CERTIFICATION_KEY_FILE (not the log's key)"
+            )
+        log_key = self.log.public_key
+        if log_key is not None and keys.key_id(log_key) == keys.key_id(key.public_key()):
+            raise BadInputError(
+                "the certification body's key is the log's signing key; allowed: a key of its "
+                "own (the body must be independent of the auditee)"
             )
         return key
 
-    def _sign(self, document: _Signed) -> None:
-        key = self._key()
+    @staticmethod
+    def _sign(document: _Signed, key: Ed25519PrivateKey) -> None:
         document.key_id = keys.key_id(key.public_key())
         document.signature = keys.sign(key, document.payload())
 
     def _refresh(self) -> None:
-        for entry in self.log.query(kind="certificate", after_seq=self._seen):
-            self._seen = entry.seq
-            try:
-                if entry.name == ISSUED:
-                    cert = Certificate.model_validate(entry.value)
-                    self._registry.setdefault(cert.id, CertificateStatus(cert, entry.seq))
-                elif entry.name == REVOKED:
-                    revocation = Revocation.model_validate(entry.value)
-                    status = self._registry.get(revocation.certificate_id)
-                    if status is not None and status.revocation is None:
-                        status.revocation = revocation
-            except ValueError:
-                continue
+        for kind in ("certificate", "verdict"):
+            for entry in self.log.query(kind=kind, after_seq=self._seen[kind]):
+                self._seen[kind] = entry.seq
+                self._fold(entry)
+
+    def _fold(self, entry: Entry) -> None:
+        try:
+            if entry.name == ISSUED:
+                cert = Certificate.model_validate(entry.value)
+                self._registry.setdefault(cert.id, CertificateStatus(cert, entry.seq))
+            elif entry.name == REVOKED:
+                revocation = Revocation.model_validate(entry.value)
+                status = self._registry.get(revocation.certificate_id)
+                if status is not None and status.revocation is None:
+                    status.revocation = revocation
+            elif entry.kind == "verdict":
+                verdict = verdict_of(entry)
+                for status in self._registry.values():
+                    cert = status.certificate
+                    if (
+                        verdict is not None and verdict.passed and verdict.gate in cert.gates
+                        and (entry.subject.model, entry.subject.version) == (cert.model, cert.version)
+                        and entry.seq > status.issued_seq
+                    ):  # fmt: skip
+                        status.last_tested = entry.time
+        except ValueError:
+            return
 
     def registry(
         self, model: str | None = None, version: str | None = None
     ) -> list[CertificateStatus]:
         """Every certificate (optionally of one model / version), oldest first."""
-        with self._lock:
+        with self.log.locked(), self._lock:
             self._refresh()
             rows = list(self._registry.values())
         return [
@@ -152,103 +210,149 @@ class Certifier:
             and (version is None or r.certificate.version == version)
         ]  # fmt: skip
 
-    def issue(self, model: str, version: str, scope: str, gates: Iterable[str]) -> Certificate:
+    def issue(
+        self,
+        model: str,
+        version: str,
+        scope: str,
+        gates: Iterable[str],
+        valid_days: int = VALID_DAYS,
+        retest_days: int = RETEST_DAYS,
+    ) -> Certificate:
         """Issue when the newest verdict of every gate in scope passed; else CheckFailedError."""
+        key = self._body()
         wanted = sorted(set(gates))
         if not wanted:
             raise BadInputError(f"scope {scope!r}: names no gates; allowed: one or more gate names")
-        latest: dict[str, Entry] = {}
-        for entry in self.log.query(Subject(model=model, version=version), kind="verdict"):
-            verdict = verdict_of(entry)
-            if verdict is not None:
-                latest[verdict.gate] = entry
-        failing = []
-        for gate in wanted:
-            entry = latest.get(gate)
-            verdict = verdict_of(entry) if entry else None
-            if verdict is None:
-                failing.append(f"{gate}: no verdict recorded")
-            elif not verdict.passed:
-                failing.append(f"{gate}: failed (entry {entry.seq})")  # type: ignore[union-attr]
-        if failing:
-            raise CheckFailedError(
-                f"{model} {version}: not certifiable for scope {scope!r}: " + "; ".join(failing)
+        if not 1 <= retest_days <= valid_days <= 3 * 365:
+            raise BadInputError(
+                f"validity {valid_days} days, re-test every {retest_days} days; allowed: "
+                "1 <= re-test interval <= validity <= 1095 days"
             )
-        rules = [
-            rule
-            for gate in wanted
-            for rule in verdict_of(latest[gate]).rules  # type: ignore[union-attr]
-        ]
-        head_seq, head_hash = self.log.head()
-        cert = Certificate(
-            id=str(uuid.uuid4()), model=model, version=version, scope=scope,
-            gates={g: EvidenceRef(seq=latest[g].seq, hash=latest[g].hash) for g in wanted},
-            rules=rules, issued_at=now_text(), log_id=self.log.log_id,
-            evidence_head=EvidenceRef(seq=head_seq, hash=head_hash),
-        )  # fmt: skip
-        self._sign(cert)
-        self.log.append(
-            Subject(model=model, version=version), ISSUED, cert.model_dump(mode="json"), None,
-            "certification-body", kind="certificate",
-        )  # fmt: skip
-        return cert
+        issued: list[Certificate] = []
 
-    def revoke(
-        self,
-        certificate_id: str,
-        reason: str,
-        trigger: Entry | None = None,
-        automatic: bool = False,
-    ) -> Revocation:
-        """Revoke an active certificate (BadInputError when unknown, CheckFailedError when revoked)."""
-        status = {r.certificate.id: r for r in self.registry()}.get(certificate_id)
-        if status is None:
-            raise BadInputError(f"certificate {certificate_id!r}: not in the registry")
-        if status.revocation is not None:
-            raise CheckFailedError(f"certificate {certificate_id}: already revoked")
+        def decide() -> list[NewEntry]:
+            latest: dict[str, Entry] = {}
+            for entry in self.log.query(Subject(model=model, version=version), kind="verdict"):
+                verdict = verdict_of(entry)
+                if verdict is not None:
+                    latest[verdict.gate] = entry
+            failing = []
+            for gate in wanted:
+                entry = latest.get(gate)
+                verdict = verdict_of(entry) if entry else None
+                if verdict is None:
+                    failing.append(f"{gate}: no verdict recorded")
+                elif not verdict.passed:
+                    failing.append(f"{gate}: failed (entry {entry.seq})")  # type: ignore[union-attr]
+            if failing:
+                raise CheckFailedError(
+                    f"{model} {version}: not certifiable for scope {scope!r}: " + "; ".join(failing)
+                )
+            rules = [
+                rule
+                for gate in wanted
+                for rule in verdict_of(latest[gate]).rules  # type: ignore[union-attr]
+            ]
+            head_seq, head_hash = self.log.head()
+            now = now_text()
+            cert = Certificate(
+                id=str(uuid.uuid4()), model=model, version=version, scope=scope,
+                gates={g: EvidenceRef(seq=latest[g].seq, hash=latest[g].hash) for g in wanted},
+                rules=rules, issued_at=now, expires_at=_later(now, valid_days),
+                retest_days=retest_days, log_id=self.log.log_id,
+                evidence_head=EvidenceRef(seq=head_seq, hash=head_hash),
+            )  # fmt: skip
+            self._sign(cert, key)
+            issued.append(cert)
+            return [
+                NewEntry(Subject(model=model, version=version), ISSUED,
+                         cert.model_dump(mode="json"), None, "certification-body", None,
+                         "certificate")
+            ]  # fmt: skip
+
+        self.log.append_decided(decide)
+        return issued[0]
+
+    def _revocation(
+        self, status: CertificateStatus, reason: str, trigger: Entry | None, automatic: bool
+    ) -> tuple[Revocation, NewEntry]:
         revocation = Revocation(
-            certificate_id=certificate_id, reason=reason[:500], revoked_at=now_text(),
+            certificate_id=status.certificate.id, reason=reason[:500], revoked_at=now_text(),
             trigger=EvidenceRef(seq=trigger.seq, hash=trigger.hash) if trigger else None,
             automatic=automatic,
         )  # fmt: skip
-        self._sign(revocation)
+        key = self.body_key if self.body_key is not None else self.log.signing_key
+        if key is None:
+            raise BadInputError("revocation: no key to sign it with")
+        self._sign(revocation, key)
         cert = status.certificate
-        self.log.append(
+        entry = NewEntry(
             Subject(model=cert.model, version=cert.version), REVOKED,
-            revocation.model_dump(mode="json"), None, "certification-body", kind="certificate",
+            revocation.model_dump(mode="json"), None, "certification-body", None, "certificate",
         )  # fmt: skip
-        with self._lock:
-            self._refresh()
-        return revocation
+        return revocation, entry
 
-    def enforce(self, new_entries: Iterable[Entry]) -> list[Revocation]:
-        """Revoke every active certificate that a newly appended entry violates."""
-        new_entries = [e for e in new_entries if e.kind in ("measurement", "verdict")]
-        if self.log.signing_key is None or not new_entries:
+    def revoke(self, certificate_id: str, reason: str) -> Revocation:
+        """Revoke an active certificate, once (BadInputError when unknown, CheckFailedError when
+        already revoked); decided and written under the log's writer lock."""
+        self._body()
+        made: list[Revocation] = []
+
+        def decide() -> list[NewEntry]:
+            status = {r.certificate.id: r for r in self.registry()}.get(certificate_id)
+            if status is None:
+                raise BadInputError(f"certificate {certificate_id!r}: not in the registry")
+            if status.revocation is not None:
+                raise CheckFailedError(f"certificate {certificate_id}: already revoked")
+            revocation, entry = self._revocation(status, reason, None, False)
+            made.append(revocation)
+            return [entry]
+
+        self.log.append_decided(decide)
+        return made[0]
+
+    def follow_up(self, new_entries: list[Entry]) -> list[NewEntry]:
+        """The revocations that newly appended entries cause (for `append_many(follow_up=...)`,
+        which calls this under the writer lock, so each certificate is revoked exactly once)."""
+        relevant = [e for e in new_entries if e.kind in ("measurement", "verdict")]
+        if not relevant or (self.body_key is None and self.log.signing_key is None):
             return []
         revocations = []
         for status in self.registry():
             if status.revocation is not None:
                 continue
-            for entry in new_entries:
+            for entry in relevant:
                 reason = violation(status, entry)
                 if reason is not None:
-                    revocations.append(self.revoke(status.certificate.id, reason, entry, True))
+                    revocations.append(self._revocation(status, reason, entry, True)[1])
                     break
         return revocations
 
-    def sweep(self) -> list[Revocation]:
-        """Re-check every active certificate against all evidence after it (e.g. at start-up)."""
-        revocations = []
-        for status in self.registry():
-            if status.revocation is not None:
-                continue
-            cert = status.certificate
-            later = self.log.query(
-                Subject(model=cert.model, version=cert.version), after_seq=status.issued_seq
-            )
-            revocations.extend(self.enforce(later))
-        return revocations
+    def sweep(self) -> list[str]:
+        """Re-check every active certificate against all evidence after it (e.g. at start-up);
+        returns the ids revoked now."""
+        revoked: list[str] = []
+
+        def decide() -> list[NewEntry]:
+            found = []
+            for status in self.registry():
+                if status.revocation is not None:
+                    continue
+                cert = status.certificate
+                later = self.log.query(
+                    Subject(model=cert.model, version=cert.version), after_seq=status.issued_seq
+                )
+                for entry in later:
+                    reason = violation(status, entry)
+                    if reason is not None and entry.kind in ("measurement", "verdict"):
+                        found.append(self._revocation(status, reason, entry, True)[1])
+                        revoked.append(cert.id)
+                        break
+            return found
+
+        self.log.append_decided(decide)
+        return revoked
 
 
 def violation(status: CertificateStatus, entry: Entry) -> str | None:
@@ -272,15 +376,21 @@ def violation(status: CertificateStatus, entry: Entry) -> str | None:
     return None
 
 
-def verify_certificate(document: dict[str, Any], public_key: Ed25519PublicKey) -> Certificate:
-    """Offline check of a certificate document; CheckFailedError when altered or wrongly signed."""
+def verify_certificate(
+    document: dict[str, Any], trusted: dict[str, Ed25519PublicKey], now: str | None = None
+) -> Certificate:
+    """Offline check of a certificate document against the certification body's trusted keys;
+    CheckFailedError when altered, signed by another key, or expired."""
     try:
         cert = Certificate.model_validate(document)
     except ValueError as error:
         raise BadInputError(f"certificate: not a certificate document: {error}") from None
-    if not cert.valid_for(public_key):
+    key = trusted.get(cert.key_id)
+    if key is None or not cert.valid_for(key):
         raise CheckFailedError(
-            f"certificate {cert.id}: signature invalid for key {keys.key_id(public_key)} "
-            "(altered, or signed by another key)"
+            f"certificate {cert.id}: signature invalid for the trusted certification body keys "
+            f"({', '.join(trusted) or 'none'}): altered, or signed by another key"
         )
+    if (now or now_text()) > cert.expires_at:
+        raise CheckFailedError(f"certificate {cert.id}: expired at {cert.expires_at}")
     return cert

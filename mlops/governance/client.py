@@ -20,6 +20,8 @@ Interface (`AuditClient`), identical for both implementations:
 - `query(subject=None, name=None, since=None, until=None, *, kind=None) -> list[Entry]`: entries
   matching every filter given, oldest first. Subject filters match on the fields set;
   since/until are ISO 8601 strings (or datetimes), inclusive.
+- `checkpoint() -> Checkpoint | None`: the log's newest signed checkpoint (what a promotion
+  commit witnesses in the repository).
 - `close()`.
 Bad input raises `mlops.errors.BadInputError`; an unreachable or refusing service raises
 `AuditUnavailableError` (so a pipeline can decide whether missing evidence blocks it).
@@ -28,6 +30,7 @@ Bad input raises `mlops.errors.BadInputError`; an unreachable or refusing servic
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -35,9 +38,11 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from mlops.errors import BadInputError
+from mlops.governance import keys
 from mlops.governance.certificates import Certifier
+from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.entry import Entry, Subject
-from mlops.governance.log import EvidenceLog
+from mlops.governance.log import EvidenceLog, NewEntry
 
 __all__ = [
     "AuditClient",
@@ -50,6 +55,7 @@ __all__ = [
 ]
 
 TimeArg = str | datetime | None
+RETRIES = 3
 
 
 class AuditUnavailableError(Exception):
@@ -82,6 +88,8 @@ class AuditClient(Protocol):
         kind: str | None = None,
     ) -> list[Entry]: ...
 
+    def checkpoint(self) -> Checkpoint | None: ...
+
     def close(self) -> None: ...
 
 
@@ -92,9 +100,11 @@ def _iso(moment: TimeArg) -> str | None:
 class EmbeddedAuditClient:
     """Writes straight into a local SQLite (or PostgreSQL) evidence log, no server needed."""
 
-    def __init__(self, db: str, key_file: Path | None = None) -> None:
+    def __init__(
+        self, db: str, key_file: Path | None = None, certification_key: Path | None = None
+    ) -> None:
         self.log = EvidenceLog.open(db, key_file)
-        self.certifier = Certifier(self.log)
+        self.certifier = Certifier(self.log, keys.certification_key(certification_key))
 
     def append(
         self,
@@ -109,9 +119,8 @@ class EmbeddedAuditClient:
     ) -> Entry:
         if kind == "certificate":
             raise BadInputError("kind: certificate entries are written by the certifier only")
-        entry = self.log.append(subject, name, value, unit, source, artifacts, kind=kind)
-        self.certifier.enforce([entry])
-        return entry
+        item = NewEntry(subject, name, value, unit, source, artifacts, kind)
+        return self.log.append_many([item], follow_up=self.certifier.follow_up)[0]
 
     def query(
         self,
@@ -123,6 +132,9 @@ class EmbeddedAuditClient:
         kind: str | None = None,
     ) -> list[Entry]:
         return self.log.query(subject, name, _iso(since), _iso(until), kind=kind)
+
+    def checkpoint(self) -> Checkpoint | None:
+        return self.log.latest_checkpoint()
 
     def close(self) -> None:
         self.log.close()
@@ -136,10 +148,18 @@ class HttpAuditClient:
         self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as error:
-            raise AuditUnavailableError(f"{self._http.base_url}{path}: {error}") from None
+        """One request; an append carries an idempotency key, so a request whose answer was
+        lost on the way is retried safely (the service returns what the first one stored)."""
+        headers = {"Idempotency-Key": uuid.uuid4().hex} if method == "POST" else {}
+        for attempt in range(RETRIES):
+            try:
+                response = self._http.request(method, path, headers=headers, **kwargs)
+                break
+            except httpx.TransportError as error:
+                if attempt == RETRIES - 1:
+                    raise AuditUnavailableError(f"{self._http.base_url}{path}: {error}") from None
+            except httpx.HTTPError as error:
+                raise AuditUnavailableError(f"{self._http.base_url}{path}: {error}") from None
         if response.status_code in (400, 413, 422):
             raise BadInputError(f"audit API refused the request: {_detail(response)}")
         if response.status_code >= 300:
@@ -196,6 +216,20 @@ class HttpAuditClient:
             if data.get("next_after") is None:
                 return entries
             after = int(data["next_after"])
+
+    def checkpoint(self) -> Checkpoint | None:
+        try:
+            response = self._http.get("/v1/checkpoint")
+        except httpx.HTTPError as error:
+            raise AuditUnavailableError(f"{self._http.base_url}/v1/checkpoint: {error}") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise AuditUnavailableError(
+                f"{self._http.base_url}/v1/checkpoint: HTTP {response.status_code}: "
+                f"{_detail(response)}"
+            )
+        return Checkpoint.model_validate(response.json())
 
     def close(self) -> None:
         self._http.close()

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from mlops.errors import BadInputError
 
@@ -74,15 +74,34 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
 
 
 class Db:
-    """One connection, autocommit outside explicit transactions, with `?` placeholders."""
+    """One connection, autocommit outside explicit transactions, with `?` placeholders.
 
-    def __init__(self, url: DbUrl) -> None:
+    `read_only`: the connection cannot write (SQLite `mode=ro`, PostgreSQL read-only
+    transactions) and the database must already exist: what verification opens.
+    """
+
+    def __init__(self, url: DbUrl, read_only: bool = False) -> None:
         self.dialect = url.dialect
-        if url.dialect == "sqlite":
+        if url.dialect == "sqlite" and read_only:
+            assert url.path is not None
+            if not url.path.is_file():
+                raise BadInputError(f"{url.path}: no such log file")
+            try:
+                self._conn: Any = sqlite3.connect(
+                    f"file:{quote(str(url.path.resolve()))}?mode=ro",
+                    uri=True,
+                    isolation_level=None,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    check_same_thread=False,
+                )
+                self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error as error:
+                raise BadInputError(f"{url.path}: cannot open as SQLite: {error}") from None
+        elif url.dialect == "sqlite":
             assert url.path is not None
             url.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                self._conn: Any = sqlite3.connect(
+                self._conn = sqlite3.connect(
                     url.path,
                     isolation_level=None,
                     timeout=BUSY_TIMEOUT_MS / 1000,
@@ -97,8 +116,9 @@ class Db:
         else:
             import psycopg
 
+            options = "-c default_transaction_read_only=on" if read_only else ""
             try:
-                self._conn = psycopg.connect(url.url, autocommit=True)
+                self._conn = psycopg.connect(url.url, autocommit=True, options=options)
             except psycopg.Error as error:
                 raise BadInputError(f"{_redact(url.url)}: cannot connect: {error}") from None
 

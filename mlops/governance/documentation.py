@@ -11,8 +11,8 @@ import io
 import json
 from typing import Any
 
+from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.entry import SUBJECT_FIELDS, Entry, now_text
-from mlops.governance.log import Checkpoint
 
 CSV_COLUMNS = (
     "seq", "time", "kind", *SUBJECT_FIELDS, "name", "value", "unit", "source", "artifacts",

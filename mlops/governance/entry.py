@@ -1,7 +1,9 @@
 """The evidence entry, its subject, and the canonical bytes its hash is computed over.
 
-An entry is hashed as canonical JSON (sorted keys, no spaces, UTF-8, no NaN/Infinity) so that any
-implementation in any language can recompute the chain byte for byte. The hash of entry n covers
+An entry is hashed as canonical JSON so that any implementation in any language can recompute the
+chain byte for byte: RFC 8785 (JCS) through the `rfc8785` library for logs created with the
+`rfc8785-sha256` scheme. Logs created earlier record no scheme and used Python's sorted
+`json.dumps` (`sorted-json-sha256`); they stay verifiable under it. The hash of entry n covers
 its sequence number, time, kind, subject, name, value, unit, source, artifact digests and the
 hash of entry n-1 (`prev`), which is what makes deletion, reordering and editing detectable.
 """
@@ -15,11 +17,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops.errors import BadInputError
 
 GENESIS_HASH = "0" * 64
+SCHEME_JCS = "rfc8785-sha256"  # what every new log records (audit_meta hash_scheme)
+SCHEME_LEGACY = "sorted-json-sha256"  # logs created before the scheme was recorded
+SCHEMES = (SCHEME_JCS, SCHEME_LEGACY)
 SUBJECT_FIELDS = ("model", "version", "environment", "run", "commit")
 KINDS = ("measurement", "verdict", "oversight", "certificate", "document")
 Kind = Literal["measurement", "verdict", "oversight", "certificate", "document"]
@@ -92,11 +98,16 @@ class Entry(BaseModel):
     hash: str
 
 
-def canonical_json(value: Any) -> str:
-    """Canonical JSON text: sorted keys, no whitespace, non-ASCII kept, NaN/Infinity refused."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+def canonical_json(value: Any, scheme: str = SCHEME_JCS) -> str:
+    """Canonical JSON text under a hash scheme: RFC 8785, or the legacy sorted `json.dumps`."""
+    if scheme == SCHEME_LEGACY:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    try:
+        return rfc8785.dumps(value).decode()
+    except rfc8785.CanonicalizationError as error:
+        raise ValueError(str(error)) from None
 
 
 def now_text() -> str:
@@ -129,16 +140,33 @@ def _check_finite(value: Any) -> None:
             _check_finite(item)
 
 
-def value_text(value: Any) -> str:
+def value_text(value: Any, scheme: str = SCHEME_JCS) -> str:
     """Canonical JSON of a measured value, refusing non-JSON, non-finite or oversized values."""
     _check_finite(value)
     try:
-        text = canonical_json(value)
+        text = canonical_json(value, scheme)
     except (TypeError, ValueError) as error:
         raise BadInputError(f"value: not representable as JSON: {error}") from None
     if len(text.encode()) > MAX_VALUE_BYTES:
         raise BadInputError(f"value: larger than {MAX_VALUE_BYTES} bytes as JSON")
     return text
+
+
+def _check_utf8(field: str, text: str | None) -> None:
+    """Text must be valid Unicode (no lone surrogates): canonical JSON is UTF-8."""
+    if text is not None and not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise BadInputError(
+                f"{field}: contains a lone surrogate; allowed: valid Unicode text"
+            ) from None
+
+
+def check_subject(subject: Subject) -> None:
+    """Every subject field is valid Unicode (see `_check_utf8`)."""
+    for field, text in subject.as_dict().items():
+        _check_utf8(f"subject.{field}", text)
 
 
 def check_fields(
@@ -155,12 +183,15 @@ def check_fields(
         raise BadInputError(f"unit: must be a string of at most {MAX_TEXT} characters")
     if not isinstance(source, str) or len(source) > MAX_TEXT:
         raise BadInputError(f"source: must be a string of at most {MAX_TEXT} characters")
+    for field, text in (("unit", unit), ("source", source)):
+        _check_utf8(field, text)
     artifacts = dict(artifacts or {})
     if len(artifacts) > 256:
         raise BadInputError("artifacts: more than 256 digests")
     for key, digest in artifacts.items():
         if not isinstance(key, str) or not 0 < len(key) <= MAX_TEXT:
             raise BadInputError(f"artifacts: key {key!r} must be a 1-{MAX_TEXT} character string")
+        _check_utf8("artifacts", key)
         if not isinstance(digest, str) or not _DIGEST.match(digest):
             raise BadInputError(
                 f"artifacts: {key}: {digest!r} is not a digest; allowed: <algorithm>:<hex>, "
@@ -187,10 +218,7 @@ def content_bytes(
     hash. The key order below is the sorted order, so the result is canonical JSON.
     """
     model, version, environment, run, commit = subject
-
-    def s(text: str | None) -> str:
-        return "null" if text is None else _encode_str(text)
-
+    s = _json_text
     return (
         f'{{"artifacts":{artifacts_json},"kind":{s(kind)},"name":{s(name)},'
         f'"prev":{s(prev_hash)},"seq":{seq},"source":{s(source)},'
@@ -200,17 +228,22 @@ def content_bytes(
     ).encode()
 
 
+def _json_text(text: str | None) -> str:
+    return "null" if text is None else _encode_str(text)
+
+
 def entry_hash(content: bytes) -> str:
     """SHA-256 hex digest of an entry's canonical content."""
     return hashlib.sha256(content).hexdigest()
 
 
-def recompute_hash(entry: Entry) -> str:
+def recompute_hash(entry: Entry, scheme: str = SCHEME_JCS) -> str:
     """The hash an entry must have, recomputed from its fields (for offline checks of exports)."""
     subject = tuple(entry.subject.as_dict().values())
     return entry_hash(
         content_bytes(
-            entry.seq, entry.time, entry.kind, subject, entry.name, canonical_json(entry.value),
-            entry.unit, entry.source, canonical_json(entry.artifacts), entry.prev_hash,
+            entry.seq, entry.time, entry.kind, subject, entry.name,
+            canonical_json(entry.value, scheme), entry.unit, entry.source,
+            canonical_json(entry.artifacts, scheme), entry.prev_hash,
         )
     )  # fmt: skip

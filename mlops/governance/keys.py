@@ -18,6 +18,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from mlops.errors import BadInputError
 
 SIGNING_KEY_ENV = "MLOPS_AUDIT_SIGNING_KEY_FILE"
+CERTIFICATION_KEY_ENV = "MLOPS_AUDIT_CERTIFICATION_KEY_FILE"  # the certification body's own key
+
+
+def certification_key(explicit: Path | None) -> Ed25519PrivateKey | None:
+    """The certification body's signing key: explicit path, else $MLOPS_AUDIT_CERTIFICATION_KEY_FILE."""
+    path = explicit or (
+        Path(os.environ[CERTIFICATION_KEY_ENV]) if os.environ.get(CERTIFICATION_KEY_ENV) else None
+    )
+    return load_private_key(path) if path else None
 
 
 def public_raw(key: Ed25519PublicKey) -> bytes:

@@ -8,50 +8,54 @@ so concurrent writers in many processes still produce one linear chain.
 Tamper evidence, in layers:
 - entry n's hash covers its canonical content and entry n-1's hash: an edited byte, a deleted or
   reordered entry breaks the chain at a named sequence number;
-- every append transaction ends with a signed checkpoint (log id, head seq, head hash): a
-  truncated or rewritten tail no longer matches a checkpoint the key holder signed;
-- checkpoints kept outside the database (by auditors, in bundles) are "anchors": a log that was
-  truncated together with its checkpoints still fails against an anchor;
+- every append transaction ends with a signed checkpoint (log id, head seq, head hash, and the
+  digest of the checkpoint before it): a truncated or rewritten tail no longer matches a
+  checkpoint the key holder signed, and a deleted checkpoint breaks the checkpoints' own chain;
+- checkpoints kept outside the database (witnessed in the repository with every promotion, kept
+  by auditors, in bundles) are "anchors": a log that its operator truncated or rewrote together
+  with its checkpoints still fails against an anchor;
 - triggers refuse UPDATE and DELETE, so an accident cannot rewrite evidence (an attacker with
   file access can drop them: that is what the hashes are for).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import BaseModel, ConfigDict
 
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
+from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.db import Db, DbUrl
 from mlops.governance.entry import (
     GENESIS_HASH,
+    SCHEME_JCS,
+    SCHEME_LEGACY,
     Entry,
     Subject,
     canonical_json,
     check_fields,
+    check_subject,
     content_bytes,
     entry_hash,
     now_text,
     time_text,
     value_text,
 )
+from mlops.governance.verify import ENTRY_COLUMNS as COLUMNS
+from mlops.governance.verify import VerifyResult, verify_db
 
-COLUMNS = (
-    "seq, time, kind, model, version, environment, run, commit_id, name, value, unit, source, "
-    "artifacts, prev_hash, hash"
-)
 _INSERT_ENTRY = f"INSERT INTO audit_entries ({COLUMNS}) VALUES ({', '.join('?' * 15)})"  # noqa: S608
 MAX_BATCH = 10_000
-MAX_PROBLEMS = 50
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -63,7 +67,10 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS audit_entries_by_name ON audit_entries (name)",
     "CREATE INDEX IF NOT EXISTS audit_entries_by_time ON audit_entries (time)",
     "CREATE TABLE IF NOT EXISTS audit_checkpoints (seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, "
-    "time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL)",
+    "time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL, prev TEXT)",
+    # Idempotency keys of appends: a retried request returns what the first one stored.
+    "CREATE TABLE IF NOT EXISTS audit_requests (key TEXT PRIMARY KEY, digest TEXT NOT NULL, "
+    "first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL)",
 )
 _SQLITE_GUARDS = tuple(
     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
@@ -87,79 +94,26 @@ _POSTGRES_GUARDS = (
 )
 
 
-class Checkpoint(BaseModel):
-    """A signed statement "log L had head hash H at sequence number S"; kept by auditors as anchors."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    log_id: str
-    seq: int
-    hash: str
-    time: str
-    key_id: str
-    signature: str
-
-    def payload(self) -> bytes:
-        """The canonical bytes that are signed."""
-        return canonical_json(
-            {
-                "hash": self.hash,
-                "key_id": self.key_id,
-                "log_id": self.log_id,
-                "seq": self.seq,
-                "time": self.time,
-            }
-        ).encode()
-
-    def valid_for(self, key: Ed25519PublicKey) -> bool:
-        """True when the signature is valid for key (and key is the one named)."""
-        return keys.key_id(key) == self.key_id and keys.signature_valid(
-            key, self.payload(), self.signature
-        )
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One finding of `verify`: where (sequence number, or None for the log as a whole) and what."""
+def _log_exists(db: Db) -> bool:
+    """True when the database already holds an evidence log (before this open creates one)."""
+    table = (
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_meta'"
+        if db.dialect == "sqlite"
+        else "SELECT 1 FROM information_schema.tables WHERE table_name = 'audit_meta'"
+    )
+    return db.one(table) is not None
 
-    seq: int | None
-    message: str
 
-
-@dataclass
-class VerifyResult:
-    """Outcome of `verify`: intact when there are no problems; the first problem names where."""
-
-    entries: int = 0
-    head_seq: int = 0
-    head_hash: str = GENESIS_HASH
-    checkpoints: int = 0
-    signatures_checked: int = 0
-    key_trusted: bool = False
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_bad_seq(self) -> int | None:
-        return self.problems[0].seq if self.problems else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "head_seq": self.head_seq,
-            "head_hash": self.head_hash,
-            "checkpoints": self.checkpoints,
-            "signatures_checked": self.signatures_checked,
-            "key_trusted": self.key_trusted,
-            "first_bad_seq": self.first_bad_seq,
-            "problems": [{"seq": p.seq, "message": p.message} for p in self.problems],
-            "warnings": self.warnings,
-        }
+def _request_digest(prepared: Sequence[tuple[NewEntry, str, str, dict]]) -> str:
+    """What identifies a request for its idempotency key: every submitted field, in order."""
+    content = [
+        [i.kind, *i.subject.as_dict().values(), i.name, value, i.unit, i.source, artifacts]
+        for i, value, artifacts, _ in prepared
+    ]
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -202,17 +156,28 @@ def _row_to_entry(row: Sequence[Any]) -> Entry:
     )
 
 
+FollowUp = Callable[[list["Entry"]], list["NewEntry"]]
+
+
 class EvidenceLog:
     """An open evidence log. Thread-safe (one lock around the connection); one per process is plenty."""
 
-    def __init__(self, db: str, signing_key: Ed25519PrivateKey | None = None) -> None:
+    def __init__(
+        self, db: str, signing_key: Ed25519PrivateKey | None = None, read_only: bool = False
+    ) -> None:
+        """read_only: an existing log, opened so that nothing can be written (readers, auditors)."""
         self.url = DbUrl.parse(db)
-        self._db = Db(self.url)
-        self._lock = threading.Lock()
+        self._db = Db(self.url, read_only=read_only)
+        self._lock = threading.RLock()
         self._key = signing_key
         self._key_id = keys.key_id(signing_key.public_key()) if signing_key else None
-        self._init_schema()
+        if not read_only:
+            self._init_schema()
+        elif not _log_exists(self._db):
+            self._db.close()
+            raise BadInputError(f"{db}: not an evidence log (no audit tables)")
         self.log_id = self._meta("log_id") or ""
+        self.scheme = self._meta("hash_scheme") or SCHEME_LEGACY
 
     @classmethod
     def open(cls, db: str, key_file: Path | None = None) -> EvidenceLog:
@@ -244,12 +209,15 @@ class EvidenceLog:
         with self._lock:
             db.begin_write()
             try:
+                existing = _log_exists(db)
                 for statement in _SCHEMA:
                     db.execute(statement)
                 for statement in _SQLITE_GUARDS if db.dialect == "sqlite" else _POSTGRES_GUARDS:
                     db.execute(statement)
                 insert = "INSERT INTO audit_meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING"
                 db.execute(insert, ("log_id", str(uuid.uuid4())))
+                # A log made before the scheme was recorded keeps the legacy scheme for good.
+                db.execute(insert, ("hash_scheme", SCHEME_LEGACY if existing else SCHEME_JCS))
                 if self._key is not None:
                     db.execute(
                         insert, (f"key:{self._key_id}", keys.public_b64(self._key.public_key()))
@@ -262,12 +230,6 @@ class EvidenceLog:
     def _meta(self, key: str) -> str | None:
         row = self._db.one("SELECT value FROM audit_meta WHERE key = ?", (key,))
         return None if row is None else str(row[0])
-
-    def known_keys(self) -> dict[str, Ed25519PublicKey]:
-        """Public keys recorded in the log itself (not trusted on their own: an auditor passes one)."""
-        with self._lock:
-            rows = self._db.all("SELECT key, value FROM audit_meta WHERE key LIKE 'key:%'")
-        return {k.removeprefix("key:"): keys.public_from_b64(v) for k, v in rows}
 
     def append(
         self,
@@ -283,92 +245,183 @@ class EvidenceLog:
         """Append one entry; returns it once it is durably committed (it is then acknowledged)."""
         return self.append_many([NewEntry(subject, name, value, unit, source, artifacts, kind)])[0]
 
-    def append_many(self, items: Iterable[NewEntry]) -> list[Entry]:
-        """Append entries in order in one transaction with one checkpoint: all or nothing."""
-        prepared = []
-        for item in items:
-            artifacts = check_fields(item.kind, item.name, item.unit, item.source, item.artifacts)
-            if not isinstance(item.subject, Subject):
-                raise BadInputError("subject: must be a Subject")
-            prepared.append((item, value_text(item.value), canonical_json(artifacts), artifacts))
+    def append_many(
+        self,
+        items: Iterable[NewEntry],
+        idempotency_key: str | None = None,
+        follow_up: FollowUp | None = None,
+    ) -> list[Entry]:
+        """Append entries in order in one transaction with one checkpoint: all or nothing.
+
+        idempotency_key: a retry with the same key and the same entries returns what the first
+        request stored, writing nothing; the same key with other entries is refused.
+        follow_up: called under the writer lock with the new entries; the entries it returns
+        (e.g. a certificate's revocation) are appended in the same transaction, so a decision
+        taken on the log's state cannot race another writer.
+        """
+        prepared = self._prepare(items)
         if not prepared:
             return []
-        if len(prepared) > MAX_BATCH:
-            raise BadInputError(f"batch: {len(prepared)} entries; allowed: at most {MAX_BATCH}")
+        if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
+            raise BadInputError("idempotency key: allowed 1-128 characters of A-Z a-z 0-9 _.:-")
+        request = _request_digest(prepared)
         db = self._db
         with self._lock:
             db.begin_write()
             try:
+                if idempotency_key is not None:
+                    replayed = self._replay(idempotency_key, request)
+                    if replayed is not None:
+                        db.rollback()
+                        return replayed
                 head = db.one("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1")
                 seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
                 time = now_text()
-                rows, entries = [], []
-                for item, value_json, artifacts_json, artifacts in prepared:
-                    seq += 1
-                    subj = item.subject
-                    subject_tuple = (
-                        subj.model,
-                        subj.version,
-                        subj.environment,
-                        subj.run,
-                        subj.commit,
+                entries = self._insert(prepared, seq, prev, time)
+                if idempotency_key is not None:
+                    db.execute(
+                        "INSERT INTO audit_requests (key, digest, first_seq, last_seq) "
+                        "VALUES (?, ?, ?, ?)",
+                        (idempotency_key, request, entries[0].seq, entries[-1].seq),
                     )
-                    digest = entry_hash(
-                        content_bytes(
-                            seq, time, item.kind, subject_tuple, item.name, value_json,
-                            item.unit, item.source, artifacts_json, prev,
-                        )
-                    )  # fmt: skip
-                    rows.append(
-                        (seq, time, item.kind, *subject_tuple, item.name, value_json,
-                         item.unit, item.source, artifacts_json, prev, digest)
-                    )  # fmt: skip
-                    entries.append(
-                        Entry(
-                            seq=seq, time=time, kind=item.kind, subject=subj, name=item.name,
-                            value=json.loads(value_json), unit=item.unit, source=item.source,
-                            artifacts=artifacts, prev_hash=prev, hash=digest,
-                        )
-                    )  # fmt: skip
-                    prev = digest
-                db.executemany(
-                    _INSERT_ENTRY,
-                    rows,
-                )
-                self._write_checkpoint(seq, prev, time)
+                last = entries[-1]
+                more = self._prepare(follow_up(entries)) if follow_up else []
+                if more:
+                    last = self._insert(more, last.seq, last.hash, time)[-1]
+                self._write_checkpoint(last.seq, last.hash, time)
                 db.commit()
             except Exception:
                 db.rollback()
                 raise
         return entries
 
+    def append_decided(self, decide: Callable[[], list[NewEntry]]) -> list[Entry]:
+        """Run `decide` under the writer lock and append what it returns, in one transaction:
+        a decision read from the log's state (is this certificate still active?) cannot race
+        another writer. An exception from `decide` writes nothing."""
+        db = self._db
+        with self._lock:
+            db.begin_write()
+            try:
+                prepared = self._prepare(decide())
+                if not prepared:
+                    db.rollback()
+                    return []
+                head = db.one("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1")
+                seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+                time = now_text()
+                entries = self._insert(prepared, seq, prev, time)
+                self._write_checkpoint(entries[-1].seq, entries[-1].hash, time)
+                db.commit()
+            except Exception:
+                db.rollback()
+                raise
+        return entries
+
+    def locked(self) -> threading.RLock:
+        """The log's lock: whoever also holds a lock of its own takes this one first."""
+        return self._lock
+
+    def _prepare(self, items: Iterable[NewEntry]) -> list[tuple[NewEntry, str, str, dict]]:
+        prepared = []
+        for item in items:
+            artifacts = check_fields(item.kind, item.name, item.unit, item.source, item.artifacts)
+            if not isinstance(item.subject, Subject):
+                raise BadInputError("subject: must be a Subject")
+            check_subject(item.subject)
+            prepared.append(
+                (item, value_text(item.value, self.scheme),
+                 canonical_json(artifacts, self.scheme), artifacts)
+            )  # fmt: skip
+        if len(prepared) > MAX_BATCH:
+            raise BadInputError(f"batch: {len(prepared)} entries; allowed: at most {MAX_BATCH}")
+        return prepared
+
+    def _replay(self, key: str, request: str) -> list[Entry] | None:
+        row = self._db.one(
+            "SELECT digest, first_seq, last_seq FROM audit_requests WHERE key = ?", (key,)
+        )
+        if row is None:
+            return None
+        if row[0] != request:
+            raise CheckFailedError(
+                f"idempotency key {key!r}: already used for a different request; "
+                "allowed: a new key per distinct request"
+            )
+        rows = self._db.all(
+            f"SELECT {COLUMNS} FROM audit_entries WHERE seq BETWEEN ? AND ? ORDER BY seq",  # noqa: S608
+            (row[1], row[2]),
+        )
+        return [_row_to_entry(r) for r in rows]
+
+    def _insert(
+        self, prepared: list[tuple[NewEntry, str, str, dict]], seq: int, prev: str, time: str
+    ) -> list[Entry]:
+        rows, entries = [], []
+        for item, value_json, artifacts_json, artifacts in prepared:
+            seq += 1
+            subj = item.subject
+            subject_tuple = (subj.model, subj.version, subj.environment, subj.run, subj.commit)
+            digest = entry_hash(
+                content_bytes(
+                    seq, time, item.kind, subject_tuple, item.name, value_json,
+                    item.unit, item.source, artifacts_json, prev,
+                )
+            )  # fmt: skip
+            rows.append(
+                (seq, time, item.kind, *subject_tuple, item.name, value_json,
+                 item.unit, item.source, artifacts_json, prev, digest)
+            )  # fmt: skip
+            entries.append(
+                Entry(
+                    seq=seq, time=time, kind=item.kind, subject=subj, name=item.name,
+                    value=json.loads(value_json), unit=item.unit, source=item.source,
+                    artifacts=artifacts, prev_hash=prev, hash=digest,
+                )
+            )  # fmt: skip
+            prev = digest
+        self._db.executemany(_INSERT_ENTRY, rows)
+        return entries
+
     def _write_checkpoint(self, seq: int, head_hash: str, time: str) -> None:
         if self._key is None or self._key_id is None:
             return
+        legacy = self.scheme == SCHEME_LEGACY
+        previous = None if legacy else self._newest_checkpoint()
         checkpoint = Checkpoint(
             log_id=self.log_id, seq=seq, hash=head_hash, time=time, key_id=self._key_id,
-            signature="",
+            signature="", scheme=None if legacy else self.scheme,
+            prev=None if legacy else (previous.digest() if previous else GENESIS_HASH),
         )  # fmt: skip
         signature = keys.sign(self._key, checkpoint.payload())
+        row = (seq, head_hash, time, self._key_id, signature)
         self._db.execute(
             "INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (seq, head_hash, time, self._key_id, signature),
+            "VALUES (?, ?, ?, ?, ?)"
+            if legacy
+            else "INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature, prev) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            row if legacy else (*row, checkpoint.prev),
         )
 
-    def latest_checkpoint(self) -> Checkpoint | None:
-        """The newest signed checkpoint: what an auditor keeps as an anchor."""
-        with self._lock:
-            row = self._db.one(
-                "SELECT seq, hash, time, key_id, signature FROM audit_checkpoints "
-                "ORDER BY seq DESC LIMIT 1"
-            )
+    def _newest_checkpoint(self) -> Checkpoint | None:
+        legacy = self.scheme == SCHEME_LEGACY
+        columns = "seq, hash, time, key_id, signature" + ("" if legacy else ", prev")
+        row = self._db.one(
+            f"SELECT {columns} FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"  # noqa: S608
+        )
         if row is None:
             return None
         return Checkpoint(
             log_id=self.log_id, seq=row[0], hash=row[1], time=row[2], key_id=row[3],
-            signature=row[4],
+            signature=row[4], scheme=None if legacy else self.scheme,
+            prev=None if legacy else row[5],
         )  # fmt: skip
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The newest signed checkpoint: what an auditor keeps as an anchor."""
+        with self._lock:
+            return self._newest_checkpoint()
 
     def links(self) -> list[tuple[int, str, str]]:
         """(seq, prev_hash, hash) of every entry: the chain proof without the contents."""
@@ -424,129 +477,9 @@ class EvidenceLog:
         anchors: Sequence[Checkpoint] = (),
         all_signatures: bool = False,
     ) -> VerifyResult:
-        """Recompute the whole chain and check it against the stored checkpoints and any anchors.
-
-        public_key: the key the auditor trusts; without it the keys recorded in the log are used
-        (detects tampering by anyone without the signing key's holder's cooperation only if the
-        log's key record is itself untouched, so `key_trusted` is reported False).
-        Signatures: the newest checkpoint and every anchor always; all when `all_signatures`.
-        """
-        result = VerifyResult(key_trusted=public_key is not None)
+        """Strict verification (see `mlops.governance.verify`) trusting `public_key`, else the
+        public half of this process's own signing key (never a key recorded in the database)."""
+        key = public_key or self.public_key
+        trusted = {keys.key_id(key): key} if key else {}
         with self._lock:
-            checkpoints = self._db.all(
-                "SELECT seq, hash, time, key_id, signature FROM audit_checkpoints ORDER BY seq"
-            )
-            log_id = self._meta("log_id") or ""
-            rows = self._db.stream(f"SELECT {COLUMNS} FROM audit_entries ORDER BY seq")  # noqa: S608
-            expected_at: dict[int, set[str]] = {}
-            for row in checkpoints:
-                expected_at.setdefault(int(row[0]), set()).add(str(row[1]))
-            for anchor in anchors:
-                if anchor.log_id == log_id:
-                    expected_at.setdefault(anchor.seq, set()).add(anchor.hash)
-            self._verify_chain(rows, expected_at, result)
-        self._verify_checkpoints(
-            checkpoints, log_id, public_key, anchors, all_signatures, expected_at, result
-        )
-        return result
-
-    @staticmethod
-    def _verify_chain(
-        rows: Iterable[Sequence[Any]], expected_at: dict[int, set[str]], result: VerifyResult
-    ) -> None:
-        problems = result.problems
-        prev, expected_seq, count = GENESIS_HASH, 1, 0
-        for row in rows:
-            count += 1
-            seq, stored_prev, stored_hash = row[0], row[13], row[14]
-            if seq != expected_seq and len(problems) < MAX_PROBLEMS:
-                if isinstance(seq, int) and seq > expected_seq:
-                    missing = (
-                        f"{expected_seq}"
-                        if seq == expected_seq + 1
-                        else f"{expected_seq}-{seq - 1}"
-                    )
-                    problems.append(
-                        Problem(
-                            expected_seq,
-                            f"entry {missing} missing (deleted?); next stored is {seq}",
-                        )
-                    )
-                else:
-                    problems.append(
-                        Problem(
-                            expected_seq, f"entry {expected_seq}: stored sequence number is {seq!r}"
-                        )
-                    )
-            recomputed = entry_hash(
-                content_bytes(seq, row[1], row[2], row[3:8], row[8], row[9], row[10], row[11], row[12], stored_prev)
-            )  # fmt: skip
-            if stored_prev != prev and len(problems) < MAX_PROBLEMS:
-                problems.append(
-                    Problem(seq, f"entry {seq}: previous-hash link does not match entry {seq - 1} "
-                            "(entries deleted, reordered or edited)")
-                )  # fmt: skip
-            if recomputed != stored_hash and len(problems) < MAX_PROBLEMS:
-                problems.append(
-                    Problem(seq, f"entry {seq}: content does not match its stored hash (edited)")
-                )
-            if (
-                seq in expected_at
-                and expected_at[seq] != {stored_hash}
-                and len(problems) < MAX_PROBLEMS
-            ):
-                problems.append(
-                    Problem(seq, f"entry {seq}: differs from the signed checkpoint at {seq} "
-                            "(tail rewritten)")
-                )  # fmt: skip
-            prev = stored_hash
-            expected_seq = (seq if isinstance(seq, int) else expected_seq) + 1
-        result.entries = count
-        result.head_seq = expected_seq - 1
-        result.head_hash = prev
-
-    def _verify_checkpoints(
-        self,
-        checkpoints: list[tuple[Any, ...]],
-        log_id: str,
-        public_key: Ed25519PublicKey | None,
-        anchors: Sequence[Checkpoint],
-        all_signatures: bool,
-        expected_at: dict[int, set[str]],
-        result: VerifyResult,
-    ) -> None:
-        result.checkpoints = len(checkpoints)
-        trusted = {keys.key_id(public_key): public_key} if public_key else self.known_keys()
-        stored = [
-            Checkpoint(log_id=log_id, seq=r[0], hash=r[1], time=r[2], key_id=r[3], signature=r[4])
-            for r in checkpoints
-        ]
-        to_check = stored if all_signatures else stored[-1:]
-        for checkpoint in [*to_check, *anchors]:
-            result.signatures_checked += 1
-            key = trusted.get(checkpoint.key_id)
-            if checkpoint.log_id != log_id:
-                result.problems.append(
-                    Problem(None, f"anchor at {checkpoint.seq} belongs to log {checkpoint.log_id}, "
-                            f"not to this log ({log_id})")
-                )  # fmt: skip
-            elif key is None or not checkpoint.valid_for(key):
-                result.problems.append(
-                    Problem(checkpoint.seq, f"checkpoint at {checkpoint.seq}: signature invalid for "
-                            f"the trusted key (log id {checkpoint.log_id}, key {checkpoint.key_id})")
-                )  # fmt: skip
-        for seq in sorted(expected_at):
-            if seq > result.head_seq:
-                result.problems.append(
-                    Problem(result.head_seq + 1, f"log truncated: a signed checkpoint covers entry "
-                            f"{seq} but the log ends at entry {result.head_seq}")
-                )  # fmt: skip
-                break
-        if not checkpoints:
-            result.warnings.append(
-                "no signed checkpoints: a truncated tail cannot be detected without an anchor"
-            )
-        elif stored[-1].seq != result.head_seq and result.ok:
-            result.warnings.append(
-                f"entries after the newest checkpoint ({stored[-1].seq}) are not covered by a signature"
-            )
+            return verify_db(self._db, trusted, anchors, all_signatures)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from mlops.governance.certificates import CertificateStatus
+from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.entry import Entry, now_text
-from mlops.governance.log import Checkpoint
 from mlops.governance.quality import verdict_of
 
 

@@ -213,15 +213,20 @@ def read_verdicts(audit_log: str) -> tuple[list[Verdict], list[str]]:
     A missing log file is bad input; a log that fails verification proves nothing, so its
     verdicts are not used and a note says why.
     """
+    from mlops.governance import keys
     from mlops.governance.db import DbUrl
     from mlops.governance.log import EvidenceLog
 
     url = DbUrl.parse(audit_log)
     if url.path is not None:
         _require_sqlite_log(url.path, audit_log)
+    # A self-assessment trusts the operator's own key beside a local log (an auditor does not:
+    # `mlops audit verify` trusts only keys from the repository's audit/config.yaml).
+    sidecar = url.path.with_name(url.path.name + ".key.pem") if url.path else None
     try:
-        with EvidenceLog(audit_log) as log:
-            result = log.verify()
+        key = keys.load_public_key(sidecar) if sidecar and sidecar.is_file() else None
+        with EvidenceLog(audit_log, read_only=True) as log:
+            result = log.verify(public_key=key)
             if not result.ok:
                 problem = result.problems[0]
                 return [], [

@@ -5,7 +5,9 @@ Order of work, so that a refusal writes nothing to the repository:
 2. refuse when the version is not live in the previous environment (dev -> int -> prod);
 3. evaluate the gate on that tree and record the verdict (pass or fail) in the audit log;
 4. on failure, remove worktree and branch; on success edit the descriptor (round trip),
-   re-render the environment, commit with the gate report digest in the message;
+   re-render the environment, record the audit log's newest signed checkpoint in the
+   repository (witnessing: `audit/checkpoints/<log id>.json`), commit with the gate report
+   digest and the checkpoint in the message;
 5. optionally push and open a pull request whose body is the gate report.
 After merge, `finalize` moves the environment's MLflow alias (what CD runs).
 """
@@ -30,6 +32,7 @@ from mlops.gates.evaluate import (
 from mlops.gates.spec import gate_for
 from mlops.gitops.descriptor import load_release
 from mlops.gitops.tree import render_environment, write
+from mlops.governance.witness import witness
 from mlops.promotion import git
 from mlops.promotion.edit import edit
 from mlops.promotion.github import open_pull_request
@@ -136,9 +139,12 @@ def promote(
         target_path.parent.mkdir(parents=True, exist_ok=True)
         target_path.write_text(text, encoding="utf-8")
         changes = write(tree, render_environment(tree, env))
-        outcome.changed = sorted({relative, *changes.stale, *changes.missing, *changes.extra})
+        witnessed, trailer = witness(tree, ctx.audit)
+        outcome.changed = sorted(
+            {relative, witnessed, *changes.stale, *changes.missing, *changes.extra}
+        )
         outcome.commit = git.commit(
-            tree, outcome.changed, commit_message(outcome, result, entry.seq)
+            tree, outcome.changed, commit_message(outcome, result, entry.seq) + trailer + "\n"
         )
     if out_dir is not None and outcome.result is not None:
         outcome.report_files = list(reports.write(outcome.result.report, entry.seq, out_dir))

@@ -18,6 +18,7 @@ from mlops.gates.spec import gate_for
 from mlops.gitops.descriptor import parse_release
 from mlops.gitops.tree import render_environment, write
 from mlops.governance.entry import Subject
+from mlops.governance.witness import witness
 from mlops.promotion import git
 from mlops.promotion.release import ENV_ORDER
 from mlops.yamlio import parse_yaml
@@ -81,10 +82,13 @@ def rollback(root: Path, model: str, env: str, ctx: Context, base: str = "HEAD")
             source="mlops rollback",
             kind="oversight",
         )
+        witnessed, trailer = witness(tree, ctx.audit)
+        changed.append(witnessed)
         message = (
             f"rollback {model} in {env} to v{previous} (from v{now})\n\n"
             f"Restores {path} as of {commit}\n"
             f"Gate-Report: {release.gate_report} (audit entry {proof.evidence_seq})\n"
+            f"{trailer}\n"
         )
         new = git.commit(tree, changed, message)
     return RolledBack(model, env, now, previous, commit, branch, new, changed)

@@ -6,8 +6,10 @@ and no process of the demo outlives it, whenever it is stopped."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -75,6 +77,57 @@ def test_live_suite_runs_against_the_embedded_platform(held_demo: DemoProcess):
     assert done.returncode == 0, done.stdout[-3000:]
     assert re.search(r"\b8 passed\b", done.stdout), done.stdout[-2000:]
     assert re.search(r"\b8 skipped\b", done.stdout), done.stdout[-2000:]  # the cluster checks
+
+
+def test_the_demo_log_verifies_in_its_repository_and_a_cut_tail_fails(
+    held_demo: DemoProcess, tmp_path: Path
+):
+    """`mlops audit verify` with no option in the demo's repository: intact, against the
+    checkpoints its promotions and its final witness committed. Then the log's tail (entries
+    and their checkpoints) is cut, in a copy of the log that a clone of the repository names:
+    the same command exits 1."""
+    summary = json.loads((held_demo.workdir / "summary.json").read_text())
+    repo = Path(summary["repository"]["clone"])
+    verify = [sys.executable, "-m", "mlops", "audit", "verify", "--json"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_AUDIT")}
+    done = subprocess.run(
+        verify, cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    result = json.loads(done.stdout)
+    assert done.returncode == 0 and result["ok"], done.stdout + done.stderr
+    assert result["anchors"] >= 4 and result["head_seq"] == result["entries"]
+    witnessed = subprocess.run(["git", "-C", str(repo), "log", "--format=%s", "--", "audit/checkpoints"],
+                               capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert witnessed.count("promote credit-risk") == 3 and "audit: witness checkpoint" in witnessed
+    copy = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(repo), str(copy)], check=True, timeout=60)
+    db = tmp_path / "audit.db"
+    source = sqlite3.connect(held_demo.workdir / "audit" / "audit.db")
+    source.execute(f"VACUUM INTO '{db}'")
+    source.close()
+    config = (copy / "audit/config.yaml").read_text()
+    (copy / "audit/config.yaml").write_text(
+        config.replace(str(held_demo.workdir / "audit" / "audit.db"), str(db))
+    )
+    assert (
+        subprocess.run(
+            verify, cwd=copy, env=env, capture_output=True, timeout=120, check=False
+        ).returncode
+        == 0
+    )
+    conn = sqlite3.connect(db, isolation_level=None)
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+    cut = result["head_seq"] - 2
+    conn.execute("DELETE FROM audit_entries WHERE seq > ?", (cut,))
+    conn.execute("DELETE FROM audit_checkpoints WHERE seq > ?", (cut,))
+    conn.close()
+    done = subprocess.run(
+        verify, cwd=copy, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert json.loads(done.stdout)["first_bad_seq"] == cut + 1
+    assert "Traceback" not in done.stderr
 
 
 @pytest.fixture(scope="module")

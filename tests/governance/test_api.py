@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from mlops.governance.api import create_app
 from mlops.governance.auth import Role, token_digest
+from mlops.governance.entry import Subject
 from mlops.governance.keys import load_public_pem, write_private_key
 from mlops.governance.log import EvidenceLog
 from mlops.governance.openapi import render_openapi
@@ -22,13 +23,14 @@ def _h(who: str) -> dict[str, str]:
 @pytest.fixture
 def setup(tmp_path):
     key = write_private_key(tmp_path / "key.pem")
+    body = write_private_key(tmp_path / "body.pem")
     log = EvidenceLog(str(tmp_path / "audit.db"), signing_key=key)
     tokens = {
         token_digest(TOKENS["auditee"]): frozenset({Role.AUDITEE}),
         token_digest(TOKENS["auditor"]): frozenset({Role.AUDITOR}),
         token_digest(TOKENS["cb"]): frozenset({Role.CERTIFICATION_BODY}),
     }
-    with TestClient(create_app(log, tokens, max_body=4096)) as client:
+    with TestClient(create_app(log, tokens, max_body=4096, certification_key=body)) as client:
         yield client, log
     log.close()
 
@@ -194,3 +196,79 @@ def test_certificate_lifecycle_over_http(setup):
         f"/v1/certificates/{cert['id']}/revoke", json={"reason": "x"}, headers=_h("cb")
     )
     assert again.status_code == 409
+
+
+def test_a_retried_append_with_its_idempotency_key_is_stored_once(setup):
+    client, log = setup
+    headers = {**_h("auditee"), "Idempotency-Key": "req-1"}
+    first = client.post("/v1/entries", json=_entry(), headers=headers)
+    again = client.post("/v1/entries", json=_entry(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() and log.head()[0] == 1
+    other = client.post("/v1/entries", json=_entry(value=0.5), headers=headers)
+    assert other.status_code == 409 and log.head()[0] == 1
+    bad = client.post(
+        "/v1/entries", json=_entry(), headers={**_h("auditee"), "Idempotency-Key": "a b"}
+    )
+    assert bad.status_code == 422 and log.head()[0] == 1
+
+
+def test_a_breach_is_acknowledged_and_revokes_in_the_same_transaction(setup):
+    client, log = setup
+    client.post("/v1/entries", json=_entry(), headers=_h("auditee"))
+    verdict = {"gate": "quality", "passed": True,
+               "rules": [{"measurement": "accuracy", "op": ">=", "required": 0.85, "actual": 0.91, "passed": True}]}  # fmt: skip
+    client.post("/v1/entries", json=_entry(name="gate.quality", value=verdict, kind="verdict"),
+                headers=_h("auditor"))  # fmt: skip
+    issue = {"model": "credit-risk", "version": "3", "scope": "s", "gates": ["quality"]}
+    assert client.post("/v1/certificates", json=issue, headers=_h("cb")).status_code == 201
+    checkpoints = log.latest_checkpoint().seq
+    breach = client.post("/v1/entries", json=_entry(value=0.5), headers=_h("auditee"))
+    assert breach.status_code == 201
+    revocation = log.query(kind="certificate", name="certificate.revoked")
+    assert len(revocation) == 1 and revocation[0].seq == breach.json()["seq"] + 1
+    assert log.latest_checkpoint().seq == revocation[0].seq > checkpoints  # one transaction
+    assert (
+        client.post("/v1/entries", json=_entry(value=0.4), headers=_h("auditee")).status_code == 201
+    )
+    assert len(log.query(kind="certificate", name="certificate.revoked")) == 1
+
+
+def test_out_of_range_query_parameters_are_refused_not_a_server_error(setup):
+    client, _ = setup
+    client.post("/v1/entries", json=_entry(), headers=_h("auditee"))
+    for params in ({"after": str(2**64)}, {"after": "-1"}, {"limit": "0"}, {"since": "yesterday"}):
+        response = client.get("/v1/entries", params=params, headers=_h("auditor"))
+        assert response.status_code in (400, 422), (params, response.status_code)
+
+
+def test_public_quality_record_shows_what_the_configuration_makes_public(tmp_path):
+    from mlops.governance.api import PublicRecords
+
+    log = EvidenceLog(str(tmp_path / "audit.db"), signing_key=write_private_key(tmp_path / "k.pem"))
+    log.append(Subject(**SUBJECT), "accuracy", 0.91, "ratio", "train")
+    public = PublicRecords(models=frozenset({"credit-risk"}), sections=frozenset({"gates"}))
+    with TestClient(create_app(log, {}, public=public)) as client:
+        shown = client.get(
+            "/v1/public/quality-record", params={"model": "credit-risk", "version": "3"}
+        )
+        assert shown.status_code == 200  # no token
+        assert set(shown.json()) == {"model", "version", "generated_at", "checkpoint", "gates"}
+        hidden = client.get("/v1/public/quality-record", params={"model": "other", "version": "1"})
+        assert hidden.status_code == 404
+    log.close()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [_entry(source="\ud800"), _entry(unit="x\udfff"), _entry(artifacts={"\ud800": "sha256:" + "ab" * 32}),
+     _entry(subject={**SUBJECT, "run": "\ud800"}), _entry(value={"k": "\ud800"})],
+    ids=["source", "unit", "artifact-key", "subject", "value"],
+)  # fmt: skip
+def test_lone_surrogates_are_bad_input_not_a_server_error(setup, entry):
+    client, log = setup
+    body = json.dumps(entry)  # JSON escapes carry the lone surrogate as \\ud800
+    response = client.post(
+        "/v1/entries", content=body, headers={**_h("auditee"), "Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 422) and log.head()[0] == 0

@@ -27,9 +27,9 @@ def test_append_prints_the_entry_and_verify_passes(mlops, db):
                                 "run": None, "commit": None}  # fmt: skip
     assert _append(mlops, db, value='{"gap": 0.1}')["value"] == {"gap": 0.1}
     assert _append(mlops, db, value="not-json")["value"] == "not-json"
-    code, out, _ = mlops("audit", "verify", "--db", db, "--json")
+    code, out, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem", "--json")
     assert code == 0 and json.loads(out)["entries"] == 3
-    code, out, _ = mlops("audit", "verify", "--db", db)
+    code, out, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem")
     assert code == 0 and out.startswith("intact: 3 entries")
 
 
@@ -40,9 +40,9 @@ def test_verify_exits_1_naming_the_first_bad_entry(mlops, db):
     conn.execute("DROP TRIGGER audit_entries_no_update")
     conn.execute("UPDATE audit_entries SET value = '0.9' WHERE seq = 2")
     conn.close()
-    code, _, err = mlops("audit", "verify", "--db", db)
+    code, _, err = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem")
     assert code == 1 and "first bad entry 2" in err
-    code, out, _ = mlops("audit", "verify", "--db", db, "--json")
+    code, out, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem", "--json")
     assert code == 1 and json.loads(out)["first_bad_seq"] == 2
 
 
@@ -78,7 +78,8 @@ def test_export_report_model_card_and_checkpoint(mlops, db, tmp_path):
     code, out, _ = mlops("audit", "export", "--db", db, "--name", "accuracy")
     assert code == 0 and [e["name"] for e in json.loads(out)["entries"]] == ["accuracy"]
     code, _, _ = mlops("audit", "report", "--db", db, "--out", str(tmp_path / "r.html"))
-    assert code == 0 and "<svg" in (tmp_path / "r.html").read_text()
+    report = (tmp_path / "r.html").read_text()
+    assert code == 0 and report.index('id="releases"') < report.index('id="history"')
     code, out, _ = mlops(
         "audit", "model-card", "--db", db, "--subject", "model=credit-risk,version=3"
     )
@@ -87,7 +88,8 @@ def test_export_report_model_card_and_checkpoint(mlops, db, tmp_path):
     assert code == 2
     code, _, _ = mlops("audit", "checkpoint", "--db", db, "--out", str(tmp_path / "anchor.json"))
     assert code == 0
-    code, _, _ = mlops("audit", "verify", "--db", db, "--anchor", str(tmp_path / "anchor.json"))
+    code, _, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem",
+                       "--anchor", str(tmp_path / "anchor.json"))  # fmt: skip
     assert code == 0
 
 
@@ -100,28 +102,25 @@ def test_gate_certificate_and_bundle(mlops, db, tmp_path):
     code, out, _ = mlops("audit", "gate", "--db", db, "--subject", subject, "--gate", "strict",
                          "--require", "accuracy >= 0.95", "--require", "auc>0.5")  # fmt: skip
     assert code == 1 and "FAIL: auc" in out
+    body = str(tmp_path / "body.pem")
+    assert mlops("audit", "keygen", "--out", body)[0] == 0
     code, _, err = mlops("audit", "certificate", "issue", "--db", db, "--subject", subject,
-                         "--scope", "s", "--gate", "quality", "--gate", "strict")  # fmt: skip
+                         "--scope", "s", "--gate", "quality")  # fmt: skip
+    assert code == 2 and "certification body's own key" in err
+    code, _, err = mlops("audit", "certificate", "issue", "--db", db, "--subject", subject,
+                         "--scope", "s", "--gate", "quality", "--gate", "strict",
+                         "--certification-key", body)  # fmt: skip
     assert code == 1 and "strict: failed" in err
     cert_file = tmp_path / "cert.json"
     code, out, _ = mlops("audit", "certificate", "issue", "--db", db, "--subject", subject,
-                         "--scope", "s", "--gate", "quality", "--out", str(cert_file))  # fmt: skip
+                         "--scope", "s", "--gate", "quality", "--out", str(cert_file),
+                         "--certification-key", body)  # fmt: skip
     assert code == 0
     cert_id = json.loads(out)["id"]
     code, _, _ = mlops("audit", "keygen", "--out", str(tmp_path / "k2.pem"))
     key = db + ".key.pem"
-    assert mlops("audit", "certificate", "verify", str(cert_file), "--public-key", key)[0] == 0
-    assert (
-        mlops(
-            "audit",
-            "certificate",
-            "verify",
-            str(cert_file),
-            "--public-key",
-            str(tmp_path / "k2.pem"),
-        )[0]
-        == 1
-    )
+    assert mlops("audit", "certificate", "verify", str(cert_file), "--public-key", body)[0] == 0
+    assert mlops("audit", "certificate", "verify", str(cert_file), "--public-key", key)[0] == 1
     bundle = tmp_path / "bundle.zip"
     code, _, err = mlops("audit", "bundle", "--db", db, "--subject", subject, "--out", str(bundle))
     assert code == 0, err
@@ -130,12 +129,11 @@ def test_gate_certificate_and_bundle(mlops, db, tmp_path):
         mlops("audit", "bundle-verify", str(bundle), "--public-key", str(tmp_path / "k2.pem"))[0]
         == 1
     )
-    code, out, _ = mlops(
-        "audit", "certificate", "revoke", "--db", db, "--id", cert_id, "--reason", "audit finding"
-    )
+    code, out, _ = mlops("audit", "certificate", "revoke", "--db", db, "--id", cert_id,
+                         "--reason", "audit finding", "--certification-key", body)  # fmt: skip
     assert code == 0 and json.loads(out)["automatic"] is False
     assert (
-        mlops("audit", "certificate", "verify", str(cert_file), "--public-key", key, "--db", db)[0]
+        mlops("audit", "certificate", "verify", str(cert_file), "--public-key", body, "--db", db)[0]
         == 1
     )
     code, out, _ = mlops("audit", "certificate", "list", "--db", db, "--json")

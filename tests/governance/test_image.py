@@ -2,9 +2,10 @@
 
 import json
 
+from mlops.governance.api import PUBLIC_MODELS_ENV, PUBLIC_SECTIONS_ENV
 from mlops.governance.auth import TOKENS_ENV
 from mlops.governance.db import DB_ENV
-from mlops.governance.keys import SIGNING_KEY_ENV
+from mlops.governance.keys import CERTIFICATION_KEY_ENV, SIGNING_KEY_ENV
 from tests.images.dockerfile import STAGES
 
 IMAGE_FILE = STAGES["governance"]
@@ -20,6 +21,7 @@ def test_runs_the_audit_api_on_8080():
 
 
 def test_documents_the_environment_the_code_reads():
-    for name in (DB_ENV, TOKENS_ENV, SIGNING_KEY_ENV):
+    for name in (DB_ENV, TOKENS_ENV, SIGNING_KEY_ENV, CERTIFICATION_KEY_ENV, PUBLIC_MODELS_ENV,
+                 PUBLIC_SECTIONS_ENV):  # fmt: skip
         assert name in DOCKERFILE
     assert "MLOPS_AUDIT_DB_URL=sqlite:////data/audit.db" in DOCKERFILE

@@ -17,6 +17,7 @@ from mlops.governance.client import AuditUnavailableError, Subject, audit_client
 from mlops.governance.keys import write_private_key
 
 SERVE = "from mlops.cli.audit import app; app(prog_name='mlops audit')"
+START_TIMEOUT_S = 120  # a loaded 2-core machine took over 30 s to import and start it
 
 
 def _free_port() -> int:
@@ -43,7 +44,7 @@ def server(tmp_path):
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -51,6 +52,8 @@ def server(tmp_path):
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()  # reading the pipe of a live process would wait for ever
+                proc.wait(timeout=10)
                 pytest.fail(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
             time.sleep(0.1)
         yield url

@@ -150,7 +150,7 @@ def test_argo_cd_applications_count_as_cd(tmp_path: Path) -> None:
 
 
 def _log(path: Path, gates: list[str]) -> str:
-    with EvidenceLog(str(path)) as log:
+    with EvidenceLog.open(str(path)) as log:  # signed: <db>.key.pem beside it
         for gate in gates:
             verdict = {"gate": gate, "passed": True, "rules": []}
             subject = Subject(model="churn", version="3")
