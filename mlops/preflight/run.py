@@ -37,7 +37,6 @@ class Report:
     stack: str
     installs: list[str]
     findings: list[Finding] = field(default_factory=list)
-    objects: list[Rendered] = field(default_factory=list, repr=False)
     # the objects in the order `pulumi up` creates them: each wave after the ones before it
     waves: list[list[Rendered]] = field(default_factory=list, repr=False)
 
@@ -97,7 +96,6 @@ def preflight(
     ]
     objects = [o for install in installs.installs for o in rendered.get(install.name, [])]
     objects += declared
-    report.objects = objects
     report.findings += _checks(objects, installs, config)
     return report
 
