@@ -1,14 +1,21 @@
 """A managed node group: IMDSv2 only, encrypted disks, labels and taints from config; GPU pools
-use the NVIDIA AMI, carry the `nvidia.com/gpu` taint and may scale to zero."""
+use the NVIDIA AMI, carry the `nvidia.com/gpu` taint and may scale to zero.
+
+A pool at zero nodes has no node the cluster autoscaler could copy, so its Auto Scaling group
+carries node-template tags (labels, taints, GPUs): with them the autoscaler knows that a pending
+GPU pod fits this pool and no other. (EKS gives the autoscaler a managed group's labels and
+taints only until its first scale-up; the tags hold after it.)"""
 
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from mlops.config.model import GPU_RESOURCE
 from mlops.config.model import NodePool as NodePoolConfig
 
 POOL_LABEL = "mlops.platform/pool"
+NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
 TAINT_EFFECTS = {
     "NoSchedule": "NO_SCHEDULE",
     "PreferNoSchedule": "PREFER_NO_SCHEDULE",
@@ -90,12 +97,27 @@ class NodePool(pulumi.ComponentResource):
                 )
                 for taint in settings.taints
             ],
-            tags={
-                **args.tags,
-                "k8s.io/cluster-autoscaler/enabled": "true",
-                f"k8s.io/cluster-autoscaler/node-template/label/{POOL_LABEL}": args.pool_name,
-            },
+            tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
         )
+        group = node_group.resources.apply(lambda found: found[0].autoscaling_groups[0].name)
+        for key, value in node_template_tags(args.pool_name, settings).items():
+            aws.autoscaling.Tag(
+                f"{name}-{key.removeprefix(NODE_TEMPLATE + '/').replace('/', '-')}",
+                autoscaling_group_name=group,
+                tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                opts=child,
+            )
         self.node_group_name = node_group.node_group_name
         self.register_outputs({"node_group_name": node_group.node_group_name})
+
+
+def node_template_tags(pool_name: str, settings: NodePoolConfig) -> dict[str, str]:
+    """What a node of the pool will look like, as the autoscaler reads it from the ASG's tags."""
+    tags = {f"{NODE_TEMPLATE}/label/{key}": value for key, value in settings.labels.items()}
+    tags[f"{NODE_TEMPLATE}/label/{POOL_LABEL}"] = pool_name
+    for taint in settings.taints:
+        tags[f"{NODE_TEMPLATE}/taint/{taint.key}"] = f"{taint.value}:{taint.effect}"
+    if settings.gpu_count:
+        tags[f"{NODE_TEMPLATE}/resources/{GPU_RESOURCE}"] = str(settings.gpu_count)
+    return tags

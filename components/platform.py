@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 from components.argocd import ArgoCd, ArgoCdArgs
 from components.artifact_store import ArtifactStore
 from components.cluster import EksCluster, EksClusterArgs
+from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.database import POSTGRES_PORT, Database, DatabaseArgs, database_operator_values
 from components.database_connection import DatabaseConnection
 from components.governance import GovernanceService, GovernanceServiceArgs
@@ -24,6 +25,7 @@ from components.mlflow import RELEASE as MLFLOW_SERVICE_ACCOUNT
 from components.mlflow import MlflowServer, MlflowServerArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
+from components.node_pool import POOL_LABEL
 from components.notebooks import NOTEBOOK_ACCOUNT, Notebooks, NotebooksArgs
 from components.object_storage import ObjectStorage, ObjectStorageArgs
 from components.registry import ContainerRegistry, RegistryArgs
@@ -385,13 +387,29 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=on_aws,
         )
-        return k8s.Provider(
+        kubernetes = k8s.Provider(
             "kubernetes",
             kubeconfig=self.cluster.kubeconfig,
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=list(self.cluster.node_pools.values())
             ),
         )
+        ClusterAutoscaler(
+            "cluster-autoscaler",
+            ClusterAutoscalerArgs(
+                cluster_name=self.cluster_name,
+                region=config.cloud.region,
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer=self.cluster.oidc_issuer,
+                chart=config.charts.cluster_autoscaler,
+                system_node_labels={POOL_LABEL: "system"},
+                tags=self.tags,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, providers={"aws": aws_provider, "kubernetes": kubernetes}
+            ),
+        )
+        return kubernetes
 
     def _provider_map(self) -> dict[str, pulumi.ProviderResource]:
         providers: dict[str, pulumi.ProviderResource] = {"kubernetes": self._kubernetes}

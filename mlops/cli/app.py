@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.markup import escape
 
+from mlops.cli import advance as advance_cli
 from mlops.cli import audit as audit_cli
 from mlops.cli import demo as demo_cli
 from mlops.cli import drift as drift_cli
@@ -50,6 +51,7 @@ app.add_typer(policy_cli.app, name="policy")
 app.add_typer(toolchain_cli.app, name="toolchain")
 app.command(name="promote")(promote_cli.promote)
 app.command(name="rollback")(promote_cli.rollback)
+app.command(name="advance")(advance_cli.advance)
 
 
 def tune_gc() -> None:

@@ -135,6 +135,12 @@ class ChartVersions(Strict):
         "v1.21.1",
         "newest release; 1.18 left support and later lines fix a DoS; no upgrade steps since 1.19",
     )
+    cluster_autoscaler: ChartPin = _pin(
+        "https://kubernetes.github.io/autoscaler",
+        "cluster-autoscaler",
+        "9.59.0",
+        "Cluster Autoscaler 1.35, the stacks' Kubernetes minor",
+    )
     nvidia_device_plugin: ChartPin = _pin(
         "https://nvidia.github.io/k8s-device-plugin",
         "nvidia-device-plugin",

@@ -46,6 +46,7 @@ class Platform:
     version: str = ""
     training: dict[str, Any] = field(default_factory=dict)
     promotions: list[dict[str, Any]] = field(default_factory=list)
+    rollout_steps: list[dict[str, Any]] = field(default_factory=list)
     gate_reports: list[str] = field(default_factory=list)
     tests: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, str] = field(default_factory=dict)
@@ -160,6 +161,34 @@ def promote(platform: Platform, env: str) -> None:
         "gate": outcome.result.gate.gate, "verdict_entry": outcome.result.entry.seq
         if outcome.result.entry else None, "report_digest": outcome.result.report.digest,
         "reports": reports, "alias": done.alias, "finalized_entry": done.entry.seq,
+    })  # fmt: skip
+
+
+def advance(platform: Platform, env: str) -> None:
+    """The next rollout step in `env` (int: the blue-green switch, after the idle colour was
+    tested), committed on its branch and merged (the second pull request)."""
+    from mlops.gates.context import Context
+    from mlops.promotion.advance import advance as run_advance
+
+    ws = platform.workspace
+    audit, registry = platform.audit_client(), platform.registry()
+    try:
+        done = run_advance(
+            ws.repo, MODEL, env, lambda tree: Context(root=tree, audit=audit, registry=registry),
+            base=platform.base_branch, source="mlops demo",
+        )  # fmt: skip
+    finally:
+        audit.close()
+    assert done.result is not None
+    if done.branch is None:
+        failed = "; ".join(c.rule for c in done.result.checks if not c.passed)
+        raise CheckFailedError(f"rollout step {done.step} in {env} refused ({failed})")
+    merged = workspace.merge(ws, done.branch, platform.base_branch)
+    platform.rollout_steps.append({
+        "env": env, "step": done.step, "branch": done.branch, "commit": done.commit,
+        "merge": merged, "gate": done.result.gate.gate,
+        "verdict_entry": done.result.entry.seq if done.result.entry else None,
+        "report_digest": done.result.report.digest,
     })  # fmt: skip
 
 

@@ -27,6 +27,7 @@ def build(
             "soak_waiver_commit": platform.waiver_commit,
         },
         "promotions": platform.promotions,
+        "rollout_steps": platform.rollout_steps,
         "tests": platform.tests,
         "gate_reports": platform.gate_reports,
         "evidence": platform.evidence,
@@ -54,6 +55,12 @@ def render(summary: dict[str, Any], console: Console) -> None:
             f"{promotion['env']}: gate {promotion['gate']} passed (verdict entry "
             f"{promotion['verdict_entry']}); {escape(promotion['branch'])} merged as "
             f"{promotion['merge'][:12]}"
+        )
+    for step in summary["rollout_steps"]:
+        console.print(
+            f"{step['env']}: rollout step {step['step']}, gate {step['gate']} passed (verdict "
+            f"entry {step['verdict_entry']}); {escape(step['branch'])} merged as "
+            f"{step['merge'][:12]}"
         )
     evidence = summary["evidence"]
     lines = [("gate report", report) for report in summary["gate_reports"]]

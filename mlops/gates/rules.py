@@ -25,6 +25,7 @@ from mlops.gates.spec import (
     EquivalenceRule,
     FairnessRule,
     Gate,
+    IncumbentRule,
     LoadTestRule,
     MetricRule,
     PriorGateRule,
@@ -288,6 +289,51 @@ def soak(rule: SoakRule, _gate: Gate, target: Target, ctx: Context) -> Iterator[
     )  # fmt: skip
 
 
+def vs_incumbent(rule: IncumbentRule, _gate: Gate, target: Target, ctx: Context) -> Iterator[Check]:
+    from mlops.gates.evaluate import descriptor_path
+    from mlops.gitops.descriptor import load_release
+
+    environment = rule.environment or target.environment
+    release = load_release(descriptor_path(ctx.root, target.environment, target.model or ""))
+    op = ">=" if rule.higher_is_better else "<="
+    incumbent = str(release.incumbent_version) if release.incumbent_version else None
+    fresh = [
+        e for e in ctx.entries(Subject(model=target.model, version=incumbent))
+        if incumbent and _age_hours(e, ctx) <= rule.max_age_hours
+    ]  # fmt: skip
+    theirs = newest(fresh, rule.measurement, environment)
+    mine = newest(
+        [
+            e
+            for e in ctx.entries(target.evidence_subject)
+            if _age_hours(e, ctx) <= rule.max_age_hours
+        ],
+        rule.measurement,
+        environment,
+    )
+    window = f"in {environment} within {rule.max_age_hours:g} h"
+    if theirs is None or not isinstance(theirs.value, int | float):
+        required: float | str = f"incumbent v{incumbent} value"
+        detail = f"no numeric {rule.measurement} of the incumbent v{incumbent} {window}"
+    else:
+        sign = -1 if rule.higher_is_better else 1
+        required = round(float(theirs.value) + sign * rule.max_regression, 12)
+        detail = "" if mine else f"no {rule.measurement} of {target.label()} {window}"
+    actual = mine.value if mine else None
+    yield Check(
+        rule=rule.id, kind=rule.kind, name=rule.measurement, op=op, required=required,
+        actual=actual, passed=theirs is not None and holds(op, actual, required),
+        evidence=f"{cite(mine, rule.measurement + ' ' + window)}; incumbent v{incumbent}: "
+        f"{cite(theirs, rule.measurement + ' ' + window)}",
+        evidence_seq=mine.seq if mine else None, detail=detail,
+    )  # fmt: skip
+
+
+def _age_hours(entry: Entry, ctx: Context) -> float:
+    recorded = datetime.fromisoformat(entry.time.replace("Z", "+00:00"))
+    return (ctx.now - recorded).total_seconds() / 3600
+
+
 def prior_gate(rule: PriorGateRule, _gate: Gate, target: Target, ctx: Context) -> Iterator[Check]:
     name = VERDICT_PREFIX + rule.gate
     found = [e for e in ctx.entries(target.evidence_subject) if e.name == name]
@@ -312,4 +358,5 @@ EVALUATORS: dict[str, Callable[..., Iterator[Check]]] = {
     "approvals": approvals_rule,
     "soak_time": soak,
     "prior_gate": prior_gate,
+    "vs_incumbent": vs_incumbent,
 }

@@ -131,6 +131,17 @@ class SoakRule(_Rule):
     hours: float = Field(ge=0)
 
 
+class IncumbentRule(_Measured):
+    """A rollout step: the release's live measurement not worse than the incumbent's (the
+    version it shares traffic with, from the descriptor) by more than `max_regression`; both
+    measured within the last `max_age_hours`, so evidence from an earlier step does not count."""
+
+    kind: Literal["vs_incumbent"]
+    higher_is_better: bool = False
+    max_regression: float = Field(ge=0)
+    max_age_hours: float = Field(default=24, gt=0)
+
+
 class PriorGateRule(_Rule):
     """The newest verdict of an earlier gate for the same subject passed."""
 
@@ -148,6 +159,7 @@ GateRule = Annotated[
     | EquivalenceRule
     | ApprovalsRule
     | SoakRule
+    | IncumbentRule
     | PriorGateRule,
     Field(discriminator="kind"),
 ]
@@ -165,6 +177,10 @@ class Gate(BaseModel):
     subject: Literal["model", "code"]
     source: str = Field(description="Where the subject comes from: registry or an environment.")
     to: EnvName = Field(description="The environment this gate admits to.")
+    step: Literal["canary", "blue-green"] | None = Field(
+        default=None,
+        description="A rollout-step gate (`mlops advance`) for this strategy; none: a promotion.",
+    )
     requires_in: Literal["dev", "int"] | None = Field(
         default=None, description="The model version must currently be released there."
     )
@@ -182,9 +198,15 @@ class Gate(BaseModel):
         allowed = MODEL_ENVS if self.subject == "model" else CODE_ENVS
         if self.to not in allowed:
             raise ValueError(f"to: '{self.to}' for a {self.subject} gate; allowed: {allowed}")
-        if self.subject == "code" and self.requires_in is not None:
-            raise ValueError("requires_in: only for model gates")
-        model_only = ("artifact_completeness", "equivalence", "metric_vs_champion", "soak_time")
+        if self.subject == "code" and (self.requires_in is not None or self.step is not None):
+            raise ValueError("requires_in, step: only for model gates")
+        model_only = (
+            "artifact_completeness",
+            "equivalence",
+            "metric_vs_champion",
+            "soak_time",
+            "vs_incumbent",
+        )
         for rule in self.rules:
             if self.subject == "code" and rule.kind in model_only:
                 raise ValueError(f"rules.{rule.id}: kind {rule.kind} needs a model subject")
@@ -222,16 +244,20 @@ def load_all(root: Path) -> dict[str, tuple[Path, Gate]]:
     return gates
 
 
-def gate_for(root: Path, subject: str, to: str) -> tuple[Path, Gate]:
-    """The one gate that admits a subject kind to an environment."""
-    found = [item for item in load_all(root).values() if item[1].subject == subject]
+def gate_for(root: Path, subject: str, to: str, step: str | None = None) -> tuple[Path, Gate]:
+    """The one gate that admits a subject kind to an environment (or, with `step`, that lets a
+    rollout of that strategy take its next step there)."""
+    found = [
+        item
+        for item in load_all(root).values()
+        if item[1].subject == subject and item[1].step == step
+    ]
     matches = [item for item in found if item[1].to == to]
     if len(matches) != 1:
         allowed = ", ".join(sorted({gate.to for _, gate in found})) or "none"
         what = "no gate" if not matches else f"{len(matches)} gates"
-        raise BadInputError(
-            f"--to: {what} for {subject} to '{to}' in {GATES_DIR}; allowed: {allowed}"
-        )
+        kind = f"{step} rollout steps of {subject}" if step else subject
+        raise BadInputError(f"--to: {what} for {kind} to '{to}' in {GATES_DIR}; allowed: {allowed}")
     return matches[0]
 
 

@@ -26,6 +26,7 @@ Color = Literal["blue", "green"]
 
 STRATEGY_KEYS: dict[str, tuple[str, ...]] = {
     "canary_traffic_percent": ("canary",),
+    "canary_steps": ("canary",),
     "shadow_mirror_percent": ("shadow",),
     "release_color": ("blue-green",),
     "active_color": ("blue-green",),
@@ -86,6 +87,13 @@ class ModelRelease(BaseModel):
     # How it is rolled out.
     strategy: Strategy = "direct"
     canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
+    canary_steps: list[Annotated[int, Field(ge=1, le=100)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="The canary's traffic shares, one step per pull request, ascending, "
+        "ending at 100 (`mlops rollout advance` moves to the next one).",
+    )
     shadow_mirror_percent: int | None = Field(default=None, ge=1, le=100)
     release_color: Color | None = None
     active_color: Color | None = None
@@ -101,6 +109,10 @@ class ModelRelease(BaseModel):
     batch_schedule: str | None = Field(default=None, pattern=r"^(\S+ ){4}\S+$")
     batch_claim: DnsLabel | None = None
     batch_input: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]+$", max_length=255)
+    batch_claim_size: Quantity = Field(
+        default="20Gi",
+        description="Size of the batch claim the release creates (inputs and scored outputs).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -128,6 +140,7 @@ class ModelRelease(BaseModel):
                 raise ValueError(f"{key}: only used with strategy {' or '.join(strategies)}")
         if self.strategy == "canary" and self.canary_traffic_percent is None:
             raise ValueError("canary_traffic_percent: required by strategy canary (0-100)")
+        self._check_canary_steps()
         if self.strategy == "blue-green" and None in (self.release_color, self.active_color):
             raise ValueError("release_color and active_color: required by strategy blue-green")
         batch = [key for key in BATCH_KEYS if getattr(self, key) is not None]
@@ -142,6 +155,19 @@ class ModelRelease(BaseModel):
                 "(the model that keeps serving beside the release)"
             )
         return self
+
+    def _check_canary_steps(self) -> None:
+        """The descriptor says which share the canary has now, and it is one of its steps."""
+        steps = self.canary_steps
+        if steps is None:
+            return
+        if steps != sorted(set(steps)) or steps[-1] != 100:
+            raise ValueError(f"canary_steps: {steps}; allowed: ascending, ending at 100")
+        if self.canary_traffic_percent not in steps:
+            raise ValueError(
+                f"canary_traffic_percent: {self.canary_traffic_percent} is not one of "
+                f"canary_steps {steps}"
+            )
 
 
 def parse_release(raw: Any, source: str) -> ModelRelease:

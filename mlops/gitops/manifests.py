@@ -35,6 +35,7 @@ SHADOW_PERCENT_ENV = "MLOPS_SHADOW_PERCENT"
 
 # Every kind the renderer can produce; the AppProject allows exactly these (see bootstrap).
 RENDERED_KINDS: tuple[tuple[str, str], ...] = (
+    ("", "PersistentVolumeClaim"),
     ("", "Service"),
     ("batch", "CronJob"),
     ("monitoring.coreos.com", "PrometheusRule"),
@@ -132,6 +133,7 @@ def render_release(release: ModelRelease, env: Environment, source: str) -> list
     if release.strategy == "blue-green":
         objects.append(_switch(release, env))
     if release.batch_schedule and release.batch_claim and release.batch_input:
+        objects.append(_batch_claim(release, env, release.batch_claim))
         objects.append(
             scoring_cronjob(
                 release,
@@ -150,6 +152,16 @@ def render_release(release: ModelRelease, env: Environment, source: str) -> list
     if problems:
         raise BadInputError(f"{source}: renders invalid objects: " + "; ".join(problems))
     return sorted(objects, key=lambda obj: (obj["kind"], obj["metadata"]["name"]))
+
+
+def _canary_shares(release: ModelRelease) -> str:
+    """Which versions take which share, as the descriptor says and KServe splits it: the canary
+    gets `canaryTrafficPercent`, the last fully rolled-out revision (the incumbent) the rest."""
+    share = release.canary_traffic_percent or 0
+    shares = f"v{release.registry_version}={share}%"
+    if share < 100 and release.incumbent_version is not None:
+        shares += f",v{release.incumbent_version}={100 - share}%"
+    return shares
 
 
 def _other(color: str | None) -> str:
@@ -211,6 +223,7 @@ def _inference_service(
     labels = {ROLE_LABEL: item.role}
     if release.strategy == "canary":
         annotations["serving.kserve.io/enable-tag-routing"] = "true"
+        annotations[f"{LABEL}/traffic"] = _canary_shares(release)
     if item.role == "shadow":
         labels["networking.kserve.io/visibility"] = "cluster-local"
     env_vars = [
@@ -404,6 +417,26 @@ def _network_policy(release: ModelRelease, env: Environment) -> dict[str, Any]:
                 {"from": [dataplane, consumers, own_pods], "ports": http},
                 {"from": [monitoring], "ports": [{"port": metrics, "protocol": "TCP"}]},
             ],
+        },
+    }
+
+
+def _batch_claim(release: ModelRelease, env: Environment, claim: str) -> dict[str, Any]:
+    """The volume the batch job reads its input from and writes its scores to. Argo CD never
+    prunes or deletes it: the scores outlive the release that wrote them."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": _metadata(
+            release,
+            env,
+            claim,
+            labels={"app.kubernetes.io/component": "batch-scoring"},
+            annotations={"argocd.argoproj.io/sync-options": "Prune=false,Delete=false"},
+        ),
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": release.batch_claim_size}},
         },
     }
 

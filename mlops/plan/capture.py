@@ -129,6 +129,8 @@ def _computed_outputs(type_token: str, name: str) -> dict[str, Any]:
         outputs["repositoryUrl"] = f"{MOCK_ACCOUNT_ID}.dkr.ecr.{MOCK_REGION}.amazonaws.com/{name}"
     if type_token == "aws:s3/bucket:Bucket":
         outputs["bucket"] = f"{name}-mock"
+    if type_token == "aws:eks/nodeGroup:NodeGroup":  # the managed group's Auto Scaling group
+        outputs["resources"] = [{"autoscalingGroups": [{"name": f"eks-{name}-asg"}]}]
     if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
         outputs["latestVersion"] = 1
     if type_token == "random:index/randomPassword:RandomPassword":

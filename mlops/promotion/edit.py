@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from mlops.errors import BadInputError
 from mlops.gitops.descriptor import ModelRelease, parse_release
@@ -37,7 +37,8 @@ def edit(text: str, source: str, updates: Mapping[str, Any], removals: Iterable[
     for key in removals:
         if key in data:
             del data[key]
-    for key, value in updates.items():
+    for key, raw in updates.items():
+        value = _flow(raw) if isinstance(raw, list) else raw
         if key in data:
             data[key] = value
         else:
@@ -47,6 +48,13 @@ def edit(text: str, source: str, updates: Mapping[str, Any], removals: Iterable[
     result = stream.getvalue()
     parse_release(parse_yaml(result, source), source)
     return result
+
+
+def _flow(items: list[Any]) -> CommentedSeq:
+    """A list written on one line (`[10, 50, 100]`), as a reviewer reads it in a diff."""
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
 
 
 def _position(data: CommentedMap, key: str) -> int:

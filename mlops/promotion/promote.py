@@ -36,7 +36,13 @@ from mlops.governance.witness import witness
 from mlops.promotion import git
 from mlops.promotion.edit import edit
 from mlops.promotion.github import open_pull_request
-from mlops.promotion.release import ENV_ORDER, Strategy, handover, rollout
+from mlops.promotion.release import (
+    ENV_ORDER,
+    Strategy,
+    handover,
+    rollout,
+    rollout_in_progress,
+)
 
 ContextFactory = Callable[[Path], Context]
 
@@ -105,14 +111,7 @@ def promote(
         if current == version:
             outcome.message = f"{env} already releases {model} v{version}; nothing to promote"
             return outcome
-        if gate.requires_in is not None:
-            live = released_version(tree, gate.requires_in, model)
-            if live != version:
-                raise CheckFailedError(
-                    f"refused: promoting {model} v{version} to {env} would skip {gate.requires_in} "
-                    f"(it releases {'v' + live if live else 'nothing'}); "
-                    f"promote to {gate.requires_in} first (order: {' -> '.join(ENV_ORDER)})"
-                )
+        refuse_out_of_order(tree, model, version, env, gate.requires_in)
         ctx = context(tree)
         target = Target(kind="model", environment=env, model=model, version=version)
         result = evaluate_gate(gate, gate_path, target, ctx)
@@ -149,6 +148,35 @@ def promote(
     if out_dir is not None and outcome.result is not None:
         outcome.report_files = list(reports.write(outcome.result.report, entry.seq, out_dir))
     return outcome
+
+
+def refuse_out_of_order(
+    tree: Path, model: str, version: str, env: str, requires_in: str | None
+) -> None:
+    """CheckFailedError, before any gate runs, when `env` is mid-rollout or the version is not
+    yet fully live where it must come from (dev -> int -> prod, no skipping)."""
+    target = descriptor_path(tree, env, model)
+    busy = rollout_in_progress(load_release(target)) if target.is_file() else None
+    if busy:
+        raise CheckFailedError(
+            f"refused: {env} is mid-rollout ({busy}); finish it with `mlops advance "
+            f"--model {model} --env {env}` or undo it with `mlops rollback` first"
+        )
+    if requires_in is None:
+        return
+    live = released_version(tree, requires_in, model)
+    if live != version:
+        raise CheckFailedError(
+            f"refused: promoting {model} v{version} to {env} would skip {requires_in} "
+            f"(it releases {'v' + live if live else 'nothing'}); "
+            f"promote to {requires_in} first (order: {' -> '.join(ENV_ORDER)})"
+        )
+    pending = rollout_in_progress(load_release(descriptor_path(tree, requires_in, model)))
+    if pending:
+        raise CheckFailedError(
+            f"refused: {model} v{version} is not yet live in {requires_in} ({pending}); "
+            f"finish that rollout with `mlops advance --model {model} --env {requires_in}` first"
+        )
 
 
 def commit_message(outcome: Outcome, result: GateResult, seq: int) -> str:

@@ -20,27 +20,62 @@ INCUMBENT_FIELDS = (
 STRATEGIES = ("direct", "canary", "shadow", "blue-green")
 
 
+ALLOWED = (
+    "canary:STEP[,STEP...] (ascending, e.g. canary:10,50,100), shadow[:PERCENT], blue-green, direct"
+)
+
+
 @dataclass(frozen=True)
 class Strategy:
     name: str
     percent: int | None = None
+    steps: tuple[int, ...] = ()
 
     @classmethod
     def parse(cls, text: str) -> Strategy:
-        """`canary:10`, `shadow`, `shadow:50`, `blue-green` or `direct`."""
-        name, _, percent = text.partition(":")
-        if name not in STRATEGIES or (percent and name not in ("canary", "shadow")):
-            raise BadInputError(
-                f"--strategy: {text!r}; allowed: canary:PERCENT, shadow[:PERCENT], blue-green, direct"
-            )
-        if not percent:
+        """`canary:10,50,100` (one step per pull request; a last step of 100 is implied),
+        `shadow`, `shadow:50`, `blue-green` or `direct`."""
+        name, colon, numbers = text.partition(":")
+        if name not in STRATEGIES or (colon and name not in ("canary", "shadow")):
+            raise BadInputError(f"--strategy: {text!r}; allowed: {ALLOWED}")
+        if not colon:
             return cls(name)
-        if not percent.isdigit() or not 0 <= int(percent) <= 100:
-            raise BadInputError(f"--strategy: {text!r}: PERCENT must be 0-100")
-        return cls(name, int(percent))
+        parts = numbers.split(",")
+        if name == "shadow" and len(parts) > 1:
+            raise BadInputError(f"--strategy: {text!r}: shadow takes one PERCENT")
+        if not all(p.isdigit() and 1 <= int(p) <= 100 for p in parts):
+            raise BadInputError(f"--strategy: {text!r}: each step is a percentage 1-100")
+        values = [int(p) for p in parts]
+        if values != sorted(set(values)):
+            raise BadInputError(f"--strategy: {text!r}: steps must be ascending")
+        if name == "shadow":
+            return cls(name, values[0])
+        steps = tuple(values) if values[-1] == 100 else (*values, 100)
+        return cls(name, steps[0], steps)
 
     def render(self) -> str:
+        if self.steps:
+            return f"{self.name}:{','.join(map(str, self.steps))}"
         return f"{self.name}:{self.percent}" if self.percent is not None else self.name
+
+
+def rollout_in_progress(release: ModelRelease) -> str | None:
+    """Why a new version may not be promoted over this release yet, or None.
+
+    A canary below 100 % or a blue-green release not yet switched still has its incumbent
+    serving: promoting over it would leave KServe keeping a revision the descriptor no longer
+    names (the canary's rest of traffic goes to the last fully rolled-out revision)."""
+    if release.strategy == "canary" and (release.canary_traffic_percent or 0) < 100:
+        return (
+            f"v{release.registry_version} is a canary at {release.canary_traffic_percent} % "
+            f"beside v{release.incumbent_version}"
+        )
+    if release.strategy == "blue-green" and release.release_color != release.active_color:
+        return (
+            f"v{release.registry_version} waits on the idle colour {release.release_color}; "
+            f"v{release.incumbent_version} still takes the traffic"
+        )
+    return None
 
 
 def handover(version: ModelVersion) -> dict[str, Any]:
@@ -78,14 +113,17 @@ def rollout(
         strategy = chosen or Strategy(old.strategy, _old_percent(old))
     updates: dict[str, Any] = {"strategy": strategy.name}
     if strategy.name == "canary":
-        updates["canary_traffic_percent"] = _pick(strategy.percent, old.canary_traffic_percent, 10)
+        steps = list(strategy.steps or _steps_from(strategy.percent) or _old_steps(old))
+        updates["canary_steps"] = steps
+        updates["canary_traffic_percent"] = steps[0]
     elif strategy.name == "shadow":
         updates["shadow_mirror_percent"] = _pick(strategy.percent, old.shadow_mirror_percent, 100)
     elif strategy.name == "blue-green":
-        previous = old.release_color if old.strategy == "blue-green" else "blue"
-        color = "green" if previous == "blue" else "blue"
-        updates["release_color"] = color
-        updates["active_color"] = color
+        # The release goes to the idle colour and takes no traffic until `mlops advance`
+        # switches (a second pull request), so it can be tested where it will run.
+        serving = old.active_color if old.strategy == "blue-green" and old.active_color else "blue"
+        updates["release_color"] = "green" if serving == "blue" else "blue"
+        updates["active_color"] = serving
     if strategy.name != "direct":
         for key in INCUMBENT_FIELDS:  # incumbent_<field> is the outgoing release's <field>
             field = key.removeprefix("incumbent_")
@@ -93,6 +131,19 @@ def rollout(
     keep = set(updates)
     removals = [k for k in (*STRATEGY_KEYS, *INCUMBENT_FIELDS) if k not in keep]
     return updates, removals
+
+
+def _steps_from(first: int | None) -> tuple[int, ...]:
+    """One canary step of `first` percent, then all traffic."""
+    return (first, 100) if first and first < 100 else ()
+
+
+def _old_steps(old: ModelRelease) -> tuple[int, ...]:
+    """The steps of the environment's last canary, else a 10 % canary and then all traffic."""
+    if old.canary_steps:
+        return tuple(old.canary_steps)
+    first = old.canary_traffic_percent if old.strategy == "canary" else None
+    return _steps_from(first) or (10, 100)
 
 
 def _old_percent(old: ModelRelease) -> int | None:

@@ -37,6 +37,15 @@ def test_full_demo_releases_to_prod_with_the_evidence(held_demo: DemoProcess):
         parents = subprocess.run(["git", "-C", str(repo), "rev-list", "--parents", "-n", "1", promotion["merge"]],
                                  capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
         assert parents[2] == promotion["commit"]  # merged: the branch's commit is the second parent
+    (switch,) = summary["rollout_steps"]  # int is blue-green: tested on the idle colour first
+    assert (switch["env"], switch["step"], switch["gate"]) == (
+        "int",
+        "switch",
+        "blue-green-step-int",
+    )
+    int_release = (repo / "gitops/envs/int/models/credit-risk.yaml").read_text()
+    colours = dict(line.split(": ") for line in int_release.splitlines() if "_color:" in line)
+    assert colours["release_color"] == colours["active_color"]
     released = (repo / "gitops/envs/prod/models/credit-risk.yaml").read_text()
     assert f"registry_version: {summary['version']}\n" in released
     for report in summary["gate_reports"]:

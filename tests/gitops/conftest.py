@@ -22,9 +22,12 @@ def environments() -> dict[str, Environment]:
 
 @pytest.fixture
 def sample() -> dict[str, Any]:
-    """The prod descriptor as a plain dict without its batch job, to vary per test."""
+    """The prod descriptor as a plain dict without its batch job, with int's incumbent (prod's
+    canary finished, so it has none) for the strategies that need one, to vary per test."""
     descriptor = load_yaml(REPO / "gitops/envs/prod/models/credit-risk.yaml")
-    return {key: value for key, value in descriptor.items() if not key.startswith("batch_")}
+    incumbent = load_yaml(REPO / "gitops/envs/int/models/credit-risk.yaml")
+    sample = {key: value for key, value in descriptor.items() if not key.startswith("batch_")}
+    return sample | {k: v for k, v in incumbent.items() if k.startswith("incumbent_")}
 
 
 @pytest.fixture

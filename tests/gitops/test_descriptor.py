@@ -43,10 +43,13 @@ def test_samples_are_one_model_at_three_versions() -> None:
         ({"min_replicas": 5, "max_replicas": 2}, "max_replicas (2) is below min_replicas (5)"),
         ({"release_color": "blue"}, "release_color: only used with strategy blue-green"),
         (
-            {"strategy": "blue-green", "canary_traffic_percent": None},
+            {"strategy": "blue-green", "canary_traffic_percent": None, "canary_steps": None},
             "release_color and active_color",
         ),
-        ({"incumbent_version": None}, "set all three or none"),
+        ({"canary_steps": [10, 50]}, "canary_steps: [10, 50]; allowed: ascending, ending at 100"),
+        ({"canary_steps": [50, 10, 100]}, "canary_steps: [50, 10, 100]; allowed: ascending"),
+        ({"canary_traffic_percent": 25}, "canary_traffic_percent: 25 is not one of canary_steps"),
+        ({"incumbent_storage_uri": None}, "set all three or none"),
     ],
 )
 def test_mistakes_name_the_key(
@@ -68,6 +71,7 @@ def test_missing_key_is_named(sample: dict[str, Any]) -> None:
 def test_shadow_and_blue_green_need_the_incumbent(sample: dict[str, Any]) -> None:
     for key in (
         "canary_traffic_percent",
+        "canary_steps",
         "incumbent_version",
         "incumbent_storage_uri",
         "incumbent_model_digest",

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from mlops.errors import BadInputError
-from mlops.gitops.descriptor import ModelRelease, parse_release
+from mlops.gitops.descriptor import STRATEGY_KEYS, ModelRelease, parse_release
 from mlops.gitops.environment import Environment
 from mlops.gitops.manifests import (
     RENDERED_KINDS,
@@ -16,13 +16,6 @@ from mlops.gitops.manifests import (
 )
 from mlops.gitops.runtimes import RUNTIMES
 from mlops.manifests.schema import validation_errors
-
-STRATEGY_KEYS = (
-    "canary_traffic_percent",
-    "shadow_mirror_percent",
-    "release_color",
-    "active_color",
-)
 
 
 def release(sample: dict[str, Any], **changes: Any) -> ModelRelease:
@@ -323,7 +316,14 @@ def test_batch_release_renders_a_scoring_cronjob_pinned_to_the_release(
     assert pod["initContainers"][0]["image"].startswith(environments["prod"].image_registry)
     assert pod["serviceAccountName"] == "model-reader"
     assert pod["automountServiceAccountToken"] is False
-    assert "CronJob" not in by_kind(render_release(release(sample), environments["prod"], "t"))
+    (claim,) = objects["PersistentVolumeClaim"]  # the claim the job mounts is the release's own
+    (volume,) = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+    assert claim["metadata"]["name"] == volume["persistentVolumeClaim"]["claimName"]
+    assert claim["metadata"]["namespace"] == cronjob["metadata"]["namespace"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "20Gi"
+    assert "Prune=false" in claim["metadata"]["annotations"]["argocd.argoproj.io/sync-options"]
+    bare = by_kind(render_release(release(sample), environments["prod"], "t"))
+    assert "CronJob" not in bare and "PersistentVolumeClaim" not in bare
 
 
 def test_batch_settings_come_all_together(sample: dict[str, Any]) -> None:

@@ -24,15 +24,15 @@ def changed_lines(before: str, after: str) -> list[str]:
 
 def test_only_the_edited_lines_change():
     before = PROD.read_text()
-    after = edit(before, "prod", {"registry_version": 7, "canary_traffic_percent": 25}, [])
+    after = edit(before, "prod", {"registry_version": 7, "canary_traffic_percent": 50}, [])
     assert changed_lines(before, after) == [
         "-registry_version: 2",
         "+registry_version: 7",
-        "-canary_traffic_percent: 10",
-        "+canary_traffic_percent: 25",
+        "-canary_traffic_percent: 100",
+        "+canary_traffic_percent: 50",
     ]
     assert after.startswith(before.split("model:")[0])  # the header comments, byte for byte
-    assert "min_replicas: 2\n" in after and "# Rollout: KServe sends 10 %" in after
+    assert "min_replicas: 2\n" in after and "# Rollout: v2 reached 100 %" in after
 
 
 def test_inline_comments_and_quotes_survive():

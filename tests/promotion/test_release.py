@@ -17,8 +17,10 @@ def release(env: str):
 @pytest.mark.parametrize(
     ("text", "parsed"),
     [
-        ("canary:10", Strategy("canary", 10)),
+        ("canary:10,50,100", Strategy("canary", 10, (10, 50, 100))),
+        ("canary:10,100", Strategy("canary", 10, (10, 100))),
         ("shadow", Strategy("shadow")),
+        ("shadow:50", Strategy("shadow", 50)),
         ("blue-green", Strategy("blue-green")),
     ],
 )
@@ -27,7 +29,16 @@ def test_parse(text: str, parsed: Strategy):
     assert parsed.render() == text
 
 
-@pytest.mark.parametrize("text", ["canary:101", "blue-green:5", "rolling", "canary:x"])
+def test_a_canary_always_ends_at_all_traffic():
+    assert Strategy.parse("canary:10").steps == (10, 100)
+    assert Strategy.parse("canary:5,25").steps == (5, 25, 100)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["canary:101", "blue-green:5", "rolling", "canary:x", "canary:50,10", "canary:0",
+     "canary:10,10,100", "shadow:10,50", "canary:"],
+)  # fmt: skip
 def test_parse_refuses(text: str):
     with pytest.raises(BadInputError, match="--strategy"):
         Strategy.parse(text)
@@ -36,8 +47,11 @@ def test_parse_refuses(text: str):
 def test_outgoing_version_becomes_the_incumbent():
     old = release("prod")
     updates, removals = rollout(old, same_env=True, chosen=Strategy("canary", 5))
-    assert set(updates) == {"strategy", "canary_traffic_percent", *INCUMBENT_FIELDS}
+    assert set(updates) == {
+        "strategy", "canary_traffic_percent", "canary_steps", *INCUMBENT_FIELDS
+    }  # fmt: skip
     assert (updates["strategy"], updates["canary_traffic_percent"]) == ("canary", 5)
+    assert updates["canary_steps"] == [5, 100]
     assert updates["incumbent_version"] == old.registry_version == 2
     assert updates["incumbent_storage_uri"] == old.storage_uri
     assert updates["incumbent_model_digest"] == old.model_digest
@@ -46,9 +60,17 @@ def test_outgoing_version_becomes_the_incumbent():
     assert set(removals) == {"shadow_mirror_percent", "release_color", "active_color"}
 
 
-def test_blue_green_alternates_colours():
-    updates, _ = rollout(release("int"), same_env=True, chosen=None)
-    assert (updates["release_color"], updates["active_color"]) == ("blue", "blue")
+def test_blue_green_deploys_the_idle_colour_and_keeps_traffic_on_the_serving_one():
+    old = release("int")  # v2 on green, switched
+    updates, _ = rollout(old, same_env=True, chosen=None)
+    assert (updates["release_color"], updates["active_color"]) == ("blue", "green")
+    assert updates["incumbent_version"] == old.registry_version
+
+
+def test_a_canary_keeps_the_steps_of_the_environment():
+    updates, _ = rollout(release("prod"), same_env=True, chosen=None)
+    assert updates["canary_steps"] == [10, 50, 100]
+    assert updates["canary_traffic_percent"] == 10
 
 
 def test_first_release_into_an_environment_is_direct():

@@ -13,6 +13,7 @@ from mlops.gates.check import check_descriptor
 from mlops.gitops.tree import drift, render_environment
 from mlops.governance.entry import Subject
 from mlops.governance.quality import verdict_of
+from mlops.promotion.advance import advance
 from mlops.promotion.finalize import finalize
 from mlops.promotion.promote import GateFailedError, promote
 from mlops.promotion.release import Strategy
@@ -43,7 +44,8 @@ def test_dev_to_int_to_prod_records_every_verdict(world: World):
     world.training_evidence(version)
     dev = promote_and_merge(world, version, "dev")
     int_ = promote_and_merge(world, version, "int")
-    world.int_evidence(version)
+    world.int_evidence(version)  # measured on int's idle colour
+    world.merge(advance(world.repo, MODEL, "int", world.factory()).branch)  # the switch
     prod = promote(world.repo, MODEL, version, "prod", world.factory(hours_later=DAY))
 
     assert [o.branch for o in (dev, int_, prod)] == [
@@ -56,6 +58,7 @@ def test_dev_to_int_to_prod_records_every_verdict(world: World):
     assert set(recorded) == {
         "gate.registry-to-serving-dev",
         "gate.registry-to-serving-int",
+        "gate.blue-green-step-int",
         "gate.serving-int-to-serving-prod",
     }
     assert all(v is not None and v.passed for v in recorded.values())
@@ -149,6 +152,9 @@ def test_rollback_restores_the_previous_descriptor(world: World):
         world.training_evidence(version)
         promote_and_merge(world, version, "dev")
         promote_and_merge(world, version, "int")
+        if version == first:  # int is blue-green: the first one switched, the second waits
+            world.int_evidence(version)
+            world.merge(advance(world.repo, MODEL, "int", world.factory()).branch)
     history = run_git(
         world.repo,
         "log",
@@ -157,7 +163,7 @@ def test_rollback_restores_the_previous_descriptor(world: World):
         "--",
         f"gitops/envs/int/models/{MODEL}.yaml",
     ).split()
-    restored_expected = world.descriptor("int", ref=history[1])  # as the first promotion left it
+    restored_expected = world.descriptor("int", ref=history[1])  # as the first's switch left it
     assert f"registry_version: {first}\n".encode() in restored_expected
     done = rollback(world.repo, MODEL, "int", world.context())
     assert (done.from_version, done.to_version) == (second, first)
