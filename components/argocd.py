@@ -7,7 +7,7 @@ only the namespaced kinds `gitops/` holds, and no cluster-scoped kind at all: a 
 change a model's serving, never the platform. Sync is automatic only where the stack says so;
 prod syncs by hand (a deny sync window with manual sync allowed) and warns about orphans.
 
-Users sign in twice over the same identity provider: oauth2-proxy gates the UI at the ingress,
+Users sign in twice over the same identity provider: the gateway admits the UI's groups,
 and Argo CD's own OIDC login records who synced what (its audit trail) and maps the identity
 provider's groups to Argo CD roles. The built-in admin is disabled.
 """
@@ -21,7 +21,6 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.helm import pinned_release
-from components.ingress import web_annotations
 from mlops.config.model import (
     AccessConfig,
     AuthConfig,
@@ -32,6 +31,8 @@ from mlops.config.model import (
 from mlops.config.namespaces import NAMESPACES
 
 OIDC_SECRET = "argocd-oidc"
+# The chart's server Service (release `argo-cd`; the chart's fullname is the release name), port 80.
+SERVER_SERVICE = "argo-cd-server"
 # Argo CD roles of the platform roles: who may sync the environment's applications.
 DEPLOYERS = ("ml-engineer", "ci")
 READERS = ("data-scientist", "auditor")
@@ -42,10 +43,9 @@ class ArgoCdArgs:
     bootstrap: Sequence[Mapping[str, Any]]  # argocd_objects(stack): AppProject, ApplicationSet
     replicas: Replicas  # argo_cd_server
     charts: ChartVersions  # argo_cd
-    exposure: ExposureConfig  # hosts.argo_cd, ingress_class, tls
+    exposure: ExposureConfig  # hosts.argo_cd, tls
     auth: AuthConfig  # Argo CD's own OIDC login
     access: AccessConfig  # groups mapped to Argo CD roles
-    auth_annotations: Mapping[str, str]  # Ingress(...).auth_annotations
     oidc_client_secret: pulumi.Input[str]  # a Pulumi secret (stack config)
 
 
@@ -110,11 +110,6 @@ class ArgoCd(pulumi.ComponentResource):
     def _values(self) -> dict[str, Any]:
         args = self._args
         host = args.exposure.hosts.argo_cd
-        # plain HTTP inside the cluster only when the ingress terminates TLS in front of it
-        insecure = args.exposure.tls
-        annotations = web_annotations(args.exposure, args.auth_annotations)
-        if not insecure:
-            annotations["nginx.ingress.kubernetes.io/backend-protocol"] = "HTTPS"
         replicas = args.replicas.argo_cd_server
         restricted = {
             "runAsNonRoot": True,
@@ -128,7 +123,8 @@ class ArgoCd(pulumi.ComponentResource):
             "crds": {"install": True, "keep": True},
             "dex": {"enabled": False},
             "configs": {
-                "params": {"server.insecure": insecure},
+                # plain HTTP behind the gateway, which ends TLS (components/edge.py)
+                "params": {"server.insecure": True},
                 "cm": {
                     "url": self.url,
                     "admin.enabled": False,
@@ -154,15 +150,7 @@ class ArgoCd(pulumi.ComponentResource):
             "server": {
                 "replicas": replicas,
                 "pdb": {"enabled": replicas >= 2, "minAvailable": 1},
-                "ingress": {
-                    "enabled": True,
-                    "ingressClassName": args.exposure.ingress_class,
-                    "hostname": host,
-                    "path": "/",
-                    "pathType": "Prefix",
-                    "annotations": annotations,
-                    "tls": args.exposure.tls,
-                },
+                "ingress": {"enabled": False},  # the gateway routes to it
                 "resources": _resources("100m", "256Mi", "1", "512Mi"),
                 "containerSecurityContext": restricted,
             },

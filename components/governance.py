@@ -9,16 +9,15 @@ here; the plaintext tokens leave Pulumi only as secret outputs.
 SQLite keeps the log in one file on one volume: exactly one replica (enforced), recreated on
 update. PostgreSQL (`database_url_secret`: a Secret with key `url`) allows replicas and a PDB.
 
-Bearer tokens and SSO: the Ingress puts the UI behind oauth2-proxy, which answers a request
-without the SSO cookie with a redirect, so API clients must not go through it. Clients in the
-cluster (pipelines, gates, serving, monitoring) call `url`, the ClusterIP Service, with
-`Authorization: Bearer <token>`; tenancy's NetworkPolicies admit exactly those namespaces.
-CI outside the cluster reaches the API the same way through a port-forward or a runner inside
-the VPC, never through the SSO ingress.
+Bearer tokens and the gateway: clients in the cluster (pipelines, gates, serving, monitoring)
+call `url`, the ClusterIP Service, with `Authorization: Bearer <token>`; tenancy's
+NetworkPolicies admit exactly those namespaces. Through the gateway (components/edge.py) people
+sign in, and a machine client sends its identity's JWT in `X-Edge-Token` beside its Audit API
+token in `Authorization`; the gateway admits appends only from the identities the stack's
+`edge.routes.governance.write` names (the auditees).
 """
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -26,8 +25,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
-from components.web_ui import ui_ingress
-from mlops.config.model import ExposureConfig, GovernanceConfig, Replicas
+from mlops.config.model import GovernanceConfig, Replicas
 from mlops.config.namespaces import GOVERNANCE_PORTS, NAMESPACES
 from mlops.errors import BadInputError
 from mlops.governance.auth import Role, token_digest
@@ -60,8 +58,6 @@ class Resources:
 class GovernanceServiceArgs:
     governance: GovernanceConfig
     replicas: Replicas  # governance
-    exposure: ExposureConfig  # hosts.governance, ingress_class, tls
-    auth_annotations: Mapping[str, str]  # Ingress(...).auth_annotations
     database_url_secret: pulumi.Input[str] | None = None  # needed when database is postgresql
     storage_class: str | None = None  # the SQLite volume's class; None: the cluster default
     protect_data: bool = True  # the SQLite volume holds the evidence log: no accidental delete
@@ -69,7 +65,7 @@ class GovernanceServiceArgs:
 
 
 class GovernanceService(pulumi.ComponentResource):
-    """The Audit API: Deployment, Service, SSO Ingress, tokens and signing key."""
+    """The Audit API: Deployment, Service, tokens and signing key."""
 
     url: pulumi.Output[str]
     tokens: pulumi.Output[dict[str, str]]
@@ -143,7 +139,6 @@ class GovernanceService(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self._ingress()
         if self._replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(
                 NAME,
@@ -300,20 +295,6 @@ class GovernanceService(pulumi.ComponentResource):
                     topology_spread_constraints=spread if self._replicas >= 2 else None,
                 ),
             ),
-        )
-
-    def _ingress(self) -> k8s.networking.v1.Ingress:
-        return ui_ingress(
-            NAME,
-            namespace=self._namespace,
-            host=self._args.exposure.hosts.governance,
-            service_name=NAME,
-            service_port="http",
-            exposure=self._args.exposure,
-            auth_annotations=self._args.auth_annotations,
-            annotations={"nginx.ingress.kubernetes.io/proxy-body-size": "1m"},  # API caps 256 KiB
-            labels=LABELS,
-            opts=pulumi.ResourceOptions(parent=self),
         )
 
 

@@ -1,5 +1,9 @@
 """KServe for the serving plane: cert-manager, the pinned KServe charts, Knative Serving (with
-Kourier) only in Serverless mode, and the platform's own serving runtimes."""
+Kourier) only in Serverless mode, and the platform's own serving runtimes.
+
+InferenceServices are reached through the platform's Gateway (components/edge.py): in
+RawDeployment KServe writes an HTTPRoute per InferenceService onto it (KServe's Gateway API
+mode); in Serverless the gateway routes every InferenceService host to Kourier."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -7,14 +11,15 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.disruption_budget import disruption_budget
 from components.helm import pinned_release
-from components.web_ui import disruption_budget
 from mlops.config.model import GPU_RESOURCE, ChartPin, ExposureConfig, NodePool, ServingConfig
 from mlops.config.namespaces import NAMESPACES
 
 KSERVE_CONTROLLER = "kserve-controller-manager"
 CONTROLLER_SELECTOR = {"control-plane": KSERVE_CONTROLLER, "controller-tools.k8s.io": "1.0"}
 KOURIER_CLASS = "kourier.ingress.networking.knative.dev"
+KOURIER_SERVICE = "kourier"  # Kourier's gateway Service in the Knative Serving namespace, port 80
 # The newest Knative Serving the pinned operator (knative-v1.23.0) bundles.
 KNATIVE_SERVING_VERSION = "1.23.0"
 # MLServer release KServe v0.20 ships and tests its MLServer runtime with (mlserver-mlflow inside).
@@ -49,7 +54,8 @@ class KServeArgs:
     knative_operator_chart: ChartPin  # charts.knative_operator (installed only for Serverless)
     serving: ServingConfig  # serving
     controller_replicas: int  # replicas.kserve_controller
-    exposure: ExposureConfig  # exposure: ingress class and TLS (URL scheme)
+    exposure: ExposureConfig  # exposure: TLS (URL scheme)
+    gateway: str  # <namespace>/<name> of the platform's Gateway, KServe's HTTPRoutes' parent
     inference_pool: NodePool  # node_pools.inference_gpu: its taints become runtime tolerations
     ingress_domain: str  # InferenceService hosts are <name>-<namespace>.<ingress_domain>
     knative_namespace: str = "knative-serving"  # where Knative Serving runs (Serverless only)
@@ -60,7 +66,6 @@ class KServe(pulumi.ComponentResource):
 
     ingress_domain: pulumi.Output[str]
     url_scheme: pulumi.Output[str]
-    ingress_class: pulumi.Output[str]
     deployment_mode: pulumi.Output[str]
     runtimes: pulumi.Output[list[str]]
     cert_manager: k8s.helm.v3.Release  # ClusterIssuers (platform-issuer) depend on it
@@ -111,16 +116,12 @@ class KServe(pulumi.ComponentResource):
             _runtime(runtime_name, spec, after_crds)
         self.ingress_domain = pulumi.Output.from_input(args.ingress_domain)
         self.url_scheme = pulumi.Output.from_input(_scheme(args.exposure))
-        self.ingress_class = pulumi.Output.from_input(
-            KOURIER_CLASS if serverless else args.exposure.ingress_class
-        )
         self.deployment_mode = pulumi.Output.from_input(args.serving.deployment_mode)
         self.runtimes = pulumi.Output.from_input(list(runtimes))
         self.register_outputs(
             {
                 "ingress_domain": self.ingress_domain,
                 "url_scheme": self.url_scheme,
-                "ingress_class": self.ingress_class,
                 "deployment_mode": self.deployment_mode,
                 "runtimes": self.runtimes,
             }
@@ -128,7 +129,7 @@ class KServe(pulumi.ComponentResource):
 
     def _knative(self, args: KServeArgs, namespace: str) -> pulumi.Resource:
         """The Knative operator and one KnativeServing with Kourier (cluster-internal service:
-        external traffic reaches it through the platform's ingress controller)."""
+        external traffic reaches it through the platform's gateway)."""
         operator = pinned_release(
             "knative-operator",
             args.knative_operator_chart,
@@ -153,10 +154,17 @@ def _scheme(exposure: ExposureConfig) -> str:
 
 
 def cert_manager_values() -> dict[str, Any]:
-    """cert-manager with its CRDs (kept on uninstall, so certificates survive), restricted pods."""
+    """cert-manager with its CRDs (kept on uninstall, so certificates survive), restricted pods,
+    and its Gateway API support: it issues the certificate of every HTTPS listener of a Gateway
+    annotated with an issuer (the Gateway API CRDs are installed before it starts)."""
     component = {"resources": SMALL, "containerSecurityContext": RESTRICTED_CONTAINER}
     return {
         "crds": {"enabled": True, "keep": True},
+        "config": {
+            "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+            "kind": "ControllerConfiguration",
+            "enableGatewayAPI": True,
+        },
         "global": {"leaderElection": {"namespace": NAMESPACES["cert_manager"].name}},
         "securityContext": RESTRICTED_POD,
         **component,
@@ -167,7 +175,7 @@ def cert_manager_values() -> dict[str, Any]:
 
 
 def kserve_values(args: KServeArgs) -> dict[str, Any]:
-    """Values of the `kserve-resources` chart: mode, ingress settings, restricted controller."""
+    """Values of the `kserve-resources` chart: mode, Gateway API routes, restricted controller."""
     return {
         "kserve": {
             "controller": {
@@ -175,8 +183,13 @@ def kserve_values(args: KServeArgs) -> dict[str, Any]:
                 "gateway": {
                     "domain": args.ingress_domain,
                     "urlScheme": _scheme(args.exposure),
-                    "disableIstioVirtualHost": True,  # no Istio: Kourier or the ingress class
-                    "ingressGateway": {"className": args.exposure.ingress_class},
+                    "disableIstioVirtualHost": True,  # no Istio: Kourier or the Gateway API
+                    # HTTPRoutes on the platform's Gateway instead of Ingress objects
+                    "ingressGateway": {
+                        "enableGatewayApi": True,
+                        "kserveGateway": args.gateway,
+                        "createGateway": False,
+                    },
                 },
                 "securityContext": RESTRICTED_POD,
                 "containerSecurityContext": RESTRICTED_CONTAINER,

@@ -17,7 +17,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.artifact_store import ACCESS_KEY, IRSA_ANNOTATION, SECRET_KEY, ArtifactStore
-from components.web_ui import ui_ingress
 from mlops.config.model import ChartPin, ExposureConfig
 from mlops.config.namespaces import NAMESPACES
 
@@ -45,7 +44,6 @@ SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 class KubeflowPipelinesArgs:
     manifests: ChartPin  # charts.kubeflow_pipelines (repository, tree path, Git tag)
     exposure: ExposureConfig  # exposure (host: exposure.hosts.kubeflow_pipelines)
-    auth_annotations: dict[str, str]  # from the ingress/auth component
     artifacts: ArtifactStore  # the pipeline-artifacts bucket, from the object storage component
     mlflow_tracking_url: pulumi.Input[str]  # MlflowServer.tracking_url
 
@@ -106,7 +104,7 @@ class KubeflowPipelines(pulumi.ComponentResource):
             directory=kustomize_url(args.manifests, CLUSTER_SCOPED_TREE),
             opts=pulumi.ResourceOptions(parent=self, transforms=[_keep_namespace]),
         )
-        tree = k8s.kustomize.v2.Directory(
+        k8s.kustomize.v2.Directory(
             "kubeflow-pipelines",
             directory=kustomize_url(args.manifests, NAMESPACED_TREE),
             namespace=namespace,
@@ -114,24 +112,11 @@ class KubeflowPipelines(pulumi.ComponentResource):
                 parent=self, transforms=[_transform(settings)], depends_on=[cluster_scoped]
             ),
         )
-        after_tree = pulumi.ResourceOptions(parent=self, depends_on=[tree])
         k8s.core.v1.ConfigMap(
             ENDPOINTS_CONFIG_MAP,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ENDPOINTS_CONFIG_MAP, namespace=namespace),
             data=pipeline_environment(args),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        ui_ingress(
-            "kubeflow-pipelines",
-            namespace=namespace,
-            host=args.exposure.hosts.kubeflow_pipelines,
-            service_name=UI_SERVICE,
-            service_port=80,
-            exposure=args.exposure,
-            auth_annotations=args.auth_annotations,
-            # pipeline packages are uploaded through the UI
-            annotations={"nginx.ingress.kubernetes.io/proxy-body-size": "32m"},
-            opts=after_tree,
         )
         scheme = "https" if args.exposure.tls else "http"
         self.api_url = pulumi.Output.from_input(API_URL.format(namespace=namespace))

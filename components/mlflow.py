@@ -1,5 +1,5 @@
 """MLflow tracking server and model registry: PostgreSQL backend, artifacts proxied to the object
-store, behind the platform's ingress and SSO."""
+store, behind the platform's gateway (components/edge.py)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -8,9 +8,9 @@ import pulumi
 
 from components.artifact_store import ACCESS_KEY, SECRET_KEY, ArtifactStore
 from components.database_connection import DatabaseConnection
+from components.disruption_budget import disruption_budget
 from components.helm import pinned_release
-from components.web_ui import disruption_budget, ui_ingress
-from mlops.config.model import ChartPin, ExposureConfig
+from mlops.config.model import ChartPin
 from mlops.config.namespaces import MLFLOW_PORTS, NAMESPACES
 
 RELEASE = "mlflow"
@@ -27,10 +27,8 @@ SELECTOR = {"app.kubernetes.io/name": "mlflow", "app.kubernetes.io/instance": RE
 class MlflowServerArgs:
     chart: ChartPin  # charts.mlflow
     replicas: int  # replicas.mlflow
-    exposure: ExposureConfig  # exposure (host: exposure.hosts.mlflow)
     database: DatabaseConnection  # from the database component
     artifacts: ArtifactStore  # the MLflow artifacts bucket, from the object storage component
-    auth_annotations: dict[str, str]  # from the ingress/auth component
 
 
 class MlflowServer(pulumi.ComponentResource):
@@ -51,18 +49,6 @@ class MlflowServer(pulumi.ComponentResource):
             disruption_budget(
                 "mlflow", namespace=namespace, match_labels=SELECTOR, opts=after_release
             )
-        ui_ingress(
-            "mlflow",
-            namespace=namespace,
-            host=args.exposure.hosts.mlflow,
-            service_name=RELEASE,
-            service_port=PORT,
-            exposure=args.exposure,
-            auth_annotations=args.auth_annotations,
-            # artifacts are uploaded through the server: no 1 MiB body limit
-            annotations={"nginx.ingress.kubernetes.io/proxy-body-size": "0"},
-            opts=after_release,
-        )
         self.tracking_url = pulumi.Output.from_input(
             f"http://{RELEASE}.{namespace}.svc.cluster.local:{PORT}"
         )
@@ -136,7 +122,7 @@ def chart_values(args: MlflowServerArgs) -> dict[str, Any]:
         },
         "artifactRoot": {"proxiedArtifactStorage": True, "s3": s3},
         "extraEnvVars": env,
-        "ingress": {"enabled": False},  # the platform's own Ingress, with SSO, is declared below
+        "ingress": {"enabled": False},  # the gateway routes to it (components/edge.py)
         "affinity": _spread(args.replicas),
     }
 

@@ -3,7 +3,7 @@ committed under `monitoring/dashboards/`, each loaded into a ConfigMap Grafana's
 
 Prometheus selects every ServiceMonitor, PodMonitor and PrometheusRule in the cluster (not only
 this release's), so the other components' monitors need no special label. Grafana sits behind the
-SSO ingress and signs each user in itself with the platform's OIDC client (Grafana's generic
+gateway (components/edge.py) and signs each user in itself with the platform's OIDC client (Grafana's generic
 OAuth), so that Grafana knows who looked and who changed what: members of the ML engineers'
 group edit, everyone else views. The generated admin password (kept in a Secret, exported as a
 secret output) is the break-glass login (`/login?disableAutoLogin`).
@@ -14,7 +14,6 @@ ServiceAccount keeps its API token.
 """
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.helm import pinned_release
-from components.ingress import web_annotations, web_tls
 from mlops.config.model import AuthConfig, ChartVersions, ExposureConfig, MonitoringConfig
 from mlops.config.namespaces import NAMESPACES
 from mlops.errors import BadInputError
@@ -34,6 +32,7 @@ DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_KEYS = ("uid", "title", "schemaVersion", "panels")
 CONFIGMAP_LIMIT = 1024 * 1024
 RELEASE = "kube-prometheus-stack"
+GRAFANA_SERVICE = f"{RELEASE}-grafana"  # the Grafana subchart's Service, port 80
 ADMIN_SECRET = "grafana-admin"
 OIDC_SECRET = "grafana-oidc-client"  # a Secret in the monitoring namespace
 RESTRICTED = {
@@ -47,8 +46,7 @@ RESTRICTED = {
 class MonitoringArgs:
     monitoring: MonitoringConfig
     charts: ChartVersions  # kube_prometheus_stack
-    exposure: ExposureConfig  # hosts.grafana, ingress_class, tls
-    auth_annotations: Mapping[str, str]  # Ingress(...).auth_annotations
+    exposure: ExposureConfig  # hosts.grafana, tls
     auth: AuthConfig  # the OIDC issuer and client Grafana signs users in with
     oidc_client_secret: pulumi.Input[str]  # the Pulumi secret `oidc_client_secret`
     # the identity-provider group whose members edit (the ML engineers'); None: everyone views
@@ -216,17 +214,10 @@ class Monitoring(pulumi.ComponentResource):
                     "userKey": "admin-user",
                     "passwordKey": "admin-password",
                 },
-                "ingress": {
-                    "enabled": True,
-                    "ingressClassName": args.exposure.ingress_class,
-                    "annotations": web_annotations(args.exposure, args.auth_annotations),
-                    "hosts": [host],
-                    "path": "/",
-                    "tls": web_tls(args.exposure, host),
-                },
+                "ingress": {"enabled": False},  # the gateway routes to it (components/edge.py)
                 "grafana.ini": {
                     "server": {"root_url": f"{scheme}://{host}"},
-                    # Grafana runs the OIDC code flow itself: trusting oauth2-proxy's e-mail
+                    # Grafana runs the OIDC code flow itself: trusting a header set by the gateway
                     # header instead would let any pod that reaches Grafana directly (no
                     # default-deny in dev) claim to be anyone.
                     "auth.generic_oauth": self._oauth(),

@@ -9,7 +9,6 @@ import pulumi_kubernetes as k8s
 
 from components.artifact_store import ACCESS_KEY, SECRET_KEY, ArtifactStore
 from components.helm import pinned_release
-from components.web_ui import ui_ingress
 from mlops.config.model import AuthConfig, ChartPin, ExposureConfig, NotebooksConfig
 from mlops.config.namespaces import NAMESPACES
 
@@ -42,7 +41,6 @@ class NotebooksArgs:
     auth: AuthConfig  # auth: the OIDC issuer and client
     oidc_client_secret: pulumi.Input[str]  # the Pulumi secret `oidc_client_secret`
     exposure: ExposureConfig  # exposure (host: exposure.hosts.notebooks)
-    auth_annotations: dict[str, str]  # from the ingress/auth component
     mlflow_tracking_url: pulumi.Input[str]  # MlflowServer.tracking_url
     artifacts: ArtifactStore  # the bucket notebooks work with, from the object storage component
 
@@ -75,22 +73,12 @@ class Notebooks(pulumi.ComponentResource):
             string_data={"client-secret": pulumi.Output.secret(args.oidc_client_secret)},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        release = pinned_release(
+        pinned_release(
             RELEASE,
             args.chart,
             namespace,
             chart_values(args),
             pulumi.ResourceOptions(parent=self, depends_on=[account, client_secret]),
-        )
-        ui_ingress(
-            "notebooks",
-            namespace=namespace,
-            host=args.exposure.hosts.notebooks,
-            service_name=PUBLIC_SERVICE,
-            service_port=80,
-            exposure=args.exposure,
-            auth_annotations=args.auth_annotations,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
         )
         self.url = pulumi.Output.from_input(_public_url(args.exposure))
         self.register_outputs({"url": self.url})
@@ -114,7 +102,7 @@ def chart_values(args: NotebooksArgs) -> dict[str, Any]:
                     "userdata_url": args.auth.userinfo_url,
                     "scope": ["openid", "email", "profile"],
                     "username_claim": "email",
-                    # the SSO ingress in front already admits only allowed_email_domains
+                    # the gateway in front admits only the groups edge.routes.notebooks names
                     "allow_all": True,
                 },
                 "KubeSpawner": {
@@ -141,7 +129,7 @@ def chart_values(args: NotebooksArgs) -> dict[str, Any]:
         },
         "proxy": {
             "service": {"type": "ClusterIP"},
-            "https": {"enabled": False},  # TLS ends at the ingress controller
+            "https": {"enabled": False},  # TLS ends at the gateway
             "chp": {
                 "resources": PROXY_RESOURCES,
                 "containerSecurityContext": {**RESTRICTED, "runAsUser": 65534},
@@ -168,7 +156,7 @@ def chart_values(args: NotebooksArgs) -> dict[str, Any]:
         "cull": {"enabled": True, "timeout": IDLE_TIMEOUT_SECONDS, "every": 600},
         "scheduling": {"userScheduler": {"enabled": False}, "userPlaceholder": {"enabled": False}},
         "prePuller": {"hook": {"enabled": False}, "continuous": {"enabled": False}},
-        "ingress": {"enabled": False},  # the platform's own Ingress, with SSO, is declared here
+        "ingress": {"enabled": False},  # the gateway routes to it (components/edge.py)
     }
 
 

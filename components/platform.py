@@ -9,29 +9,35 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.argocd import SERVER_SERVICE as ARGO_CD_SERVER
 from components.argocd import ArgoCd, ArgoCdArgs
 from components.artifact_store import ArtifactStore
 from components.cluster import EksCluster, EksClusterArgs
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.database import POSTGRES_PORT, Database, DatabaseArgs, database_operator_values
 from components.database_connection import DatabaseConnection
+from components.edge import GATEWAY, Backend, Edge, EdgeArgs
+from components.gateway_api import GatewayApi, GatewayApiArgs
+from components.governance import NAME as GOVERNANCE_SERVICE
+from components.governance import PORT as GOVERNANCE_PORT
 from components.governance import GovernanceService, GovernanceServiceArgs
 from components.gpu import GpuStack, GpuStackArgs
 from components.helm import pinned_release
-from components.ingress import Ingress, IngressArgs, sso_annotations
-from components.kserve import KServe, KServeArgs
+from components.kserve import KOURIER_SERVICE, KServe, KServeArgs
 from components.kubeflow_pipelines import STORE_ACCOUNTS, KubeflowPipelines, KubeflowPipelinesArgs
+from components.kubeflow_pipelines import UI_SERVICE as KFP_UI_SERVICE
+from components.mlflow import PORT as MLFLOW_PORT
 from components.mlflow import RELEASE as MLFLOW_SERVICE_ACCOUNT
 from components.mlflow import MlflowServer, MlflowServerArgs
-from components.monitoring import Monitoring, MonitoringArgs
+from components.monitoring import GRAFANA_SERVICE, Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.node_pool import POOL_LABEL
-from components.notebooks import NOTEBOOK_ACCOUNT, Notebooks, NotebooksArgs
+from components.notebooks import NOTEBOOK_ACCOUNT, PUBLIC_SERVICE, Notebooks, NotebooksArgs
 from components.object_storage import ObjectStorage, ObjectStorageArgs
 from components.registry import ContainerRegistry, RegistryArgs
 from components.tenancy import Tenancy, TenancyArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
-from mlops.config.model import StackConfig
+from mlops.config.model import RouteName, StackConfig, exposed_routes
 from mlops.config.namespaces import (
     MODEL_READER_ACCOUNT,
     NAMESPACES,
@@ -39,9 +45,14 @@ from mlops.config.namespaces import (
     ExternalFlow,
 )
 from mlops.config.object_store import STORE_GRANTS
+from mlops.edge.policy import Identity
+from mlops.edge.routes import route_hostname
 from mlops.gitops.bootstrap import bootstrap_objects
 from mlops.gitops.environment import environment_from_stack
 
+# The service-account issuer of a cluster the platform does not create (kind, k3d, minikube):
+# the Kubernetes default; its keys need anonymous access to the discovery endpoints.
+IN_CLUSTER_ISSUER = "https://kubernetes.default.svc.cluster.local"
 # The service accounts that may reach the store on S3 (IRSA), per consumer.
 CONSUMER_ACCOUNTS: dict[str, tuple[str, ...]] = {
     "mlflow": (MLFLOW_SERVICE_ACCOUNT,),
@@ -165,9 +176,15 @@ class Platform(pulumi.ComponentResource):
         self.register_outputs({"endpoints": self.endpoints, "namespaces": self.namespaces})
 
     def _analytics_and_serving(self) -> None:
-        """The Kubernetes side: serving stack, monitoring, ingress, GPUs, MLflow, KFP, notebooks."""
+        """The Kubernetes side: the Gateway API, serving stack, monitoring, GPUs, MLflow, KFP,
+        Argo CD, governance, notebooks, and the edge in front of them."""
         config = self._config
-        auth_annotations = sso_annotations(config.exposure)
+        gateway_namespace = NAMESPACES["gateway"].name
+        self.gateway_api = GatewayApi(
+            "gateway-api",
+            GatewayApiArgs(charts=config.charts, replicas=config.replicas.gateway),
+            opts=self._on_cluster(),
+        )
         self.kserve = KServe(
             "kserve",
             KServeArgs(
@@ -178,11 +195,12 @@ class Platform(pulumi.ComponentResource):
                 serving=config.serving,
                 controller_replicas=config.replicas.kserve_controller,
                 exposure=config.exposure,
+                gateway=f"{gateway_namespace}/{GATEWAY}",
                 inference_pool=config.node_pools.inference_gpu,
                 ingress_domain=config.serving.ingress_domain,
                 knative_namespace=NAMESPACES["knative_serving"].name,
             ),
-            opts=self._on_cluster(),
+            opts=self._on_cluster(self.gateway_api),
         )
         self.monitoring = Monitoring(
             "monitoring",
@@ -190,7 +208,6 @@ class Platform(pulumi.ComponentResource):
                 monitoring=config.monitoring,
                 charts=config.charts,
                 exposure=config.exposure,
-                auth_annotations=auth_annotations,
                 auth=config.auth,
                 oidc_client_secret=self._secrets.oidc_client_secret,
                 editor_group=config.access.groups.get("ml-engineer"),
@@ -209,18 +226,6 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=after_monitoring,  # its ServiceMonitor needs the Prometheus operator's CRDs
         )
-        self.ingress = Ingress(
-            "ingress",
-            IngressArgs(
-                exposure=config.exposure,
-                auth=config.auth,
-                replicas=config.replicas,
-                charts=config.charts,
-                oidc_client_secret=self._secrets.oidc_client_secret,
-                issuer_depends_on=(self.kserve.cert_manager,),
-            ),
-            opts=after_monitoring,
-        )
         self.gpu = GpuStack(
             "gpu",
             GpuStackArgs(
@@ -236,7 +241,6 @@ class Platform(pulumi.ComponentResource):
             MlflowServerArgs(
                 chart=config.charts.mlflow,
                 replicas=config.replicas.mlflow,
-                exposure=config.exposure,
                 database=DatabaseConnection(
                     host=self.mlflow_database.host,
                     port=self.mlflow_database.port,
@@ -245,7 +249,6 @@ class Platform(pulumi.ComponentResource):
                     password_secret=self.mlflow_database.password_secret,
                 ),
                 artifacts=self._artifact_store("mlflow"),
-                auth_annotations=auth_annotations,
             ),
             opts=self._on_cluster(self.mlflow_database, self.storage),
         )
@@ -254,7 +257,6 @@ class Platform(pulumi.ComponentResource):
             KubeflowPipelinesArgs(
                 manifests=config.charts.kubeflow_pipelines,
                 exposure=config.exposure,
-                auth_annotations=auth_annotations,
                 artifacts=self._artifact_store("kubeflow"),
                 mlflow_tracking_url=self.mlflow.tracking_url,
             ),
@@ -270,7 +272,6 @@ class Platform(pulumi.ComponentResource):
                 exposure=config.exposure,
                 auth=config.auth,
                 access=config.access,
-                auth_annotations=auth_annotations,
                 oidc_client_secret=self._secrets.oidc_client_secret,
             ),
             opts=self._on_cluster(self.monitoring),
@@ -283,8 +284,6 @@ class Platform(pulumi.ComponentResource):
             GovernanceServiceArgs(
                 governance=config.governance,
                 replicas=config.replicas,
-                exposure=config.exposure,
-                auth_annotations=auth_annotations,
                 database_url_secret=governance_database.url_secret if governance_database else None,
             ),
             opts=self._on_cluster(*([governance_database] if governance_database else [])),
@@ -298,12 +297,64 @@ class Platform(pulumi.ComponentResource):
                     auth=config.auth,
                     oidc_client_secret=self._secrets.oidc_client_secret,
                     exposure=config.exposure,
-                    auth_annotations=auth_annotations,
                     mlflow_tracking_url=self.mlflow.tracking_url,
                     artifacts=self._artifact_store("notebooks"),
                 ),
                 opts=self._on_cluster(self.storage),
             )
+        self.edge = Edge(
+            "edge",
+            EdgeArgs(
+                exposure=config.exposure,
+                auth=config.auth,
+                edge=config.edge,
+                groups=config.access.groups,
+                hosts={route: route_hostname(config, route) for route in exposed_routes(config)},
+                backends=self._backends(),
+                identities=self._identities(),
+                replicas=config.replicas.gateway,
+                oidc_client_secret=self._secrets.oidc_client_secret,
+                gateway_depends_on=(self.gateway_api,),
+                issuer_depends_on=(self.kserve.cert_manager,),
+                monitoring_depends_on=(self.monitoring,),
+            ),
+            opts=self._on_cluster(),
+        )
+
+    def _backends(self) -> dict[RouteName, Backend]:
+        """The Service behind each route the platform writes. InferenceServices: Kourier in
+        Serverless; in RawDeployment KServe writes one route per InferenceService itself."""
+        backends: dict[RouteName, Backend] = {
+            "mlflow": Backend("mlflow", MLFLOW_SERVICE_ACCOUNT, MLFLOW_PORT),
+            "kubeflow_pipelines": Backend("kubeflow", KFP_UI_SERVICE, 80),
+            "grafana": Backend("monitoring", GRAFANA_SERVICE, 80),
+            "argo_cd": Backend("argocd", ARGO_CD_SERVER, 80),
+            "governance": Backend("governance", GOVERNANCE_SERVICE, GOVERNANCE_PORT),
+        }
+        if self._config.notebooks.enabled:
+            backends["notebooks"] = Backend("notebooks", PUBLIC_SERVICE, 80)
+        if self._config.serving.deployment_mode == "Serverless":
+            backends["inference"] = Backend("knative_serving", KOURIER_SERVICE, 80)
+        return backends
+
+    def _identities(self) -> dict[str, Identity]:
+        """The stack's machine identities with their keys; `issuer: cluster` is this cluster's
+        service-account issuer (EKS: its OIDC issuer, keys at `/keys`)."""
+        identities: dict[str, Identity] = {}
+        for name, machine in self._config.edge.machines.items():
+            issuer: pulumi.Input[str] = machine.issuer
+            jwks: pulumi.Input[str] | None = machine.jwks_uri
+            if machine.issuer == "cluster":
+                if self.cluster is not None:
+                    issuer = self.cluster.oidc_issuer
+                    jwks = self.cluster.oidc_issuer.apply(lambda url: f"{url}/keys")
+                else:
+                    issuer = IN_CLUSTER_ISSUER
+                    jwks = f"{IN_CLUSTER_ISSUER}/openid/v1/jwks"
+            identities[name] = Identity(
+                name, issuer, jwks or "", machine.audiences, machine.subjects
+            )
+        return identities
 
     def _argocd_bootstrap(self) -> list[dict[str, object]]:
         """The AppProject and root ApplicationSet, rendered from this stack's config exactly as

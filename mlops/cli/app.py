@@ -24,7 +24,7 @@ from mlops.cli import serve as serve_cli
 from mlops.cli import toolchain as toolchain_cli
 from mlops.cli import verify as verify_cli
 from mlops.cli.console import err
-from mlops.errors import BadInputError, CheckFailedError
+from mlops.errors import BadInputError, CheckFailedError, validation_problems
 
 app = typer.Typer(
     name="mlops",
@@ -78,3 +78,11 @@ def main() -> None:
     except CheckFailedError as error:
         err.print(f"[bold red]failed:[/] {escape(str(error))}")
         sys.exit(1)
+    except Exception as error:
+        # settings are pydantic models validated where a command builds them: a value they
+        # refuse is bad input, reported in one line (pydantic is imported only by commands)
+        pydantic_core = sys.modules.get("pydantic_core")
+        if pydantic_core is None or not isinstance(error, pydantic_core.ValidationError):
+            raise
+        err.print(f"[bold red]error:[/] {escape(validation_problems(error))}")
+        sys.exit(2)

@@ -19,8 +19,11 @@ from rich.markup import escape
 
 from mlops.cli.console import err, out, print_json
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.files import check_writable, write_output
 from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
 from mlops.governance.db import DB_ENV, DbUrl
+from mlops.inputs import load_json
+from mlops.sockets import listen
 
 if TYPE_CHECKING:  # the log and its models load pydantic and cryptography: only when used
     from mlops.governance.entry import Subject
@@ -68,15 +71,28 @@ RepoOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+SQLITE_HEADER = b"SQLite format 3\x00"
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "governance" / "openapi.json"
 
 
 def _url(db: str | None) -> str:
+    """The log's URL; an existing file that is not a SQLite database is refused here, before a
+    signing key is created beside it."""
+    from mlops.governance.db import DbUrl
+
     url = db or os.environ.get(DB_ENV)
     if not url:
         raise BadInputError(
             f"--db: not given and {DB_ENV} not set; allowed: a path or database URL"
         )
+    path = DbUrl.parse(url).path
+    if path is not None and path.exists():
+        if not path.is_file():
+            raise BadInputError(f"{path}: not a file; allowed: a SQLite evidence log")
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+        if header and header != SQLITE_HEADER:
+            raise BadInputError(f"{path}: not a SQLite database; allowed: a SQLite evidence log")
     return url
 
 
@@ -107,11 +123,11 @@ def _model_version(text: str | None) -> tuple[str, str]:
 
 
 def _emit(text: str, dest: Path | None) -> None:
+    """To stdout, or to `dest` readable by its owner only (it carries evidence)."""
     if dest is None:
         sys.stdout.write(text)
         return
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(text, encoding="utf-8")
+    write_output(dest, text)
     err.print(f"wrote {escape(str(dest))}")
 
 
@@ -151,9 +167,17 @@ def serve(
         err.print("warning: no tokens configured; every protected route will answer 401")
     from mlops.governance import keys
 
-    log = _open(db, key)
-    app_ = create_app(log, token_map, certification_key=keys.certification_key(certification_key))
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    url = _url(db)
+    body = keys.certification_key(certification_key)
+    sock = listen(host, port)  # before the database or a key is created
+    try:
+        log = _open(url, key)
+        config = uvicorn.Config(
+            create_app(log, token_map, certification_key=body), log_level="info"
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 @app.command()
@@ -226,8 +250,8 @@ def verify(
     anchors = []
     for path in anchor or []:
         try:
-            anchors.append(Checkpoint.model_validate_json(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as error:
+            anchors.append(Checkpoint.model_validate(load_json(path)))
+        except ValueError as error:
             raise BadInputError(f"{path}: not a checkpoint JSON: {error}") from None
     result = verify_against_repository(
         _verify_url(db, config), root, config, extra, anchors, all_signatures, incremental
@@ -293,6 +317,8 @@ def export(
 
     if format not in ("json", "csv"):
         raise BadInputError(f"--format: {format!r}; allowed: json, csv")
+    if output is not None:
+        check_writable(output, "export")
     with _log(_open_url(db)) as log:
         rows = log.query(_subject(subject), name, since, until)
         text = (
@@ -315,6 +341,7 @@ def report(
     from mlops.governance.reporting import render_html
 
     chosen = _subject(subject)
+    check_writable(output, "report")
     root, config = _repository(repo)
     url = _verify_url(db, config)
     verification = verify_against_repository(url, root, config)
@@ -459,9 +486,14 @@ def bundle(
     from mlops.governance.certificates import Certifier
 
     model, version = _model_version(subject)
+    check_writable(output, "bundle")
     with _open(_open_url(db), key) as log:
         files = build_bundle(log, Certifier(log), model, version)
-    out.print(f"wrote {escape(str(write_bundle(files, output)))} ({len(files)} files)")
+    try:
+        written = write_bundle(files, output)
+    except OSError as error:
+        raise BadInputError(f"{output}: cannot write the bundle: {error}") from None
+    out.print(f"wrote {escape(str(written))} ({len(files)} files)")
 
 
 @app.command("bundle-verify")
@@ -496,7 +528,11 @@ def keygen(
 
     if out_path.exists():
         raise BadInputError(f"{out_path}: already exists; allowed: a new path")
-    key = keys.write_private_key(out_path)
+    check_writable(out_path, "key")
+    try:
+        key = keys.write_private_key(out_path)
+    except OSError as error:
+        raise BadInputError(f"{out_path}: cannot write the key: {error.strerror}") from None
     out.print(keys.public_pem(key.public_key()).rstrip())
 
 
@@ -550,6 +586,8 @@ def certificate_issue(
     from mlops.governance.certificates import Certifier
 
     model, version = _model_version(subject)
+    if output:
+        check_writable(output, "certificate")
     body = keys.certification_key(certification_key)
     with _open(_open_url(db), key) as log:
         cert = Certifier(log, body).issue(
@@ -617,10 +655,7 @@ def certificate_verify(
     from mlops.governance.certificates import Certifier, verify_certificate
     from mlops.governance.trust import load_config, repository
 
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise BadInputError(f"{path}: not a certificate JSON file: {error}") from None
+    document = load_json(path)
     trusted = {}
     for pem in public_key or []:
         body = keys.load_public_key(pem)

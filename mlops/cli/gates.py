@@ -6,7 +6,6 @@ The evidence log is `--audit-db` (else $MLOPS_AUDIT_DB_URL), the registry `--tra
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from rich.markup import escape
 
 from mlops.cli.console import out, print_json
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.inputs import load_json
 from mlops.repository import REPO_ROOT
 
 if TYPE_CHECKING:  # imported where used: `mlops --help` should not pay for the gate engine
@@ -78,10 +78,7 @@ def registry(uri: str | None, required: bool) -> Any:
 def load_reviews(path: Path | None) -> list[dict[str, Any]] | None:
     if path is None:
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise BadInputError(f"{path}: not a JSON list of pull request reviews: {error}") from None
+    data = load_json(path)
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise BadInputError(f"{path}: must be a JSON list of review objects (GitHub reviews API)")
     return data

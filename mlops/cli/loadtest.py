@@ -10,16 +10,14 @@ import typer
 from mlops.cli.console import out, print_json
 from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.inputs import MAX_TABLE_BYTES, read_bytes
 
 
 def _body(data: str | None) -> bytes:
     if data is None:
         return b""
     if data.startswith("@"):
-        path = Path(data[1:])
-        if not path.is_file():
-            raise BadInputError(f"--data: {path}: no such file")
-        return path.read_bytes()
+        return read_bytes(Path(data[1:]), MAX_TABLE_BYTES, "request body file")
     return data.encode("utf-8")
 
 
@@ -98,6 +96,8 @@ def loadtest(
         finally:
             audit.close()
     violations = []
+    if result.requests == 0 or result.error_rate >= 1.0:
+        violations.append(f"no request succeeded ({result.requests} sent)")
     if max_p95_ms is not None and result.p95_ms > max_p95_ms:
         violations.append(f"p95 {result.p95_ms} ms > {max_p95_ms} ms")
     if max_error_rate is not None and result.error_rate > max_error_rate:

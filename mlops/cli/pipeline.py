@@ -200,26 +200,33 @@ def compile(
     image: Annotated[
         str | None, typer.Option("--image", help="Component image (default: the pinned release).")
     ] = None,
-    gpu: Annotated[
-        bool,
+    gpus: Annotated[
+        int | None,
         typer.Option(
-            "--gpu/--no-gpu", help="Training task requests a GPU on the training GPU pool."
+            "--gpus",
+            min=0,
+            max=8,
+            help="GPUs the training task requests on the training GPU pool "
+            "(default: training.gpus of the pipeline configuration).",
         ),
-    ] = True,
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Write the pipeline's KFP IR YAML (deterministic for the same code and options)."""
     from pipelines.credit_risk.components import IMAGE
+    from pipelines.credit_risk.config import load_config
     from pipelines.credit_risk.pipeline import compile_pipeline
+
+    gpus = load_config().training.gpus if gpus is None else gpus
 
     target = out_path / COMPILED_NAME if out_path.is_dir() else out_path
     if target.exists() and target.is_dir():
         raise BadInputError(f"--out: {target} is a directory; allowed: a file path")
     try:
-        written = compile_pipeline(target, image or IMAGE, gpu)
+        written = compile_pipeline(target, image or IMAGE, gpus)
     except OSError as error:
         raise BadInputError(f"--out: {target}: cannot write: {error.strerror}") from None
     if as_json:
-        print_json({"path": str(written), "image": image or IMAGE, "gpu": gpu})
+        print_json({"path": str(written), "image": image or IMAGE, "gpus": gpus})
     else:
         err.print(f"wrote {escape(str(written))}")

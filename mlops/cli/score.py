@@ -45,7 +45,8 @@ def score(
         typer.Option("--log-sink", envvar="MLOPS_REQUEST_LOG", help="Request log (see serve)."),
     ] = None,
     sample_rate: Annotated[
-        float, typer.Option("--log-sample-rate", help="Share of rows logged, 0-1.")
+        float,
+        typer.Option("--log-sample-rate", min=0.0, max=1.0, help="Share of rows logged, 0-1."),
     ] = 1.0,
     mask: Annotated[
         list[str] | None, typer.Option("--mask", help="Field to mask (repeat).")
@@ -67,34 +68,30 @@ def score(
         version = version or str(descriptor.registry_version)
         expected_digest = expected_digest or descriptor.model_digest
     name, version = name or "model", version or ""
-    sink = sink_from_url(log_sink)
-    logger = None
-    if sink is not None:
-        from mlops.serving.artifact import local_path
-        from mlops.serving.digest import artifact_digest
 
-        logger = RequestLogger(
+    def request_log(digest: str) -> RequestLogger:
+        """Opened once every row is scored: a refused input leaves no log behind."""
+        sink = sink_from_url(log_sink)
+        assert sink is not None  # passed to score_file only when logging is on
+        return RequestLogger(
             sink,
             model=name,
             version=version,
-            digest=artifact_digest(local_path(model_uri)),
+            digest=digest,
             sample_rate=sample_rate,
             masker=Masker(mask or []),
         )
-    try:
-        result = score_file(
-            model_uri,
-            input_file,
-            expand_output(output_file),
-            name=name,
-            version=version,
-            expected_digest=expected_digest,
-            id_column=id_column,
-            request_logger=logger,
-        )
-    finally:
-        if logger is not None:
-            logger.close()
+
+    result = score_file(
+        model_uri,
+        input_file,
+        expand_output(output_file),
+        name=name,
+        version=version,
+        expected_digest=expected_digest,
+        id_column=id_column,
+        request_log=request_log if log_sink and log_sink != "none" else None,
+    )
     if as_json:
         print_json(result.to_dict())
     else:

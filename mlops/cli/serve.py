@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from mlops.errors import BadInputError
+from mlops.errors import BadInputError, validation_problems
 
 
 def _release_settings(path: Path) -> tuple[str, str, str]:
@@ -173,9 +173,5 @@ def serve(
             explain=explain,
         )
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
-            for e in error.errors()
-        )
-        raise BadInputError(f"mlops serve: {problems}") from None
+        raise BadInputError(f"mlops serve: {validation_problems(error)}") from None
     run(config)

@@ -102,6 +102,11 @@ def verify(
     if target is Target.local:
         if kubeconfig or context:
             raise BadInputError("--kubeconfig/--context: only with --target cluster")
+        if not workdir.is_dir():
+            raise BadInputError(
+                f"--workdir {workdir}: no such directory; allowed: the work directory of "
+                "`mlops demo --hold` (default .mlops/demo)"
+            )
         from mlops.verify.local import verify_local
 
         report = verify_local(workdir)

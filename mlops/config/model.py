@@ -200,17 +200,20 @@ class ChartVersions(Strict):
         "88.5.3",
         "newest release; 88.2 fixes critical CVEs; its CRDs come in the chart's crds/ folder",
     )
-    ingress_nginx: ChartPin = _pin(
-        "https://kubernetes.github.io/ingress-nginx",
-        "ingress-nginx",
-        "4.13.0",
-        "retired upstream in March 2026 (replaced by the edge work's Gateway API)",
+    # The edge: Envoy Gateway (a maintained Gateway API implementation that authenticates at the
+    # gateway). Its CRD chart carries the standard-channel Gateway API CRDs it is built against
+    # (v1.6.1 for v1.9.0) and its own policy CRDs; the controller chart installs no CRDs.
+    gateway_crds: ChartPin = _pin(
+        "oci://docker.io/envoyproxy",
+        "gateway-crds-helm",
+        "v1.9.0",
+        "newest Envoy Gateway release; the Gateway API CRDs (v1.6.1) it is built against",
     )
-    oauth2_proxy: ChartPin = _pin(
-        "https://oauth2-proxy.github.io/manifests",
-        "oauth2-proxy",
-        "7.12.18",
-        "kept with ingress-nginx until the edge work replaces both",
+    envoy_gateway: ChartPin = _pin(
+        "oci://docker.io/envoyproxy",
+        "gateway-helm",
+        "v1.9.0",
+        "newest Envoy Gateway release: the platform's edge (replaces the retired ingress-nginx)",
     )
     argo_cd: ChartPin = _pin(
         "https://argoproj.github.io/argo-helm",
@@ -307,7 +310,7 @@ class Replicas(Strict):
 
     mlflow: int = Field(default=1, ge=1)
     governance: int = Field(default=1, ge=1)
-    ingress_controller: int = Field(default=1, ge=1)
+    gateway: int = Field(default=1, ge=1)  # Envoy proxies and Envoy Gateway controllers
     argo_cd_server: int = Field(default=1, ge=1)
     kserve_controller: int = Field(default=1, ge=1)
 
@@ -322,12 +325,15 @@ class IngressHosts(Strict):
 
 
 class ExposureConfig(Strict):
-    """How endpoints are reached: the Kubernetes API and the ingress load balancer."""
+    """How endpoints are reached: the Kubernetes API and the gateway's load balancer.
+
+    `load_balancer: none` is for clusters without a cloud load balancer (kind): the gateway's
+    Service is a NodePort, reached with `kubectl port-forward` or kind's port mappings."""
 
     api_endpoint: Literal["public", "private"]
     public_access_cidrs: list[Cidr] = Field(default_factory=list)
-    load_balancer: Literal["internet-facing", "internal"]
-    ingress_class: Name = "nginx"
+    load_balancer: Literal["internet-facing", "internal", "none"]
+    gateway_class: Name = "platform"
     hosts: IngressHosts
     tls: bool = True
 
@@ -436,8 +442,9 @@ class MonitoringConfig(Strict):
 
 
 class AuthConfig(Strict):
-    """Single sign-on in front of every web UI (oauth2-proxy against the organisation's OIDC
-    provider). The client secret is a Pulumi secret (`oidc_client_secret`), never in this file."""
+    """Single sign-on at the gateway for every web UI (the organisation's OIDC provider; its
+    `groups` claim decides what each person may reach, see `edge`). The client secret is a
+    Pulumi secret (`oidc_client_secret`), never in this file."""
 
     oidc_issuer_url: str = Field(pattern=r"^https://\S+$")
     oidc_client_id: str = Field(min_length=1)
@@ -456,6 +463,10 @@ class AuthConfig(Strict):
     @property
     def userinfo_url(self) -> str:
         return f"{self.oidc_issuer_url.rstrip('/')}/protocol/openid-connect/userinfo"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.oidc_issuer_url.rstrip('/')}/protocol/openid-connect/certs"
 
 
 Role = Literal["data-scientist", "ml-engineer", "auditor", "ci"]
@@ -485,6 +496,67 @@ class AccessConfig(Strict):
         return self
 
 
+# Every service the gateway exposes: the web UIs and APIs of `exposure.hosts`, and the
+# InferenceServices (hosts below `serving.ingress_domain`).
+RouteName = Literal[
+    "mlflow", "kubeflow_pipelines", "grafana", "argo_cd", "governance", "notebooks", "inference"
+]
+# Where every route must be authenticated at the gateway: a stack of these environments that
+# leaves a route open is refused before anything is declared.
+AUTHENTICATED_ENVIRONMENTS = ("int", "prod")
+
+
+class Principals(Strict):
+    """Who may do something on a route: people by platform role (the identity-provider group
+    `access.groups` names for it, read from the token's `groups` claim) and machine clients by
+    the identities `edge.machines` defines."""
+
+    roles: list[Role] = Field(default_factory=list)
+    machines: list[Name] = Field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.roles and not self.machines
+
+
+class RouteAccess(Strict):
+    """One route's authorization at the gateway. `read` is GET and HEAD (and the POST queries
+    a service only reads with, listed in mlops.edge.routes); `write` is every method.
+    `authentication: none` puts the route on the gateway with no policy: local and dev only."""
+
+    authentication: Literal["required", "none"] = "required"
+    read: Principals = Principals()
+    write: Principals = Principals()
+
+
+class MachineIdentity(Strict):
+    """A machine client that presents a JWT: CI's OIDC token (GitHub Actions, GitLab), an OIDC
+    client-credentials token, or a workload's projected service-account token. The gateway
+    checks its signature against `jwks_uri`, its issuer and audience, and its `sub` claim.
+    `issuer: cluster` is this cluster's own service-account issuer (EKS: its OIDC issuer)."""
+
+    issuer: str = Field(pattern=r"^(https://\S+|cluster)$")
+    jwks_uri: str | None = Field(default=None, pattern=r"^https://\S+$")
+    audiences: list[str] = Field(min_length=1)
+    subjects: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _keys_are_known(self) -> Self:
+        if self.issuer == "cluster" and self.jwks_uri is not None:
+            raise ValueError("issuer 'cluster' takes its keys from the cluster; drop jwks_uri")
+        if self.issuer != "cluster" and self.jwks_uri is None:
+            raise ValueError(f"issuer {self.issuer} needs jwks_uri (its signing keys)")
+        return self
+
+
+class EdgeConfig(Strict):
+    """Per-route authorization at the gateway: which roles and machine identities may read or
+    write which service in this environment."""
+
+    machines: dict[Name, MachineIdentity] = Field(default_factory=dict)
+    routes: dict[RouteName, RouteAccess]
+
+
 class StackConfig(Strict):
     """Everything one stack (local, dev, int, prod) sets."""
 
@@ -509,6 +581,44 @@ class StackConfig(Strict):
     serving: ServingConfig
     monitoring: MonitoringConfig = MonitoringConfig()
     auth: AuthConfig
+    edge: EdgeConfig
+
+    @model_validator(mode="after")
+    def _every_route_is_governed(self) -> Self:
+        for route in exposed_routes(self):
+            access = self.edge.routes.get(route)
+            where = f"edge.routes.{route}"
+            if access is None:
+                raise ValueError(
+                    f"edge.routes: no entry for the exposed route '{route}'; every route the "
+                    "gateway exposes needs its access rules (read and write principals)"
+                )
+            if access.authentication == "none":
+                if self.environment in AUTHENTICATED_ENVIRONMENTS:
+                    raise ValueError(
+                        f"{where}: authentication 'none' leaves the {self.environment} route "
+                        f"'{route}' unauthenticated; allowed in {self.environment}: 'required' "
+                        "('none' only in local and dev)"
+                    )
+                if not (access.read.empty and access.write.empty):
+                    raise ValueError(
+                        f"{where}: read and write principals need authentication 'required'"
+                    )
+            for mode in ("read", "write"):
+                principals: Principals = getattr(access, mode)
+                for role in principals.roles:
+                    if role not in self.access.groups:
+                        raise ValueError(
+                            f"{where}.{mode}.roles: no group configured for role '{role}' "
+                            f"(access.groups has: {', '.join(sorted(self.access.groups))})"
+                        )
+                for machine in principals.machines:
+                    if machine not in self.edge.machines:
+                        raise ValueError(
+                            f"{where}.{mode}.machines: unknown machine identity '{machine}'; "
+                            f"allowed: {', '.join(sorted(self.edge.machines)) or 'none defined'}"
+                        )
+        return self
 
     @model_validator(mode="after")
     def _cloud_resources_need_aws(self) -> Self:
@@ -521,3 +631,18 @@ class StackConfig(Strict):
                 if value == aws_value:
                     raise ValueError(f"{what} '{aws_value}' needs cloud.mode 'aws'")
         return self
+
+
+def exposed_routes(config: StackConfig) -> list[RouteName]:
+    """The routes this stack puts on the gateway (notebooks only where they are enabled)."""
+    routes: list[RouteName] = [
+        "mlflow",
+        "kubeflow_pipelines",
+        "grafana",
+        "argo_cd",
+        "governance",
+        "inference",
+    ]
+    if config.notebooks.enabled:
+        routes.insert(5, "notebooks")
+    return routes

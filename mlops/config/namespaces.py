@@ -20,15 +20,20 @@ class PlatformNamespace:
     plane: Plane
     needs: PodSecurityLevel = "restricted"
     workloads: bool = False  # runs user workloads: gets quotas and LimitRange defaults
-    web_ui: bool = False  # reached from the ingress controller
+    web_ui: bool = False  # reached from the gateway's Envoy proxies
     public_ports: tuple[int, ...] = ()  # reached from outside the cluster (the load balancer)
     webhooks: bool = False  # runs admission webhooks, which the Kubernetes API server calls
 
 
+GATEWAY_PORTS = (10080, 10443)
+
 NAMESPACES: dict[str, PlatformNamespace] = {
     "cert_manager": PlatformNamespace("cert-manager", "platform", webhooks=True),
-    "ingress": PlatformNamespace(
-        "ingress-nginx", "platform", needs="baseline", public_ports=(80, 443), webhooks=True
+    # Envoy Gateway's controller and the Envoy proxies it runs (container ports: the Gateway's
+    # listener ports 80 and 443 shifted by 10000, so that the proxies need no privilege); its
+    # topology-injector webhook labels proxy pods with their zone.
+    "gateway": PlatformNamespace(
+        "envoy-gateway-system", "platform", public_ports=GATEWAY_PORTS, webhooks=True
     ),
     "argocd": PlatformNamespace("argocd", "platform", web_ui=True),
     "gpu": PlatformNamespace("gpu-operator", "platform", needs="privileged"),
@@ -91,8 +96,9 @@ ALLOWED_FLOWS: tuple[Flow, ...] = (
     Flow("models", "storage", OBJECT_STORE_PORTS),
     Flow("models", "governance", GOVERNANCE_PORTS),
     Flow("monitoring", "governance", GOVERNANCE_PORTS),
-    Flow("ingress", "models", ()),  # InferenceServices behind the ingress (RawDeployment)
-    Flow("knative_serving", "models", ()),  # the activator and gateway in front (Serverless)
+    Flow("gateway", "models", ()),  # InferenceServices behind the gateway (RawDeployment)
+    Flow("gateway", "knative_serving", ()),  # Kourier, in front of them (Serverless)
+    Flow("knative_serving", "models", ()),  # the activator and Kourier in front (Serverless)
 )
 # Where Prometheus scrapes the nodes themselves: the kubelet and node-exporter (host network).
 NODE_METRICS_PORTS = (9100, 10250)
@@ -107,10 +113,10 @@ def effective_pod_security(
 
 def flows_between(installed: tuple[str, ...]) -> list[Flow]:
     """Every allowed flow among the installed namespaces: the catalog's flows, Prometheus
-    scraping every namespace, and the ingress controller reaching the web UIs."""
+    scraping every namespace, and the gateway reaching the web UIs."""
     flows = list(ALLOWED_FLOWS)
     flows += [Flow("monitoring", key, ()) for key in installed]
-    flows += [Flow("ingress", key, ()) for key in installed if NAMESPACES[key].web_ui]
+    flows += [Flow("gateway", key, ()) for key in installed if NAMESPACES[key].web_ui]
     merged: dict[tuple[str, str], tuple[int, ...]] = {}
     for flow in flows:
         pair = (flow.source, flow.destination)

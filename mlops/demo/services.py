@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mlops.demo.processes import Service, Supervisor, free_port
 from mlops.demo.workspace import Workspace
+from mlops.files import write_private
 from mlops.governance.auth import Role, token_digest
 from mlops.governance.keys import write_private_key
 
@@ -51,8 +52,7 @@ def write_tokens(workspace: Workspace) -> Tokens:
         token_digest(tokens.certifier): [Role.CERTIFICATION_BODY.value, Role.AUDITOR.value],
     }
     path = workspace.tokens_file
-    path.write_text(json.dumps(digests, indent=2) + "\n", encoding="utf-8")
-    path.chmod(0o600)
+    write_private(path, json.dumps(digests, indent=2) + "\n")
     return tokens
 
 
@@ -109,14 +109,13 @@ def start_predictor(
 def write_env_file(workspace: Workspace, mlflow: Service, audit: Service, tokens: Tokens) -> Path:
     """`env.sh`: what a second terminal sources to use the running platform (`--hold`)."""
     path = workspace.root / "env.sh"
-    path.write_text(
+    write_private(
+        path,
         "# written by `mlops demo`; valid while its services run\n"
         f"export MLFLOW_TRACKING_URI={mlflow.url}\n"
         f"export MLOPS_AUDIT_URL={audit.url}\n"
         f"export MLOPS_AUDIT_DB_URL={audit.url}\n"
         f"export MLOPS_AUDIT_TOKEN={tokens.platform}\n"
         f"export MLOPS_DEMO_REPO={workspace.repo}\n",
-        encoding="utf-8",
     )
-    path.chmod(0o600)
     return path

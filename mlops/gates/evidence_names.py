@@ -23,11 +23,11 @@ LOADTEST_ERROR_RATE = "loadtest.error_rate"
 LOADTEST_THROUGHPUT_RPS = "loadtest.throughput_rps"
 EQUIVALENCE_MAX_ABS_DIFF = "equivalence.max_abs_diff"
 
-# Live serving, per version and environment, as the evidence collector records it between the
-# steps of a rollout (the canary and the incumbent each measured on their own traffic).
-LIVE_ERROR_RATE = "live.error_rate"
-LIVE_P95_LATENCY_MS = "live.p95_latency_ms"
-LIVE_DRIFT_PSI = "live.drift.psi"
+# Live serving, per version and environment, as the evidence collector (`mlops evidence
+# collect`) records it; a rollout step compares the canary's with the incumbent's.
+LIVE_ERROR_RATE = "serving.error_rate"
+LIVE_P95_LATENCY_MS = "serving.p95_latency_ms"
+LIVE_DRIFTED_FEATURES = "drift.breached_features"
 
 # Code lifecycle (CI on pull requests and release tags); subject: commit=<sha>.
 CI_UNIT_TESTS_PASSED = "ci.unit_tests.passed"

@@ -37,7 +37,7 @@ MODE_FACTS: dict[str, ModeFacts] = {
         scale_metrics=("cpu", "memory"),
         pod_http_port=8080,  # the model server container itself
         pod_ports=(8080,),
-        dataplane_namespaces=(NAMESPACES["ingress"].name,),
+        dataplane_namespaces=(NAMESPACES["gateway"].name,),
     ),
     "Serverless": ModeFacts(
         canary=True,
@@ -45,7 +45,7 @@ MODE_FACTS: dict[str, ModeFacts] = {
         scale_metrics=("cpu", "memory", "concurrency", "rps"),
         pod_http_port=8012,  # Knative's queue-proxy, so request accounting stays intact
         pod_ports=(8012, 9090),  # queue-proxy: requests, and the metrics its autoscaler scrapes
-        dataplane_namespaces=(NAMESPACES["ingress"].name, NAMESPACES["knative_serving"].name),
+        dataplane_namespaces=(NAMESPACES["gateway"].name, NAMESPACES["knative_serving"].name),
     ),
 }
 

@@ -12,12 +12,12 @@ verdicts); certification-body issues and revokes certificates and reads.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from enum import StrEnum
 from pathlib import Path
 
 from mlops.errors import BadInputError
+from mlops.inputs import load_json
 
 TOKENS_ENV = "MLOPS_AUDIT_TOKENS_FILE"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -36,12 +36,7 @@ def token_digest(token: str) -> str:
 
 def load_tokens(path: Path) -> dict[str, frozenset[Role]]:
     """Read and validate a tokens file; any malformed line is bad input naming the file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BadInputError(f"{path}: cannot read tokens file: {error.strerror}") from None
-    except ValueError as error:
-        raise BadInputError(f"{path}: not JSON: {error}") from None
+    data = load_json(path)
     if not isinstance(data, dict):
         raise BadInputError(f"{path}: must be a JSON object of sha256 digest -> role(s)")
     allowed = ", ".join(r.value for r in Role)

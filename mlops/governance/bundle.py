@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel, ValidationError
 
+from mlops import inputs
 from mlops.errors import BadInputError
+from mlops.files import open_private, write_private
 from mlops.governance import keys
 from mlops.governance.certificates import Certifier
 from mlops.governance.checkpoint import Checkpoint
@@ -50,6 +53,10 @@ MANIFEST.json / MANIFEST.sig: SHA-256 of every file, signed
 
 Check offline: mlops audit bundle-verify <this bundle> --public-key <key you trust>
 """
+
+
+REQUIRED = ("MANIFEST.json", "MANIFEST.sig", "proof/chain.json", "evidence/evidence.json",
+            "proof/public-key.pem")  # fmt: skip
 
 
 def _dump(value: Any) -> str:
@@ -99,46 +106,86 @@ def build_bundle(
 
 
 def write_bundle(files: dict[str, str], out: Path) -> Path:
-    """Write to a directory, or to a zip file when `out` ends in .zip; refuses to overwrite."""
+    """Write to a directory, or to a zip file when `out` ends in .zip; refuses to overwrite.
+    The bundle carries evidence: its files are owner-only (0600)."""
     if out.exists():
         raise BadInputError(f"{out}: already exists; allowed: a new path")
     if out.suffix == ".zip":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        with (
+            open_private(out, "xb") as handle,
+            zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
             for path, text in sorted(files.items()):
                 archive.writestr(path, text)
         return out
     for path, text in files.items():
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        write_private(out / path, text)
     return out
 
 
+class _Proof(BaseModel):
+    """proof/chain.json as `verify_bundle` reads it."""
+
+    links: list[tuple[int, str, str]] = []
+    checkpoint: Checkpoint | None = None
+
+
+class _Evidence(BaseModel):
+    """evidence/evidence.json as `verify_bundle` reads it."""
+
+    entries: list[Entry] = []
+
+
+def _read_directory(path: Path) -> dict[str, bytes]:
+    """A bundle directory's files, bounded like a zip's members (count and total size)."""
+    files: dict[str, bytes] = {}
+    total = 0
+    for item in sorted(path.rglob("*")):
+        if item.is_symlink() or not item.is_file():
+            continue
+        if len(files) == inputs.MAX_ARCHIVE_MEMBERS:
+            raise BadInputError(
+                f"{path}: more than {inputs.MAX_ARCHIVE_MEMBERS} files; not a bundle"
+            )
+        data = inputs.read_bytes(item, inputs.MAX_ARCHIVE_BYTES - total, "bundle file")
+        total += len(data)
+        files[str(item.relative_to(path))] = data
+    return files
+
+
 def _read_bundle(path: Path) -> dict[str, str]:
-    if path.is_dir():
-        return {
-            str(p.relative_to(path)): p.read_text(encoding="utf-8")
-            for p in path.rglob("*") if p.is_file()
-        }  # fmt: skip
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return {n: archive.read(n).decode() for n in archive.namelist() if not n.endswith("/")}
-    except (OSError, zipfile.BadZipFile) as error:
-        raise BadInputError(f"{path}: not a bundle directory or zip: {error}") from None
+    """A bundle directory or zip, name -> UTF-8 text, read within the bounds of mlops.inputs."""
+    raw = _read_directory(path) if path.is_dir() else inputs.read_zip(path)
+    return {name: inputs.decode(data, f"{path}: {name}") for name, data in raw.items()}
 
 
 def verify_bundle(path: Path, trusted: Ed25519PublicKey | None = None) -> list[str]:
-    """Problems found in a bundle (empty: intact). Without `trusted`, the bundled key is used."""
+    """Problems found in a bundle (empty: intact). Without `trusted`, the bundled key is used.
+    A bundle that lacks a part or whose parts do not have the bundle's shape is bad input."""
     files = _read_bundle(path)
+    missing = [name for name in REQUIRED if name not in files]
+    if missing:
+        raise BadInputError(f"{path}: incomplete bundle: missing {', '.join(missing)}")
+    manifest = inputs.parse_json(files["MANIFEST.json"], f"{path}: MANIFEST.json")
+    if not isinstance(manifest, dict) or not all(isinstance(v, str) for v in manifest.values()):
+        raise BadInputError(
+            f"{path}: MANIFEST.json: allowed: an object of file name -> sha256 hex digest"
+        )
+    signature = files["MANIFEST.sig"].strip()
     try:
-        manifest = json.loads(files["MANIFEST.json"])
-        signature = files["MANIFEST.sig"].strip()
-        chain = json.loads(files["proof/chain.json"])
-        evidence = json.loads(files["evidence/evidence.json"])
-        bundled_key = keys.load_public_pem(files["proof/public-key.pem"])
-    except (KeyError, ValueError) as error:
-        raise BadInputError(f"{path}: incomplete or unreadable bundle: {error}") from None
+        chain = _Proof.model_validate(
+            inputs.parse_json(files["proof/chain.json"], f"{path}: proof/chain.json")
+        )
+        evidence = _Evidence.model_validate(
+            inputs.parse_json(files["evidence/evidence.json"], f"{path}: evidence/evidence.json")
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise BadInputError(
+            f"{path}: not a bundle's proof or evidence: {'.'.join(map(str, first['loc']))}: "
+            f"{first['msg']}"
+        ) from None
+    bundled_key = keys.load_public_pem(files["proof/public-key.pem"])
     key = trusted or bundled_key
     problems = []
     if not keys.signature_valid(key, canonical_json(manifest).encode(), signature):
@@ -158,28 +205,25 @@ def verify_bundle(path: Path, trusted: Ed25519PublicKey | None = None) -> list[s
     return problems
 
 
-def _check_proof(
-    chain: dict[str, Any], evidence: dict[str, Any], key: Ed25519PublicKey
-) -> list[str]:
+def _check_proof(chain: _Proof, evidence: _Evidence, key: Ed25519PublicKey) -> list[str]:
     """The chain links are contiguous, tied to a valid checkpoint, and contain every entry."""
     problems = []
-    links = chain.get("links", [])
+    links = chain.links
     prev = GENESIS_HASH
     for index, (seq, link_prev, link_hash) in enumerate(links, start=1):
         if seq != index or link_prev != prev:
             problems.append(f"proof/chain.json: chain broken at entry {index}")
             break
         prev = link_hash
-    checkpoint = Checkpoint.model_validate(chain["checkpoint"]) if chain.get("checkpoint") else None
+    checkpoint = chain.checkpoint
     if checkpoint is None:
         problems.append("proof/chain.json: no signed checkpoint")
     elif not checkpoint.valid_for(key):
         problems.append(f"proof/chain.json: checkpoint {checkpoint.seq} signature invalid")
-    elif checkpoint.seq > len(links) or links[checkpoint.seq - 1][2] != checkpoint.hash:
+    elif not 0 < checkpoint.seq <= len(links) or links[checkpoint.seq - 1][2] != checkpoint.hash:
         problems.append(f"proof/chain.json: checkpoint {checkpoint.seq} does not match the chain")
     scheme = (checkpoint.scheme or SCHEME_LEGACY) if checkpoint else SCHEME_JCS
-    for item in evidence.get("entries", []):
-        entry = Entry.model_validate(item)
+    for entry in evidence.entries:
         if recompute_hash(entry, scheme) != entry.hash:
             problems.append(
                 f"evidence/evidence.json: entry {entry.seq}: content does not match its hash"

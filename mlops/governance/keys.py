@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from mlops.errors import BadInputError
+from mlops.inputs import read_bytes
+
+MAX_PEM_BYTES = 64 * 1024
 
 SIGNING_KEY_ENV = "MLOPS_AUDIT_SIGNING_KEY_FILE"
 CERTIFICATION_KEY_ENV = "MLOPS_AUDIT_CERTIFICATION_KEY_FILE"  # the certification body's own key
@@ -77,10 +80,7 @@ def signature_valid(key: Ed25519PublicKey, payload: bytes, signature_b64: str) -
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """Read an unencrypted Ed25519 PEM private key (PKCS#8)."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadInputError(f"{path}: cannot read signing key: {error.strerror}") from None
+    data = read_bytes(path, MAX_PEM_BYTES, "PEM private key")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as error:
@@ -92,10 +92,7 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """Read an Ed25519 public key from PEM; a private key PEM is accepted too."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadInputError(f"{path}: cannot read public key: {error.strerror}") from None
+    data = read_bytes(path, MAX_PEM_BYTES, "PEM public key")
     if b"PRIVATE KEY" in data:
         return load_private_key(path).public_key()
     try:

@@ -7,6 +7,7 @@ against the log instead of trusting the producer's prose.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from mlops.governance.certificates import CertificateStatus
@@ -58,8 +59,13 @@ def quality_record(
     }  # fmt: skip
 
 
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|<>!#"})
+
+
 def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Evidence text as inert Markdown: HTML escaped (renderers pass HTML through), and the
+    characters that make links, images, code, emphasis or table cells escaped; one line."""
+    return html.escape(str(text), quote=False).translate(_MARKDOWN_SPECIAL).replace("\n", " ")
 
 
 def model_card_markdown(record: dict[str, Any]) -> str:
@@ -74,8 +80,8 @@ def model_card_markdown(record: dict[str, Any]) -> str:
     checkpoint = record["checkpoint"]
     if checkpoint:
         lines += [
-            f"Covered by signed checkpoint #{checkpoint['seq']} (key {checkpoint['key_id']}, "
-            f"log {checkpoint['log_id']}).",
+            f"Covered by signed checkpoint #{checkpoint['seq']} (key {_md(checkpoint['key_id'])}, "
+            f"log {_md(checkpoint['log_id'])}).",
             "",
         ]
     lines += [

@@ -6,7 +6,6 @@ configuration (its allowed registries, its ingress namespace), so
 that one value in the stack file drives both the platform and the policy.
 """
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from jsonschema.exceptions import best_match
 from mlops.config.model import StackConfig
 from mlops.config.namespaces import NAMESPACES
 from mlops.errors import BadInputError
+from mlops.inputs import load_json
 from mlops.policy.packs import Pack
 
 ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
@@ -47,7 +47,7 @@ def stack_settings(config: StackConfig) -> dict[str, dict[str, Any]]:
             "allowedRegistries": list(config.security.allowed_registries)
         },
         "kubernetes-service-disallow-loadbalancer": {
-            "allowedNamespaces": [NAMESPACES["ingress"].name]
+            "allowedNamespaces": [NAMESPACES["gateway"].name]
         },
     }
     return settings
@@ -55,10 +55,7 @@ def stack_settings(config: StackConfig) -> dict[str, dict[str, Any]]:
 
 def pack_file_settings(pack: Pack, environment: str) -> dict[str, Any]:
     path = pack.config_file(environment)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise BadInputError(f"{path}: not readable JSON ({error})") from None
+    document = load_json(path)
     if not isinstance(document, dict):
         raise BadInputError(f"{path}: must be an object of policy name to settings")
     return document

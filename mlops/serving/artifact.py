@@ -67,7 +67,16 @@ def registry_storage_uri(uri: str, client: Any) -> str:
 def local_path(uri: str) -> Path:
     """A local path or `file://` URI as is; any other MLflow-readable URI (models:/, runs:/,
     s3://, gs://) is downloaded with MLflow into a temporary directory first, a `models:/` one
-    from where the registry stores it."""
+    from where the registry stores it. `models:/` and `runs:/` need a tracking server named:
+    MLflow's fallback would create an empty `mlflow.db` in the current directory."""
+    if uri.startswith(("models:/", "runs:/")):
+        from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
+
+        if not is_tracking_uri_set():
+            raise BadInputError(
+                f"{uri}: needs a tracking server; allowed: set MLFLOW_TRACKING_URI, or give a "
+                "local path, file:// or s3:// URI"
+            )
     if uri.startswith("models:/"):
         from mlflow import MlflowClient
 

@@ -6,7 +6,9 @@ Each output row carries `row_id` (the `--id-column` value, else the 0-based row 
 `prediction`, `model_name`, `model_version`, `model_digest`, `input_file` and `input_sha256`,
 so a prediction can always be traced to the exact input bytes and model artifact. Rows are
 logged to the request log like online requests (type `batch`, with the same input reference).
-The output appears atomically (written aside, then renamed); bad input writes nothing.
+The output appears atomically (written aside, then renamed), readable by its owner only; bad
+input writes nothing: the output path is checked first, and the request log is opened only once
+every row has been scored.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +25,9 @@ from typing import Any
 
 import pandas as pd
 
+from mlops import inputs
 from mlops.errors import BadInputError
+from mlops.files import check_writable
 from mlops.serving import artifact
 from mlops.serving.digest import file_sha256
 from mlops.serving.requestlog import RequestLogger
@@ -60,23 +65,28 @@ def _format(path: Path, role: str) -> str:
 
 
 def read_table(path: Path) -> pd.DataFrame:
+    """Rows from a CSV, JSON Lines (one object per line) or Parquet file, read by the bounded
+    readers of `mlops.inputs`."""
     suffix = _format(path, "input")
-    if not path.is_file():
-        raise BadInputError(f"{path}: no such input file")
+    if suffix == ".csv":
+        return inputs.read_csv(path)
+    if suffix == ".jsonl":
+        return pd.DataFrame.from_records([row for _, row in inputs.iter_jsonl(path)])
+    inputs.check_file(path, inputs.MAX_TABLE_BYTES, "Parquet file")
     try:
-        if suffix == ".csv":
-            return pd.read_csv(path)
-        if suffix == ".jsonl":
-            return pd.read_json(path, lines=True)
         return pd.read_parquet(path)
     except (ValueError, OSError, ImportError) as error:
-        raise BadInputError(f"{path}: cannot read {suffix[1:]}: {error}") from None
+        raise BadInputError(f"{path}: cannot read parquet: {error}") from None
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Written aside (mkstemp: mode 0600), then renamed into place."""
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    except OSError as error:
+        raise BadInputError(f"{path}: cannot write: {error.strerror or error}") from None
     os.close(handle)
     try:
         if suffix == ".csv":
@@ -86,6 +96,9 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
         else:
             frame.to_parquet(temp, index=False)
         Path(temp).replace(path)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise BadInputError(f"{path}: cannot write: {error.strerror or error}") from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -119,11 +132,13 @@ def score_file(
     version: str,
     expected_digest: str | None = None,
     id_column: str | None = None,
-    request_logger: RequestLogger | None = None,
+    request_log: Callable[[str], RequestLogger] | None = None,
     chunk_rows: int = 50_000,
 ) -> ScoreResult:
-    """Score every row of `input_path` into `output_path` (CSV, JSONL or Parquet)."""
+    """Score every row of `input_path` into `output_path` (CSV, JSONL or Parquet);
+    `request_log(digest)` opens the request log once every row has been scored."""
     _format(output_path, "output")
+    check_writable(output_path, "predictions")
     frame = read_table(input_path)
     if id_column is not None and id_column not in frame.columns:
         raise BadInputError(
@@ -144,25 +159,8 @@ def score_file(
         per_row_ms = (time.perf_counter() - chunk_started) * 1000 / max(len(chunk), 1)
         scored.append((start, chunk, result, per_row_ms))
     outputs = [output for _, _, result, _ in scored for output in result]
-    if request_logger is not None:  # only once every row scored: a refused file logs nothing
-        for start, chunk, result, per_row_ms in scored:
-            for offset, (row, output) in enumerate(zip(records(chunk), result, strict=True)):
-                row_id = row_ids[start + offset]
-                request_logger.log(
-                    f"{input_sha[7:23]}:{row_id}",
-                    record_type="batch",
-                    protocol="batch",
-                    inputs=[row],
-                    outputs=[output],
-                    latency_ms=per_row_ms,
-                    extra={
-                        "input_ref": {
-                            "file": str(input_path),
-                            "sha256": input_sha,
-                            "row_id": row_id,
-                        }
-                    },
-                )
+    if request_log is not None:  # only once every row scored: a refused file logs nothing
+        _log_rows(request_log(loaded.digest), scored, row_ids, input_path, input_sha)
     seconds = time.perf_counter() - started
     result_frame = pd.DataFrame(
         {
@@ -181,3 +179,34 @@ def score_file(
         model_digest=loaded.digest, input_file=str(input_path), input_sha256=input_sha,
         seconds=round(seconds, 3),
     )  # fmt: skip
+
+
+def _log_rows(
+    logger: RequestLogger,
+    scored: list[tuple[int, pd.DataFrame, list[Any], float]],
+    row_ids: list[Any],
+    input_path: Path,
+    input_sha: str,
+) -> None:
+    """One `batch` record per scored row, bound to the input file's digest; then closed."""
+    try:
+        for start, chunk, result, per_row_ms in scored:
+            for offset, (row, output) in enumerate(zip(records(chunk), result, strict=True)):
+                row_id = row_ids[start + offset]
+                logger.log(
+                    f"{input_sha[7:23]}:{row_id}",
+                    record_type="batch",
+                    protocol="batch",
+                    inputs=[row],
+                    outputs=[output],
+                    latency_ms=per_row_ms,
+                    extra={
+                        "input_ref": {
+                            "file": str(input_path),
+                            "sha256": input_sha,
+                            "row_id": row_id,
+                        }
+                    },
+                )
+    finally:
+        logger.close()

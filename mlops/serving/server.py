@@ -12,17 +12,15 @@ every interface and bypasses the request edge.
 
 from __future__ import annotations
 
-import errno
-import socket
 import sys
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlops.errors import BadInputError
 from mlops.serving.masking import Masker
 from mlops.serving.requestlog import RequestLogger
 from mlops.serving.sinks import sink_from_url
+from mlops.sockets import listen
 
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
@@ -54,11 +52,10 @@ class ServeConfig(BaseModel):
 
 
 def build(config: ServeConfig):  # -> MlflowPredictor (KServe imported lazily)
-    """The loaded predictor; raises DigestMismatchError (exit 1) before anything listens."""
+    """The loaded predictor; raises DigestMismatchError (exit 1) before anything is served."""
     from mlops.serving.predictor import MlflowPredictor
     from mlops.serving.shadow import ShadowMirror
 
-    sink = sink_from_url(config.log_sink)
     predictor = MlflowPredictor(
         config.name,
         config.model_uri,
@@ -67,12 +64,8 @@ def build(config: ServeConfig):  # -> MlflowPredictor (KServe imported lazily)
         environment=config.environment,
         explain=config.explain,
     )
-    try:
-        predictor.load()
-    except BaseException:
-        if sink is not None:
-            sink.close()
-        raise
+    predictor.load()  # before the request log is opened: a refused model leaves no log behind
+    sink = sink_from_url(config.log_sink)
     if sink is not None:
         predictor.request_logger = RequestLogger(
             sink,
@@ -96,30 +89,6 @@ def build(config: ServeConfig):  # -> MlflowPredictor (KServe imported lazily)
             request_logger=predictor.request_logger,
         )
     return predictor
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """The bound, listening socket; a taken port or an address this machine lacks is bad input."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except (socket.gaierror, UnicodeError) as error:
-        raise BadInputError(f"--host {host!r}: not an address of this machine: {error}") from None
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(2048)
-    except OSError as error:
-        sock.close()
-        if error.errno == errno.EADDRINUSE:
-            raise BadInputError(
-                f"--port {port}: already in use on {host}; choose a free port"
-            ) from None
-        raise BadInputError(f"--host {host} --port {port}: cannot listen: {error}") from None
-    sock.set_inheritable(True)
-    return sock
 
 
 def serve(config: ServeConfig) -> None:

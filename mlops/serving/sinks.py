@@ -22,6 +22,7 @@ import httpx
 
 from mlops.errors import BadInputError
 from mlops.files import create_private, open_private
+from mlops.inputs import MAX_TABLE_BYTES, check_file, iter_jsonl, parse_json
 
 CLOUDEVENT_TYPE = "org.mlops-platform.serving.request-log.v1"
 CLOUDEVENT_BATCH = "application/cloudevents-batch+json"
@@ -167,7 +168,15 @@ class CloudEventSink:
 
 
 def sink_from_url(url: str | None) -> Sink | None:
-    """Parse a sink URL (module docstring); `None`, "" or "none" mean request logging off."""
+    """Parse a sink URL (module docstring); `None`, "" or "none" mean request logging off. A
+    local sink that cannot be opened is bad input."""
+    try:
+        return _sink(url)
+    except (OSError, sqlite3.Error) as error:
+        raise BadInputError(f"{url}: cannot open the request log: {error}") from None
+
+
+def _sink(url: str | None) -> Sink | None:
     if not url or url == "none":
         return None
     if url.startswith("sqlite:///"):
@@ -187,13 +196,19 @@ def sink_from_url(url: str | None) -> Sink | None:
     return JsonlSink(Path(url))
 
 
+def _record(text: str, source: str) -> dict[str, Any]:
+    record = parse_json(text, source)
+    if not isinstance(record, dict):
+        raise BadInputError(f"{source}: a {type(record).__name__}; allowed: a JSON object")
+    return record
+
+
 def read_records(url: str, record_type: str | None = "inference") -> list[dict[str, Any]]:
     """Read back what a local sink holds (JSONL or SQLite), oldest first; monitoring jobs use
     this. CloudEvents collectors are read by their own tools."""
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        if not path.is_file():
-            raise BadInputError(f"{url}: no such request-log database")
+        check_file(path, MAX_TABLE_BYTES, "request-log database")
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             query = "SELECT record FROM request_log"
@@ -202,7 +217,7 @@ def read_records(url: str, record_type: str | None = "inference") -> list[dict[s
                 if record_type
                 else db.execute(query + " ORDER BY seq")
             )
-            return [json.loads(row[0]) for row in rows]
+            return [_record(row[0], f"{url}: row {n}") for n, row in enumerate(rows, 1)]
         except sqlite3.DatabaseError as error:
             raise BadInputError(f"{url}: not a request-log database: {error}") from None
         finally:
@@ -210,17 +225,8 @@ def read_records(url: str, record_type: str | None = "inference") -> list[dict[s
     path = Path(url.removeprefix("file://"))
     if "://" in url and not url.startswith("file://"):
         raise BadInputError(f"{url}: cannot read this sink; allowed: sqlite:///PATH, PATH.jsonl")
-    if not path.is_file():
-        raise BadInputError(f"{path}: no such request-log file")
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise BadInputError(f"{path}: line {number}: not JSON") from None
-            if record_type is None or record.get("type") == record_type:
-                records.append(record)
-    return records
+    return [
+        record
+        for _, record in iter_jsonl(path)
+        if record_type is None or record.get("type") == record_type
+    ]

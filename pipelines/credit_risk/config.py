@@ -59,10 +59,19 @@ class Drift(_Strict):
     max_psi: float = Field(gt=0)
 
 
+class Training(_Strict):
+    """What the training task asks the cluster for. A model that needs a GPU says so here; a
+    CPU model (the sample's gradient-boosted trees) must not, or on a fresh cluster it would wait
+    for a GPU node to scale up for nothing."""
+
+    gpus: int = Field(ge=0, le=8)
+
+
 class PipelineConfig(_Strict):
     model_name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     experiment: str = Field(min_length=1)
     code_repository: str = Field(pattern=r"^(https://|git@|ssh://)\S+$")
+    training: Training
     drift: Drift
     modes: dict[Mode, ModeConfig]
 

@@ -151,7 +151,7 @@ def run_kfp_local(
     )
     started = datetime.now(UTC)
     with contextlib.redirect_stdout(sys.stderr):  # the runner echoes task logs; keep stdout clean
-        build(gpu=False)(
+        build(gpus=0)(
             mode=mode,
             tracking_uri=tracking_uri,
             audit_url=audit_url,

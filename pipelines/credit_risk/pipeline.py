@@ -1,9 +1,9 @@
 """The KFP v2 pipeline: the components of `components.py` in the order of `local.py`.
 
-`build(image, gpu)` returns the pipeline function; `compile_pipeline` writes its IR YAML. With
-`gpu=True` (the cluster default) the training task requests one `nvidia.com/gpu`, tolerates the
-GPU taint and is pinned to the training GPU pool; every other task stays on CPU nodes. Caching is
-off: each run must produce its own evidence.
+`build(image, gpus)` returns the pipeline function; `compile_pipeline` writes its IR YAML. With
+GPUs (`training.gpus` in `config.yaml`, 0 for the sample model) the training task requests them,
+tolerates the GPU taint and is pinned to the training GPU pool; every other task stays on CPU
+nodes. Caching is off: each run must produce its own evidence.
 """
 
 from collections.abc import Callable
@@ -13,6 +13,7 @@ from typing import Any
 from kfp import compiler, dsl, kubernetes
 
 from pipelines.credit_risk import components as c
+from pipelines.credit_risk.config import load_config
 
 PIPELINE_NAME = "credit-risk-training"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -20,9 +21,9 @@ GPU_POOL_LABEL = ("mlops.platform/pool", "training-gpu")
 AUDIT_TOKEN_SECRET = "mlops-audit-token"  # Secret with key `token`, role auditee
 
 
-def request_gpu(task: dsl.PipelineTask) -> dsl.PipelineTask:
-    """One GPU, the taint toleration and the node selector of the training GPU pool."""
-    task.set_accelerator_type(GPU_RESOURCE).set_accelerator_limit(1)
+def request_gpu(task: dsl.PipelineTask, count: int) -> dsl.PipelineTask:
+    """`count` GPUs, the taint toleration and the node selector of the training GPU pool."""
+    task.set_accelerator_type(GPU_RESOURCE).set_accelerator_limit(count)
     kubernetes.add_toleration(task, key=GPU_RESOURCE, operator="Exists", effect="NoSchedule")
     kubernetes.add_node_selector(task, *GPU_POOL_LABEL)
     return task
@@ -37,8 +38,8 @@ def _common(task: dsl.PipelineTask, image: str) -> dsl.PipelineTask:
     return task
 
 
-def build(image: str = c.IMAGE, gpu: bool = True) -> Callable[..., Any]:
-    """The pipeline function for `image`, with or without the GPU training variant."""
+def build(image: str = c.IMAGE, gpus: int = 0) -> Callable[..., Any]:
+    """The pipeline function for `image`; the training task requests `gpus` GPUs (0: CPU)."""
 
     @dsl.pipeline(
         name=PIPELINE_NAME,
@@ -64,8 +65,8 @@ def build(image: str = c.IMAGE, gpu: bool = True) -> Callable[..., Any]:
         tune = _common(c.tune_op(**common, ids=ids, **parts), image)
         train = c.train_op(**common, ids=ids, params=tune.outputs["params"], **parts)
         _common(train, image).set_cpu_request("2").set_memory_request("4Gi")
-        if gpu:
-            request_gpu(train)
+        if gpus:
+            request_gpu(train, gpus)
         evaluate = _common(
             c.evaluate_op(
                 **common,
@@ -100,8 +101,11 @@ def build(image: str = c.IMAGE, gpu: bool = True) -> Callable[..., Any]:
     return credit_risk_training
 
 
-def compile_pipeline(out: Path, image: str = c.IMAGE, gpu: bool = True) -> Path:
-    """Write the pipeline's IR YAML to `out` (deterministic for the same code and arguments)."""
+def compile_pipeline(out: Path, image: str = c.IMAGE, gpus: int | None = None) -> Path:
+    """Write the pipeline's IR YAML to `out` (deterministic for the same code and arguments);
+    the training task's GPUs come from the pipeline configuration unless `gpus` overrides."""
+    if gpus is None:
+        gpus = load_config().training.gpus
     out.parent.mkdir(parents=True, exist_ok=True)
-    compiler.Compiler().compile(build(image, gpu), package_path=str(out))
+    compiler.Compiler().compile(build(image, gpus), package_path=str(out))
     return out

@@ -10,8 +10,6 @@ from mlops.plan.capture import PlatformMocks
 from mlops.plan.runner import capture
 from tests.components.helpers import named, schema_errors
 
-AUTH = {"nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy/oauth2/auth"}
-
 
 def argocd_args(config: StackConfig, stack: str) -> ArgoCdArgs:
     return ArgoCdArgs(
@@ -21,7 +19,6 @@ def argocd_args(config: StackConfig, stack: str) -> ArgoCdArgs:
         exposure=config.exposure,
         auth=config.auth,
         access=config.access,
-        auth_annotations=AUTH,
         oidc_client_secret=pulumi.Output.secret("client-secret"),
     )
 
@@ -80,7 +77,7 @@ def test_project_fences_repository_and_cluster_scoped_kinds(stack_configs):
     ]
 
 
-def test_server_replicas_pdb_and_sso_ingress(stack_configs):
+def test_server_replicas_pdb_and_no_ingress_of_its_own(stack_configs):
     prod = stack_configs["prod"]
     resources = declare(prod)
     release = named(resources, "argo-cd").inputs
@@ -89,27 +86,17 @@ def test_server_replicas_pdb_and_sso_ingress(stack_configs):
     server = values(resources)["server"]
     assert server["replicas"] == prod.replicas.argo_cd_server == 2
     assert server["pdb"]["enabled"] is True
-    ingress = server["ingress"]
-    assert ingress["hostname"] == prod.exposure.hosts.argo_cd
-    assert (
-        ingress["annotations"]["nginx.ingress.kubernetes.io/auth-url"]
-        == AUTH["nginx.ingress.kubernetes.io/auth-url"]
-    )
-    assert ingress["annotations"]["cert-manager.io/cluster-issuer"] == "platform-issuer"
-    assert ingress["tls"] is True
+    assert server["ingress"] == {"enabled": False}  # the gateway routes to it
     assert server["containerSecurityContext"]["readOnlyRootFilesystem"] is True
     dev_server = values(declare(stack_configs["dev"]))["server"]
     assert dev_server["replicas"] == 1
     assert dev_server["pdb"]["enabled"] is False
 
 
-def test_server_speaks_plain_http_only_behind_tls_termination(stack_configs):
-    prod = values(declare(stack_configs["prod"]))
-    assert prod["configs"]["params"]["server.insecure"] is True
-    local = values(declare(stack_configs["local"]))
-    assert local["configs"]["params"]["server.insecure"] is False
-    annotations = local["server"]["ingress"]["annotations"]
-    assert annotations["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
+def test_server_speaks_plain_http_behind_the_gateway(stack_configs):
+    for stack in ("local", "prod"):
+        params = values(declare(stack_configs[stack]))["configs"]["params"]
+        assert params["server.insecure"] is True
 
 
 def test_oidc_login_with_admin_disabled_and_roles_from_groups(stack_configs):

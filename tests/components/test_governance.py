@@ -12,10 +12,6 @@ from mlops.plan.capture import PlatformMocks
 from mlops.plan.runner import capture
 from tests.components.helpers import named, of_type, schema_errors
 
-AUTH = {
-    "nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy.ingress-nginx.svc/oauth2/auth",
-    "nginx.ingress.kubernetes.io/auth-signin": "https://auth.example.com/oauth2/start",
-}
 DB_SECRET = "governance-database"
 
 
@@ -23,8 +19,6 @@ def governance_args(config: StackConfig, **overrides) -> GovernanceServiceArgs:
     fields = {
         "governance": config.governance,
         "replicas": config.replicas,
-        "exposure": config.exposure,
-        "auth_annotations": AUTH,
         "database_url_secret": DB_SECRET if config.governance.database == "postgresql" else None,
     }
     return GovernanceServiceArgs(**(fields | overrides))
@@ -134,19 +128,12 @@ def test_restricted_pod_with_read_only_root_and_probes(stack_configs):
     assert account.inputs["automountServiceAccountToken"] is False
 
 
-def test_service_is_cluster_internal_and_ingress_is_behind_sso(stack_configs):
-    prod = stack_configs["prod"]
-    resources = declare(prod)
+def test_service_is_cluster_internal_and_the_gateway_routes_to_it(stack_configs):
+    resources = declare(stack_configs["prod"])
     service = next(r for r in resources if r.type == "kubernetes:core/v1:Service")
     assert service.inputs["spec"]["type"] == "ClusterIP"
     assert service.inputs["spec"]["ports"][0]["port"] == 8080
-    ingress = next(r for r in resources if r.type == "kubernetes:networking.k8s.io/v1:Ingress")
-    annotations = ingress.inputs["metadata"]["annotations"]
-    assert AUTH.items() <= annotations.items()
-    assert annotations["cert-manager.io/cluster-issuer"] == "platform-issuer"
-    assert ingress.inputs["spec"]["ingressClassName"] == prod.exposure.ingress_class
-    assert ingress.inputs["spec"]["rules"][0]["host"] == prod.exposure.hosts.governance
-    assert ingress.inputs["spec"]["tls"][0]["hosts"] == [prod.exposure.hosts.governance]
+    assert not [r for r in resources if r.type == "kubernetes:networking.k8s.io/v1:Ingress"]
 
 
 def test_signing_key_is_ed25519_and_secrets_are_redacted(stack_configs):

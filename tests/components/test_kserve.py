@@ -25,6 +25,7 @@ def args_for(config: StackConfig) -> KServeArgs:
         serving=config.serving,
         controller_replicas=config.replicas.kserve_controller,
         exposure=config.exposure,
+        gateway="envoy-gateway-system/platform",
         inference_pool=config.node_pools.inference_gpu,
         ingress_domain=DOMAIN,
     )
@@ -67,7 +68,11 @@ def test_raw_deployment_needs_no_knative(stack_configs):
     assert of_type(resources, KNATIVE) == []
     controller = releases(resources)["kserve"]["values"]["kserve"]["controller"]
     assert controller["deploymentMode"] == "Standard"  # KServe 0.17+ name of RawDeployment
-    assert controller["gateway"]["ingressGateway"]["className"] == "nginx"
+    assert controller["gateway"]["ingressGateway"] == {
+        "enableGatewayApi": True,
+        "kserveGateway": "envoy-gateway-system/platform",
+        "createGateway": False,
+    }
     assert controller["gateway"]["domain"] == DOMAIN
 
 

@@ -25,10 +25,6 @@ INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
-AUTH = {
-    "nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy.ingress-nginx.svc/oauth2/auth",
-    "nginx.ingress.kubernetes.io/auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri",
-}
 TRACKING = "http://mlflow.mlflow.svc.cluster.local:5000"
 ROLE = "arn:aws:iam::123456789012:role/pipelines"
 IN_CLUSTER_STORE = ArtifactStore(
@@ -58,7 +54,6 @@ def args_for(config: StackConfig, store: ArtifactStore = IN_CLUSTER_STORE) -> Ku
     return KubeflowPipelinesArgs(
         manifests=config.charts.kubeflow_pipelines,
         exposure=config.exposure,
-        auth_annotations=AUTH,
         artifacts=store,
         mlflow_tracking_url=TRACKING,
     )
@@ -281,14 +276,9 @@ def test_pipeline_steps_get_mlflow_and_store_settings(stack_configs):
     assert on_s3["AWS_DEFAULT_REGION"] == "eu-central-1"
 
 
-def test_ui_only_behind_the_sso_ingress(stack_configs):
-    config = stack_configs["prod"]
-    (ingress,) = of_type(declare(config), INGRESS)
-    rule = ingress.inputs["spec"]["rules"][0]
-    assert rule["host"] == config.exposure.hosts.kubeflow_pipelines
-    assert rule["http"]["paths"][0]["backend"]["service"]["name"] == "ml-pipeline-ui"
-    assert "nginx.ingress.kubernetes.io/auth-url" in ingress.inputs["metadata"]["annotations"]
-    assert ingress.inputs["spec"]["tls"][0]["hosts"] == [config.exposure.hosts.kubeflow_pipelines]
+def test_no_ingress_of_its_own_the_gateway_routes_to_it(stack_configs):
+    """The edge (components/edge.py) routes to the Service; the component declares no Ingress."""
+    assert of_type(declare(stack_configs["prod"]), "kubernetes:networking.k8s.io/v1:Ingress") == []
 
 
 def test_s3_store_without_a_region_is_refused():

@@ -13,10 +13,6 @@ from tests.components.pulumi_mocks import assert_equal, pulumi_mocks  # noqa: F4
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
-AUTH = {
-    "nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy.ingress-nginx.svc/oauth2/auth",
-    "nginx.ingress.kubernetes.io/auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri",
-}
 ROLE = "arn:aws:iam::123456789012:role/mlflow"
 
 
@@ -43,7 +39,6 @@ def args_for(config: StackConfig) -> MlflowServerArgs:
     return MlflowServerArgs(
         chart=config.charts.mlflow,
         replicas=config.replicas.mlflow,
-        exposure=config.exposure,
         database=DatabaseConnection(
             host="mlflow-db.mock",
             port=5432,
@@ -52,7 +47,6 @@ def args_for(config: StackConfig) -> MlflowServerArgs:
             password_secret="mlflow-db",
         ),
         artifacts=store_for(config),
-        auth_annotations=AUTH,
     )
 
 
@@ -136,31 +130,9 @@ def test_replicas_from_config_and_a_budget_when_highly_available(
         assert spec["spec"]["selector"]["matchLabels"]["app.kubernetes.io/instance"] == "mlflow"
 
 
-def test_ui_only_through_the_sso_ingress_with_tls_where_configured(stack_configs):
-    prod = of_type(declare(stack_configs["prod"]), INGRESS)[0].inputs
-    assert prod["spec"]["ingressClassName"] == "nginx"
-    assert prod["spec"]["rules"][0]["host"] == stack_configs["prod"].exposure.hosts.mlflow
-    assert prod["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {
-        "name": "mlflow",
-        "port": {"number": 5000},
-    }
-    annotations = prod["metadata"]["annotations"]
-    assert (
-        annotations["nginx.ingress.kubernetes.io/auth-url"]
-        == AUTH["nginx.ingress.kubernetes.io/auth-url"]
-    )
-    assert annotations["cert-manager.io/cluster-issuer"] == "platform-issuer"
-    assert prod["spec"]["tls"][0]["hosts"] == [stack_configs["prod"].exposure.hosts.mlflow]
-    local = of_type(declare(stack_configs["local"]), INGRESS)[0].inputs
-    assert "tls" not in local["spec"]
-    assert "cert-manager.io/cluster-issuer" not in local["metadata"]["annotations"]
-
-
-def test_a_ui_without_sso_annotations_is_refused(stack_configs):
-    args = args_for(stack_configs["dev"])
-    unprotected = MlflowServerArgs(**{**args.__dict__, "auth_annotations": {}})
-    with pytest.raises(Exception, match="auth-url"):
-        capture("dev", lambda: MlflowServer("mlflow", unprotected))
+def test_no_ingress_of_its_own_the_gateway_routes_to_it(stack_configs):
+    """The edge (components/edge.py) routes to the Service; the component declares no Ingress."""
+    assert of_type(declare(stack_configs["prod"]), "kubernetes:networking.k8s.io/v1:Ingress") == []
 
 
 @pytest.mark.usefixtures("pulumi_mocks")

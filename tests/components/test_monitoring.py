@@ -13,7 +13,6 @@ from mlops.plan.capture import PlatformMocks
 from mlops.plan.runner import capture
 from tests.components.helpers import named, of_type, schema_errors
 
-AUTH = {"nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy/oauth2/auth"}
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 
 
@@ -22,7 +21,6 @@ def monitoring_args(config: StackConfig, **overrides) -> MonitoringArgs:
         "monitoring": config.monitoring,
         "charts": config.charts,
         "exposure": config.exposure,
-        "auth_annotations": AUTH,
         "auth": config.auth,
         "oidc_client_secret": pulumi.Output.secret("client-secret-value"),
         "editor_group": "ml-engineers",
@@ -72,19 +70,13 @@ def test_prometheus_selects_every_monitor_and_runs_restricted(stack_configs):
     assert spec["resources"]["limits"]["memory"]
 
 
-def test_grafana_behind_sso_with_a_generated_admin_password(stack_configs):
+def test_grafana_behind_the_gateway_with_a_generated_admin_password(stack_configs):
     prod = stack_configs["prod"]
     resources = declare(prod)
     grafana = values(resources)["grafana"]
     assert grafana["admin"]["existingSecret"] == "grafana-admin"
     assert "adminPassword" not in grafana
-    ingress = grafana["ingress"]
-    assert ingress["hosts"] == [prod.exposure.hosts.grafana]
-    assert ingress["ingressClassName"] == "nginx"
-    assert ingress["annotations"] == AUTH | {"cert-manager.io/cluster-issuer": "platform-issuer"}
-    assert ingress["tls"] == [
-        {"hosts": [prod.exposure.hosts.grafana], "secretName": "grafana-mlops-example-com-tls"}
-    ]
+    assert grafana["ingress"] == {"enabled": False}  # the gateway routes to it
     assert grafana["containerSecurityContext"]["allowPrivilegeEscalation"] is False
     secret = named(resources, "grafana-admin").inputs
     assert secret["stringData"] == {"admin-user": "[secret]", "admin-password": "[secret]"}
@@ -139,8 +131,6 @@ def test_without_an_editor_group_everyone_views(stack_configs):
 
 def test_no_tls_without_tls(stack_configs):
     grafana = values(declare(stack_configs["local"]))["grafana"]
-    assert grafana["ingress"]["tls"] == []
-    assert grafana["ingress"]["annotations"] == AUTH
     assert grafana["grafana.ini"]["server"]["root_url"] == "http://grafana.localtest.me"
 
 

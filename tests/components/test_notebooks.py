@@ -13,10 +13,6 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 SECRET = "kubernetes:core/v1:Secret"
-AUTH = {
-    "nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy.ingress-nginx.svc/oauth2/auth",
-    "nginx.ingress.kubernetes.io/auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri",
-}
 TRACKING = "http://mlflow.mlflow.svc.cluster.local:5000"
 ROLE = "arn:aws:iam::123456789012:role/notebooks"
 IN_CLUSTER = ArtifactStore(
@@ -41,7 +37,6 @@ def args_for(config: StackConfig, store: ArtifactStore = IN_CLUSTER) -> Notebook
         auth=config.auth,
         oidc_client_secret=pulumi.Output.secret("client-secret"),
         exposure=config.exposure,
-        auth_annotations=AUTH,
         mlflow_tracking_url=TRACKING,
         artifacts=store,
     )
@@ -117,15 +112,11 @@ def test_defaults_from_config_non_root_and_culled(stack_configs):
     assert set(chart["hub"]["resources"]) == {"requests", "limits"}
 
 
-def test_proxy_is_cluster_internal_behind_the_sso_ingress(stack_configs):
-    config = stack_configs["dev"]
-    resources = declare(config)
+def test_proxy_is_cluster_internal_behind_the_gateway(stack_configs):
+    resources = declare(stack_configs["dev"])
     assert values(resources)["proxy"]["service"]["type"] == "ClusterIP"
-    (ingress,) = of_type(resources, INGRESS)
-    rule = ingress.inputs["spec"]["rules"][0]
-    assert rule["host"] == config.exposure.hosts.notebooks
-    assert rule["http"]["paths"][0]["backend"]["service"]["name"] == "proxy-public"
-    assert "nginx.ingress.kubernetes.io/auth-url" in ingress.inputs["metadata"]["annotations"]
+    assert values(resources)["ingress"]["enabled"] is False
+    assert of_type(resources, INGRESS) == []
 
 
 def test_every_object_validates_against_its_schema(stack_configs):

@@ -78,16 +78,21 @@ def test_a_namespace_reaches_its_external_database_and_nothing_else_there(stack_
 
 
 def test_under_default_deny_the_front_door_webhooks_and_models_stay_reachable(stack_configs):
-    namespaces = ("ingress", "kserve", "models", "governance")
+    namespaces = ("gateway", "kserve", "models", "governance")
     resources = declare(stack_configs["prod"], namespaces, control_plane_cidr="10.0.0.0/16")
-    (door,) = named(resources, "ingress-nginx-allow-from-anywhere").inputs["spec"]["ingress"]
+    door_policy = named(resources, "envoy-gateway-system-allow-from-anywhere")
+    (door,) = door_policy.inputs["spec"]["ingress"]
     assert "from" not in door  # clients arrive through the load balancer from anywhere
-    assert door["ports"] == [{"port": 80, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]
-    for namespace in ("ingress-nginx", "kserve"):  # admission webhooks fail closed otherwise
+    # the Envoy proxies' container ports: the listeners' 80 and 443 shifted by 10000
+    assert door["ports"] == [
+        {"port": 10080, "protocol": "TCP"},
+        {"port": 10443, "protocol": "TCP"},
+    ]
+    for namespace in ("envoy-gateway-system", "kserve"):  # admission webhooks fail closed otherwise
         (rule,) = named(resources, f"{namespace}-allow-from-api-server").inputs["spec"]["ingress"]
         assert rule["from"] == [{"ipBlock": {"cidr": "10.0.0.0/16"}}]
     names = {p.name for p in of_type(resources, NETWORK_POLICY)}
-    assert "models-allow-from-ingress-nginx" in names  # InferenceServices behind the ingress
+    assert "models-allow-from-envoy-gateway-system" in names  # InferenceServices behind it
     assert (
         "governance-allow-from-api-server" not in names
         and "models-allow-from-anywhere" not in names
@@ -127,6 +132,6 @@ def test_roles_bound_only_where_the_stack_says(stack_configs):
 
 def test_every_object_validates_against_its_schema(stack_configs):
     resources = declare(
-        stack_configs["prod"], ("models", "storage", "kubeflow", "monitoring", "ingress", "mlflow")
+        stack_configs["prod"], ("models", "storage", "kubeflow", "monitoring", "gateway", "mlflow")
     )
     assert schema_errors(resources) == []

@@ -102,4 +102,4 @@ def test_drift_job_end_to_end(mlops, tmp_path):
     assert code == 0 and json.loads(out)["breached"] == []
     code, _, err = mlops("drift", "--reference", str(tmp_path / "nope.csv"),
                          "--log", str(tmp_path / "requests.jsonl"), "--model", "credit")  # fmt: skip
-    assert code == 2 and "no such input file" in err
+    assert code == 2 and "nope.csv: CSV file not found" in err

@@ -12,7 +12,15 @@ def test_compile_writes_ir_into_a_directory(mlops, tmp_path: Path) -> None:
     code, out, _ = mlops("pipeline", "compile", "--output", str(tmp_path), "--json")
     assert code == 0
     result = json.loads(out)
-    assert result["path"] == str(tmp_path / "credit-risk-training.yaml") and result["gpu"] is True
+    assert result["path"] == str(tmp_path / "credit-risk-training.yaml")
+    assert result["gpus"] == 0  # the sample model's configuration: CPU
+
+
+def test_compile_gpus_overrides_the_configuration(mlops, tmp_path: Path) -> None:
+    code, out, _ = mlops("pipeline", "compile", "--output", str(tmp_path), "--gpus", "2", "--json")
+    assert code == 0 and json.loads(out)["gpus"] == 2
+    text = (tmp_path / "credit-risk-training.yaml").read_text()
+    assert "resourceCount: '2'" in text and "nvidia.com/gpu" in text
     assert "pipelineInfo" in (tmp_path / "credit-risk-training.yaml").read_text()
 
 
@@ -82,7 +90,7 @@ def test_bad_input_exits_2(mlops, tmp_path: Path, args: list[str], message: str)
     assert not (tmp_path / "mlflow.db").exists()
 
 
-def test_host_submits_the_compiled_gpu_pipeline(mlops, monkeypatch, tmp_path: Path) -> None:
+def test_host_submits_the_pipeline_as_configured(mlops, monkeypatch, tmp_path: Path) -> None:
     import kfp
 
     calls: list[dict] = []
@@ -94,7 +102,8 @@ def test_host_submits_the_compiled_gpu_pipeline(mlops, monkeypatch, tmp_path: Pa
         def create_run_from_pipeline_package(self, path: str, arguments: dict, **kwargs):
             text = Path(path).read_text()
             calls.append({"host": self.host, "arguments": arguments, "kwargs": kwargs})
-            assert "nvidia.com/gpu" in text and "training-gpu" in text
+            assert "train-op" in text  # the sample model is configured for CPU: no GPU request
+            assert "nvidia.com/gpu" not in text and "training-gpu" not in text
 
             class Created:
                 run_id = "run-123"

@@ -265,7 +265,9 @@ def test_prod_pins_a_chart_for_every_platform_tool(plans, stack_configs):
     assert versions["kserve"] == charts.kserve.version
     assert versions["kube-prometheus-stack"] == charts.kube_prometheus_stack.version
     assert versions["argo-cd"] == charts.argo_cd.version
-    assert versions["ingress-nginx"] == charts.ingress_nginx.version
+    assert versions["envoy-gateway"] == charts.envoy_gateway.version
+    assert versions["gateway-crds"] == charts.gateway_crds.version
+    assert "ingress-nginx" not in versions and "oauth2-proxy" not in versions
     assert versions["mlflow"] == charts.mlflow.version
     assert versions["nvidia-device-plugin"] == charts.nvidia_device_plugin.version
     trees = plans["prod"].of_type("kubernetes:kustomize/v2:Directory")

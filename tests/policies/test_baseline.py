@@ -34,6 +34,26 @@ SECRETS = "kubernetes-pod-disallow-plaintext-secrets"
 LOAD_BALANCER = "kubernetes-service-disallow-loadbalancer"
 PSA = "kubernetes-namespace-require-pod-security-labels"
 CHART = "kubernetes-helm-release-require-chart-version"
+RETIRED = "kubernetes-ingress-disallow-retired-controller"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+ENVOY_PROXY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"
+
+
+def envoy_proxy(namespace: str, service_type: str) -> PlannedResource:
+    spec = {"provider": {"kubernetes": {"envoyService": {"type": service_type}}}}
+    return resource(ENVOY_PROXY, "proxy", {"metadata": {"namespace": namespace}, "spec": spec})
+
+
+def ingress(class_name: str, **annotations: str) -> PlannedResource:
+    return resource(
+        INGRESS,
+        "ui",
+        {
+            "metadata": {"namespace": "mlflow", "annotations": annotations},
+            "spec": {"ingressClassName": class_name},
+        },
+    )
+
 
 SECRET_ENV = {"name": "DB_PASSWORD", "value": "hunter2"}
 SECRET_REF = {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}}
@@ -304,9 +324,12 @@ CASES: list[Case] = [
         {SECRETS},
     ),
     (
-        "load balancer in the ingress namespace",
+        "load balancer in the gateway namespace",
         lambda: [
-            b.helm({"controller": {"service": {"type": "LoadBalancer"}}}, namespace="ingress-nginx")
+            b.helm(
+                {"controller": {"service": {"type": "LoadBalancer"}}},
+                namespace="envoy-gateway-system",
+            )
         ],
         set(),
     ),
@@ -325,6 +348,48 @@ CASES: list[Case] = [
         "load balancer in helm values elsewhere",
         lambda: [b.helm({"grafana": {"service": {"type": "LoadBalancer"}}})],
         {LOAD_BALANCER},
+    ),
+    (
+        "the gateway's proxies behind a load balancer",
+        lambda: [envoy_proxy("envoy-gateway-system", "LoadBalancer")],
+        set(),
+    ),
+    ("gateway proxies elsewhere", lambda: [envoy_proxy("models", "LoadBalancer")], {LOAD_BALANCER}),
+    ("gateway proxies on a node port", lambda: [envoy_proxy("models", "NodePort")], set()),
+    # the retired ingress-nginx controller
+    ("ingress-nginx chart", lambda: [b.helm({}, chart="ingress-nginx")], {RETIRED}),
+    (
+        "ingress-nginx chart from its repository",
+        lambda: [b.helm({}, chart="https://kubernetes.github.io/ingress-nginx/ingress-nginx")],
+        {RETIRED},
+    ),
+    ("ingress of the nginx class", lambda: [ingress("nginx")], {RETIRED}),
+    (
+        "ingress with nginx annotations",
+        lambda: [ingress("other", **{"nginx.ingress.kubernetes.io/auth-url": "http://x"})],
+        {RETIRED},
+    ),
+    ("ingress of another controller", lambda: [ingress("other")], set()),
+    (
+        "ingress-nginx's IngressClass",
+        lambda: [
+            resource(
+                "kubernetes:networking.k8s.io/v1:IngressClass",
+                "nginx",
+                {"spec": {"controller": "k8s.io/ingress-nginx"}},
+            )
+        ],
+        {RETIRED},
+    ),
+    (
+        "a chart's ingress turned on for nginx",
+        lambda: [b.helm({"server": {"ingress": {"enabled": True, "ingressClassName": "nginx"}}})],
+        {RETIRED},
+    ),
+    (
+        "a chart's ingress left off",
+        lambda: [b.helm({"server": {"ingress": {"enabled": False, "ingressClassName": "nginx"}}})],
+        set(),
     ),
     # namespaces and charts
     ("labelled namespace", lambda: [b.namespace()], set()),
@@ -357,12 +422,12 @@ def test_every_baseline_rule_has_a_failing_case() -> None:
     assert flagged == {
         EKS_PUBLIC, EKS_SECRETS, EKS_LOGS, GPU_TAINT, IMDS, S3_PUBLIC, S3_ENCRYPTION,
         S3_VERSIONING, RDS_ENCRYPTION, RDS_PUBLIC, RDS_BACKUPS, KMS, SG, ECR_TAGS, ECR_SCAN,
-        RESOURCES, PRIVILEGED, READONLY, LATEST, SECRETS, LOAD_BALANCER, PSA, CHART,
+        RESOURCES, PRIVILEGED, READONLY, LATEST, SECRETS, LOAD_BALANCER, PSA, CHART, RETIRED,
     }  # fmt: skip
 
 
 def test_the_pack_declares_exactly_these_rules(baseline: RunningPack) -> None:
-    assert len(baseline.specs) == 23
+    assert len(baseline.specs) == 24
     assert all(name.startswith(("aws-", "kubernetes-")) for name in baseline.specs)
     assert all(spec.fix for spec in baseline.specs.values())
     assert baseline.specs[READONLY].enforcement == "advisory"

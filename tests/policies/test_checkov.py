@@ -12,7 +12,7 @@ from tests.conftest import REPO
 FIXTURES = REPO / "tests" / "policies" / "fixtures" / "checkov"
 CHECKS_DIR = REPO / "policies" / "checkov"
 FIXTURE_DIR = "checkov-fixtures"
-CHECK_IDS = [f"CKV_MLOPS_{n}" for n in range(1, 9)]
+CHECK_IDS = [f"CKV_MLOPS_{n}" for n in range(1, 11)]
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,24 @@ def test_repository_gitops_is_fully_checked(repository: GitopsReport) -> None:
 
 def test_repository_gitops_passes_checkov(repository: GitopsReport) -> None:
     assert [(f.check, f.resource, f.file) for f in repository.failures] == []
+
+
+def test_route_check_names_the_platform_gateway_and_its_authenticated_listener() -> None:
+    """CKV_MLOPS_10 runs in checkov's environment and cannot import the platform: its copy of
+    the Gateway's name, namespace and authenticated listener must match components/edge.py."""
+    import ast
+
+    from components.edge import GATEWAY, listener_name
+    from mlops.config.namespaces import NAMESPACES
+
+    tree = ast.parse((CHECKS_DIR / "CKV_MLOPS_10.py").read_text(encoding="utf-8"))
+    constants = {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+    }
+    assert constants["GATEWAY"] == GATEWAY
+    assert constants["GATEWAY_NAMESPACE"] == NAMESPACES["gateway"].name
+    assert constants["AUTHENTICATED_LISTENER"] == listener_name("inference")

@@ -30,7 +30,7 @@ def test_defaults_file_and_stack_layers(
     assert settings[BACKUPS].enforcement == "mandatory"
     assert settings[READONLY].enforcement == "mandatory"
     assert settings["kubernetes-service-disallow-loadbalancer"].properties == {
-        "allowedNamespaces": ["ingress-nginx"]
+        "allowedNamespaces": ["envoy-gateway-system"]
     }
     assert settings["aws-eks-cluster-require-control-plane-logging"].properties == {
         "requiredLogTypes": ["api", "audit", "authenticator"]

@@ -16,6 +16,9 @@ REGISTRY = "kubernetes-pod-require-allowed-registry"
 REPLICAS = "kubernetes-deployment-require-replicas"
 BUDGET = "kubernetes-deployment-require-disruption-budget"
 DENY = "kubernetes-namespace-require-default-deny"
+ROUTE_AUTH = "kubernetes-route-require-authentication"
+GW = "gateway.networking.k8s.io"
+EDGE_NS = "envoy-gateway-system"
 CONFIG = {REGISTRY: {"allowedRegistries": [b.ECR, "ghcr.io/example-org"]}}
 APP = {"matchLabels": {"app": "web"}}
 
@@ -29,8 +32,133 @@ def kserve_patch(replicas: Any) -> PlannedResource:
     )
 
 
+def route(
+    name: str = "mlflow", section: str | None = "mlflow", forwards: bool = True, **meta: Any
+) -> PlannedResource:
+    parent = {"name": "platform", "namespace": EDGE_NS}
+    if section:
+        parent["sectionName"] = section
+    rule: dict[str, Any] = (
+        {"backendRefs": [{"name": name, "namespace": name, "port": 80}]}
+        if forwards
+        else {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https"}}]}
+    )
+    return resource(
+        f"kubernetes:{GW}/v1:HTTPRoute",
+        f"httproute-{name}",
+        {
+            "metadata": {"name": name, "namespace": EDGE_NS, **meta},
+            "spec": {"parentRefs": [parent], "rules": [rule]},
+        },
+    )
+
+
+JWT = {
+    "providers": [
+        {
+            "name": "people",
+            "issuer": "https://login.example.com",
+            "remoteJWKS": {"uri": "https://login.example.com/certs"},
+        }
+    ]
+}
+
+
+def security_policy(target: dict[str, Any], name: str = "policy", **spec: Any) -> PlannedResource:
+    return resource(
+        "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
+        f"securitypolicy-{name}",
+        {
+            "metadata": {"name": name, "namespace": EDGE_NS},
+            "spec": {"targetRefs": [target], **spec},
+        },
+    )
+
+
+def on_route(name: str = "mlflow") -> dict[str, Any]:
+    return {"group": GW, "kind": "HTTPRoute", "name": name}
+
+
+def on_gateway(section: str | None = None) -> dict[str, Any]:
+    target = {"group": GW, "kind": "Gateway", "name": "platform"}
+    return {**target, "sectionName": section} if section else target
+
+
 Case = tuple[str, Callable[[], list[PlannedResource]], set[str]]
 CASES: list[Case] = [
+    # gateway routes
+    ("route with a JWT policy", lambda: [route(), security_policy(on_route(), jwt=JWT)], set()),
+    ("route without a policy", lambda: [route()], {ROUTE_AUTH}),
+    (
+        "route whose policy only sets CORS",
+        lambda: [route(), security_policy(on_route(), cors={"allowOrigins": ["*"]})],
+        {ROUTE_AUTH},
+    ),
+    (
+        "an optional JWT authenticates no one",
+        lambda: [route(), security_policy(on_route(), jwt={**JWT, "optional": True})],
+        {ROUTE_AUTH},
+    ),
+    (
+        "OIDC that passes any Authorization header through, with no JWT to check it",
+        lambda: [route(), security_policy(on_route(), oidc={"passThroughAuthHeader": True})],
+        {ROUTE_AUTH},
+    ),
+    ("OIDC sign-in", lambda: [route(), security_policy(on_route(), oidc={"clientID": "x"})], set()),
+    (
+        "policy on the route's listener",
+        lambda: [route(section="inference"), security_policy(on_gateway("inference"), jwt=JWT)],
+        set(),
+    ),
+    (
+        "policy on another listener",
+        lambda: [route(section="mlflow"), security_policy(on_gateway("inference"), jwt=JWT)],
+        {ROUTE_AUTH},
+    ),
+    (
+        "policy on the whole gateway",
+        lambda: [route(), security_policy(on_gateway(), jwt=JWT)],
+        set(),
+    ),
+    (
+        "a route's own policy without authentication overrides the gateway's",
+        lambda: [
+            route(),
+            security_policy(on_gateway(), name="gw", jwt=JWT),
+            security_policy(on_route(), name="own", cors={"allowOrigins": ["*"]}),
+        ],
+        {ROUTE_AUTH},
+    ),
+    (
+        "policy of another route",
+        lambda: [route(), security_policy(on_route("grafana"), jwt=JWT)],
+        {ROUTE_AUTH},
+    ),
+    (
+        "a redirect forwards nothing",
+        lambda: [route("https-redirect", section="http", forwards=False)],
+        set(),
+    ),
+    (
+        "policy selecting the route by label",
+        lambda: [
+            route(labels={"edge": "guarded"}),
+            resource(
+                "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy",
+                "selector",
+                {
+                    "metadata": {"name": "selector", "namespace": EDGE_NS},
+                    "spec": {
+                        "targetSelectors": [
+                            {"kind": "HTTPRoute", "matchLabels": {"edge": "guarded"}}
+                        ],
+                        "jwt": JWT,
+                    },
+                },
+            ),
+        ],
+        set(),
+    ),
     ("private endpoint", lambda: [b.eks()], set()),
     (
         "public endpoint even if restricted",
@@ -146,7 +274,11 @@ def test_rule(
 
 def test_every_production_rule_has_a_failing_case(production: RunningPack) -> None:
     flagged = set().union(*(expected for _, _, expected in CASES))
-    assert flagged == set(production.specs) == {PRIVATE, DELETION, REGISTRY, REPLICAS, BUDGET, DENY}
+    assert (
+        flagged
+        == set(production.specs)
+        == {PRIVATE, DELETION, REGISTRY, REPLICAS, BUDGET, DENY, ROUTE_AUTH}
+    )
 
 
 def test_thresholds_come_from_config(production: RunningPack) -> None:

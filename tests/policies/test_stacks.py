@@ -28,7 +28,7 @@ def test_packs_follow_the_environment(stack_results: dict[str, StackResult]) -> 
         "prod": ["baseline", "production"],
         "bad": ["baseline"],
     }
-    assert len(stack_results["prod"].rules) == 29
+    assert len(stack_results["prod"].rules) == 31
 
 
 def test_int_and_prod_find_only_the_kserve_runtime_images(
@@ -59,7 +59,7 @@ def test_json_report_shape(stack_results: dict[str, StackResult]) -> None:
     document = to_json([stack_results["bad"]])
     assert set(document) >= {"stack", "rules", "violations"}
     assert document["stack"] == "dev"
-    assert len(document["rules"]) == 23
+    assert len(document["rules"]) == 24
     public = next(v for v in document["violations"] if v["resource"] == "cluster")
     assert public["rule"] == "aws-eks-cluster-restrict-public-endpoint"
     assert public["enforcement"] == "mandatory"
@@ -99,7 +99,7 @@ def test_junit_is_parseable_and_fails_the_violated_rules(
     root = ET.fromstring(render([stack_results["bad"]], "junit"))
     suite = root.find("testsuite")
     assert suite is not None
-    assert suite.get("tests") == "23"
+    assert suite.get("tests") == "24"
     assert suite.get("failures") == str(len(EXPECTED_BAD))
     failed = {
         case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None
@@ -117,7 +117,7 @@ def test_text_report_names_rule_resource_message_and_fix(
     console = Console(record=True, width=200, file=io.StringIO())
     print_text([stack_results["bad"]], console)
     text = console.export_text()
-    assert "dev (dev): 23 rules from baseline" in text
+    assert "dev (dev): 24 rules from baseline" in text
     assert (
         "MANDATORY kubernetes-pod-disallow-privileged  debug-shell kubernetes:core/v1:Pod" in text
     )

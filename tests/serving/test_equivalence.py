@@ -97,7 +97,7 @@ def test_a_release_whose_artifact_is_not_its_digest_is_refused_before_any_reques
     [
         ({"url": "ftp://x"}, "--url: 'ftp://x' is not an http(s) URL"),
         ({"release": "{tmp}/credit-risk.yaml"}, "not a release descriptor; allowed"),
-        ({"data": "{tmp}/missing.csv"}, "missing.csv: no such input file"),
+        ({"data": "{tmp}/missing.csv"}, "missing.csv: CSV file not found"),
         (
             {"data": "{tmp}/other.csv"},
             "other.csv: missing the model's inputs income, age; it takes",

@@ -19,6 +19,7 @@ from baseline_rules import (
     aws_s3_bucket_require_encryption,
     aws_s3_bucket_require_versioning,
     kubernetes_helm_release_require_chart_version,
+    kubernetes_ingress_disallow_retired_controller,
     kubernetes_namespace_require_pod_security_labels,
     kubernetes_pod_disallow_latest_tag,
     kubernetes_pod_disallow_plaintext_secrets,
@@ -52,6 +53,7 @@ POLICIES: list[Policy] = [
         kubernetes_pod_disallow_latest_tag,
         kubernetes_pod_disallow_plaintext_secrets,
         kubernetes_service_disallow_loadbalancer,
+        kubernetes_ingress_disallow_retired_controller,
         kubernetes_namespace_require_pod_security_labels,
         kubernetes_helm_release_require_chart_version,
     )

@@ -1,5 +1,6 @@
-"""kubernetes-service-disallow-loadbalancer: only the ingress controller gets a cloud load
-balancer; every other service is reached through it (TLS, SSO, one audited front door)."""
+"""kubernetes-service-disallow-loadbalancer: only the gateway's Envoy proxies get a cloud load
+balancer; every other service is reached through it (TLS, authentication, one audited front
+door)."""
 
 from mlops_policy_kit.kubernetes import load_balancer_findings, namespace_of
 from pulumi_policy import (
@@ -10,7 +11,7 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-DEFAULT_ALLOWED_NAMESPACES = ["ingress-nginx"]
+DEFAULT_ALLOWED_NAMESPACES = ["envoy-gateway-system"]
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -28,7 +29,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
 
 POLICY = ResourceValidationPolicy(
     name="kubernetes-service-disallow-loadbalancer",
-    description="Only the ingress controller's Service is of type LoadBalancer.",
+    description="Only the gateway's Service is of type LoadBalancer.",
     validate=validate,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
@@ -40,6 +41,6 @@ POLICY = ResourceValidationPolicy(
             }
         }
     ),
-    remediation_steps="Use a ClusterIP Service and expose it through an Ingress of the "
-    "platform's class (components/web_ui.py).",
+    remediation_steps="Use a ClusterIP Service and expose it through an HTTPRoute on the "
+    "platform's Gateway (components/edge.py).",
 )

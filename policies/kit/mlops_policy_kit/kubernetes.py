@@ -22,6 +22,9 @@ CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 POD_DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
 DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+INGRESS_CLASS = "kubernetes:networking.k8s.io/v1:IngressClass"
+ENVOY_PROXY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"
 
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "kubernetes:core/v1:Pod": ("spec",),
@@ -178,10 +181,15 @@ def helm_resource_blocks(values: Mapping[str, Any]) -> Iterator[tuple[str, Mappi
 
 
 def load_balancer_findings(resource_type: str, props: Mapping[str, Any]) -> list[Finding]:
-    """Where a Service of type LoadBalancer is declared: a Service, or a Helm value."""
+    """Where a Service of type LoadBalancer is declared: a Service, the Service Envoy Gateway
+    creates for its proxies (EnvoyProxy), or a Helm value."""
     if resource_type == SERVICE:
         kind = dig(props, "spec", "type")
         return [Finding("spec.type", kind)] if kind == "LoadBalancer" else []
+    if resource_type == ENVOY_PROXY:
+        path = ("spec", "provider", "kubernetes", "envoyService", "type")
+        kind = dig(props, *path)
+        return [Finding(dotted(path), kind)] if kind == "LoadBalancer" else []
     return [
         Finding(f"values.{dotted(path)}", value)
         for path, value in walk(helm_values(resource_type, props))
@@ -252,3 +260,55 @@ def _same(value: Any, wanted: Any) -> bool:
     if isinstance(wanted, bool):
         return as_bool(value) is wanted
     return value == wanted
+
+
+# The retired ingress-nginx controller: its chart, its IngressClass controller, its annotations.
+RETIRED_INGRESS_CHART = "ingress-nginx"
+RETIRED_INGRESS_CONTROLLER = "k8s.io/ingress-nginx"
+RETIRED_INGRESS_ANNOTATION = "nginx.ingress.kubernetes.io/"
+RETIRED_INGRESS_CLASSES = {"nginx"}
+
+
+def _retired_ingress(spec_class: Any, annotations: Any) -> bool:
+    keys = [str(key) for key in annotations] if is_mapping(annotations) else []
+    classes = {str(spec_class)} | {
+        str(annotations[key]) for key in keys if key == "kubernetes.io/ingress.class"
+    }
+    return bool(classes & RETIRED_INGRESS_CLASSES) or any(
+        key.startswith(RETIRED_INGRESS_ANNOTATION) for key in keys
+    )
+
+
+def retired_ingress_findings(resource_type: str, props: Mapping[str, Any]) -> list[Finding]:
+    """Where the retired ingress-nginx controller is installed or used: its Helm chart, an
+    IngressClass it implements, an Ingress of its class or with its annotations, and any
+    Ingress a Helm release's values turn on for it."""
+    if resource_type == HELM_RELEASE:
+        chart = str(dig(props, "chart", default=""))
+        found = (
+            [Finding("chart", chart)]
+            if chart.rstrip("/").rsplit("/", 1)[-1] == RETIRED_INGRESS_CHART
+            else []
+        )
+        for path, value in walk(helm_values(resource_type, props)):
+            if not path or path[-1] != "ingress" or not is_mapping(value):
+                continue
+            if as_bool(value.get("enabled")) is not True:
+                continue
+            spec_class = value.get("ingressClassName", value.get("className"))
+            if _retired_ingress(spec_class, value.get("annotations") or {}):
+                found.append(Finding(f"values.{dotted(path)}", spec_class))
+        return found
+    if resource_type == INGRESS_CLASS:
+        controller = dig(props, "spec", "controller")
+        return (
+            [Finding("spec.controller", controller)]
+            if controller == RETIRED_INGRESS_CONTROLLER
+            else []
+        )
+    if resource_type == INGRESS:
+        spec_class = dig(props, "spec", "ingressClassName")
+        annotations = dig(props, "metadata", "annotations", default={})
+        if _retired_ingress(spec_class, annotations):
+            return [Finding("spec.ingressClassName", spec_class)]
+    return []

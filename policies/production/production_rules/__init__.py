@@ -9,6 +9,7 @@ from production_rules import (
     kubernetes_deployment_require_replicas,
     kubernetes_namespace_require_default_deny,
     kubernetes_pod_require_allowed_registry,
+    kubernetes_route_require_authentication,
 )
 
 POLICIES: list[Policy] = [
@@ -20,5 +21,6 @@ POLICIES: list[Policy] = [
         kubernetes_deployment_require_replicas,
         kubernetes_deployment_require_disruption_budget,
         kubernetes_namespace_require_default_deny,
+        kubernetes_route_require_authentication,
     )
 ]

@@ -78,6 +78,6 @@ POLICY = StackValidationPolicy(
             }
         }
     ),
-    remediation_steps="Declare a PodDisruptionBudget (components/web_ui.py disruption_budget) "
+    remediation_steps="Declare a PodDisruptionBudget (components/disruption_budget.py) "
     "whose selector matches the pod template's labels.",
 )

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from pipelines.credit_risk.components import IMAGE
+from pipelines.credit_risk.config import load_config
 from pipelines.credit_risk.pipeline import compile_pipeline
 
 STEPS = [
@@ -22,13 +23,13 @@ STEPS = [
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory) -> tuple[bytes, list[dict]]:
-    path = compile_pipeline(tmp_path_factory.mktemp("ir") / "pipeline.yaml")
+    path = compile_pipeline(tmp_path_factory.mktemp("ir") / "pipeline.yaml", gpus=1)
     text = path.read_bytes()
     return text, list(yaml.safe_load_all(text))
 
 
 def test_compilation_is_deterministic(compiled, tmp_path: Path) -> None:
-    again = compile_pipeline(tmp_path / "again.yaml").read_bytes()
+    again = compile_pipeline(tmp_path / "again.yaml", gpus=1).read_bytes()
     assert again == compiled[0]
 
 
@@ -79,10 +80,9 @@ def test_training_requests_a_gpu_on_the_training_pool(compiled) -> None:
         ], name
 
 
-def test_cpu_variant_has_no_gpu_request(tmp_path: Path) -> None:
-    spec, platform = yaml.safe_load_all(
-        compile_pipeline(tmp_path / "cpu.yaml", gpu=False).read_text()
-    )
+def test_the_sample_model_trains_on_cpu_as_its_configuration_says(tmp_path: Path) -> None:
+    assert load_config().training.gpus == 0
+    spec, platform = yaml.safe_load_all(compile_pipeline(tmp_path / "cpu.yaml").read_text())
     train = spec["deploymentSpec"]["executors"]["exec-train-op"]["container"]
     assert "accelerator" not in train.get("resources", {})
     assert (
