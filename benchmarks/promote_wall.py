@@ -90,7 +90,7 @@ def environment(tmp: Path, bytecode: str) -> dict[str, str]:
 
 def time_cli(world: World, versions: list[str], tracking: str, env: dict[str, str]) -> Samples:
     command = [sys.executable, "-m", "mlops", "promote", "--model", MODEL, "--to", "dev",
-               "--audit-db", world.audit_url, "--tracking-uri", tracking, "--root", str(world.repo)]  # fmt: skip
+               "--audit", world.audit_url, "--tracking-uri", tracking, "--root", str(world.repo)]  # fmt: skip
     timed([*command, "--version", versions[0]], env)  # warm-up (writes the bytecode cache)
     return measure([[*command, "--version", v] for v in versions[1:]], env)
 

@@ -1,7 +1,7 @@
 """The governance (Audit API) service: the evidence log every pipeline step and gate reports to.
 
 Deployment contract (`mlops/governance/api.py`, `images/Dockerfile` target governance): port 8080,
-`GET /healthz`, and three settings: `MLOPS_AUDIT_DB_URL`, `MLOPS_AUDIT_TOKENS_FILE` (a JSON map
+`GET /healthz`, and three settings: `MLOPS_AUDIT`, `MLOPS_AUDIT_TOKENS_FILE` (a JSON map
 of sha256(token) -> role, so the mounted file holds no usable token) and
 `MLOPS_AUDIT_SIGNING_KEY_FILE` (an Ed25519 PKCS#8 PEM). Both files come from Secrets generated
 here; the plaintext tokens leave Pulumi only as secret outputs.
@@ -25,6 +25,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
+from mlops.config import environment as settings
 from mlops.config.model import GovernanceConfig, Replicas
 from mlops.config.namespaces import GOVERNANCE_PORTS, NAMESPACES
 from mlops.errors import BadInputError
@@ -188,9 +189,9 @@ class GovernanceService(pulumi.ComponentResource):
 
     def _database_env(self) -> k8s.core.v1.EnvVarArgs:
         if self._args.governance.database == "sqlite":
-            return k8s.core.v1.EnvVarArgs(name="MLOPS_AUDIT_DB_URL", value=SQLITE_URL)
+            return k8s.core.v1.EnvVarArgs(name=settings.AUDIT.name, value=SQLITE_URL)
         return k8s.core.v1.EnvVarArgs(
-            name="MLOPS_AUDIT_DB_URL",
+            name=settings.AUDIT.name,
             value_from=k8s.core.v1.EnvVarSourceArgs(
                 secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
                     name=self._args.database_url_secret, key="url"
@@ -232,10 +233,11 @@ class GovernanceService(pulumi.ComponentResource):
             env=[
                 self._database_env(),
                 k8s.core.v1.EnvVarArgs(
-                    name="MLOPS_AUDIT_TOKENS_FILE", value=f"{TOKENS_DIR}/{TOKENS_FILE}"
+                    name=settings.AUDIT_TOKENS_FILE.name, value=f"{TOKENS_DIR}/{TOKENS_FILE}"
                 ),
                 k8s.core.v1.EnvVarArgs(
-                    name="MLOPS_AUDIT_SIGNING_KEY_FILE", value=f"{SIGNING_DIR}/{SIGNING_KEY_FILE}"
+                    name=settings.AUDIT_SIGNING_KEY_FILE.name,
+                    value=f"{SIGNING_DIR}/{SIGNING_KEY_FILE}",
                 ),
             ],
             readiness_probe=k8s.core.v1.ProbeArgs(

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.artifact_store import ACCESS_KEY, IRSA_ANNOTATION, SECRET_KEY, ArtifactStore
+from mlops.config import environment as settings
 from mlops.config.model import ChartPin, ExposureConfig
 from mlops.config.namespaces import NAMESPACES
 
@@ -131,7 +132,7 @@ def pipeline_environment(args: KubeflowPipelinesArgs) -> dict[str, pulumi.Input[
     store = args.artifacts
     env: dict[str, pulumi.Input[str]] = {
         "MLFLOW_TRACKING_URI": args.mlflow_tracking_url,
-        "MLOPS_PIPELINE_BUCKET": store.bucket,
+        settings.PIPELINE_BUCKET.name: store.bucket,
     }
     if store.endpoint_url is not None:
         env["MLFLOW_S3_ENDPOINT_URL"] = store.endpoint_url

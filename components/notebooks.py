@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from components.artifact_store import ACCESS_KEY, SECRET_KEY, ArtifactStore
 from components.helm import pinned_release
+from mlops.config import environment as settings
 from mlops.config.model import AuthConfig, ChartPin, ExposureConfig, NotebooksConfig
 from mlops.config.namespaces import NAMESPACES
 
@@ -165,7 +166,7 @@ def notebook_environment(args: NotebooksArgs) -> dict[str, Any]:
     store = args.artifacts
     env: dict[str, Any] = {
         "MLFLOW_TRACKING_URI": args.mlflow_tracking_url,
-        "MLOPS_BUCKET": store.bucket,
+        settings.BUCKET.name: store.bucket,
     }
     if store.endpoint_url is not None:
         env["AWS_ENDPOINT_URL"] = store.endpoint_url

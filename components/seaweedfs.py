@@ -187,6 +187,7 @@ def _pod(
                     bind_ip="0.0.0.0",  # noqa: S104 (the NetworkPolicy admits consumers only)
                     ports=ports,
                 ),
+                # nothing else: `weed` would make an admin of AWS_* keys in its environment
                 env=[k8s.core.v1.EnvVarArgs(name="HOME", value=TMP_DIR)],
                 ports=[
                     k8s.core.v1.ContainerPortArgs(name="s3", container_port=ports.s3),

@@ -1,6 +1,6 @@
 """`mlops advance`: the next step of a canary or the blue-green switch, as a Git branch.
 
-The audit log is `--audit-db` (else $MLOPS_AUDIT_DB_URL), the registry `--tracking-uri` (else
+The audit log is `--audit` (else $MLOPS_AUDIT), the registry `--tracking-uri` (else
 $MLFLOW_TRACKING_URI; the blue-green switch's equivalence rule reads it). Exit 0 with the step
 committed; exit 1 when the step gate fails: after creating the rollback branch on a breach, or
 with nothing but the verdict written when evidence is missing.

@@ -1,7 +1,7 @@
 """`mlops audit`: the governance service and its five stages from the command line.
 
-`--db` takes a file path (SQLite), `sqlite:///PATH` or `postgresql://...`; without it
-$MLOPS_AUDIT_DB_URL is used. `--subject` is written `model=credit-risk,version=3` (keys: model,
+`--audit` (else $MLOPS_AUDIT) takes a file path (SQLite), `sqlite:///PATH` or
+`postgresql://...`. `--subject` is written `model=credit-risk,version=3` (keys: model,
 version, environment, run, commit). The signing key is `--key`, else
 $MLOPS_AUDIT_SIGNING_KEY_FILE, else `<db file>.key.pem` beside a SQLite log (created on first use).
 """
@@ -9,7 +9,6 @@ $MLOPS_AUDIT_SIGNING_KEY_FILE, else `<db file>.key.pem` beside a SQLite log (cre
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,10 +17,17 @@ import typer
 from rich.markup import escape
 
 from mlops.cli.console import err, out, print_json
+from mlops.cli.options import AuditOpt
+from mlops.config.environment import (
+    AUDIT,
+    AUDIT_CERTIFICATION_KEY_FILE,
+    AUDIT_SIGNING_KEY_FILE,
+    AUDIT_TOKENS_FILE,
+)
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.files import check_writable, write_output
-from mlops.governance.auth import TOKENS_ENV, load_tokens, token_digest
-from mlops.governance.db import DB_ENV, DbUrl
+from mlops.governance.auth import load_tokens, token_digest
+from mlops.governance.db import DbUrl
 from mlops.inputs import load_json
 from mlops.sockets import listen
 
@@ -38,26 +44,20 @@ certificate_app = typer.Typer(
 )
 app.add_typer(certificate_app, name="certificate")
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="SQLite path, sqlite:///PATH or postgresql://... (default: $MLOPS_AUDIT_DB_URL)",
-    ),
-]
 KeyOpt = Annotated[
     Path | None,
     typer.Option(
         "--key",
-        help="Ed25519 PEM private key (default: $MLOPS_AUDIT_SIGNING_KEY_FILE or <db>.key.pem)",
+        envvar=AUDIT_SIGNING_KEY_FILE.name,
+        help="Ed25519 PEM private key (default: <db>.key.pem beside a SQLite log)",
     ),
 ]
 CertKeyOpt = Annotated[
     Path | None,
     typer.Option(
         "--certification-key",
-        help="The certification body's own Ed25519 PEM key (default: "
-        "$MLOPS_AUDIT_CERTIFICATION_KEY_FILE); never the log's key.",
+        envvar=AUDIT_CERTIFICATION_KEY_FILE.name,
+        help="The certification body's own Ed25519 PEM key; never the log's key.",
     ),
 ]
 SubjectOpt = Annotated[
@@ -80,10 +80,10 @@ def _url(db: str | None) -> str:
     signing key is created beside it."""
     from mlops.governance.db import DbUrl
 
-    url = db or os.environ.get(DB_ENV)
+    url = db
     if not url:
         raise BadInputError(
-            f"--db: not given and {DB_ENV} not set; allowed: a path or database URL"
+            f"--audit: not given and {AUDIT.name} not set; allowed: a path or database URL"
         )
     path = DbUrl.parse(url).path
     if path is not None and path.exists():
@@ -147,11 +147,12 @@ def _value(text: str) -> Any:
 
 @app.command()
 def serve(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
     tokens: Annotated[
-        Path | None, typer.Option(help=f"Tokens file (default: ${TOKENS_ENV}).")
+        Path | None,
+        typer.Option(envvar=AUDIT_TOKENS_FILE.name, help="Tokens file (sha256 hex -> roles)."),
     ] = None,
     key: KeyOpt = None,
     certification_key: CertKeyOpt = None,
@@ -161,8 +162,7 @@ def serve(
 
     from mlops.governance.api import create_app
 
-    tokens_file = tokens or (Path(os.environ[TOKENS_ENV]) if os.environ.get(TOKENS_ENV) else None)
-    token_map = load_tokens(tokens_file) if tokens_file else {}
+    token_map = load_tokens(tokens) if tokens else {}
     if not token_map:
         err.print("warning: no tokens configured; every protected route will answer 401")
     from mlops.governance import keys
@@ -184,7 +184,7 @@ def serve(
 def append(
     name: Annotated[str, typer.Option("--name", help="Measurement name, e.g. accuracy.")],
     value: Annotated[str, typer.Option("--value", help="JSON value (0.91, true, {...}) or text.")],
-    db: DbOpt = None,
+    db: AuditOpt = None,
     subject: SubjectOpt = None,
     unit: Annotated[str | None, typer.Option(help="Unit, e.g. ratio, ms.")] = None,
     source: Annotated[str, typer.Option(help="Producing tool.")] = "cli",
@@ -216,7 +216,7 @@ def append(
 
 @app.command()
 def verify(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     json_output: JsonOpt = False,
     public_key: Annotated[
         list[Path] | None,
@@ -281,14 +281,14 @@ def _repository(repo: Path | None) -> tuple[Path | None, Any]:
 
 
 def _verify_url(db: str | None, config: Any) -> str:
-    """--db, else $MLOPS_AUDIT_DB_URL, else the one log in audit/config.yaml that names a url."""
-    if db or os.environ.get(DB_ENV):
+    """--audit (or $MLOPS_AUDIT), else the one log in audit/config.yaml that names a url."""
+    if db:
         return _open_url(db)
     located = [entry.url for entry in config.logs if entry.url]
     if len(located) == 1:
         return _open_url(located[0])
     raise BadInputError(
-        f"--db: not given, {DB_ENV} not set, and audit/config.yaml names "
+        f"--audit: not given, {AUDIT.name} not set, and audit/config.yaml names "
         f"{len(located)} log urls; allowed: a path or database URL"
     )
 
@@ -304,7 +304,7 @@ def _open_url(db: str | None) -> str:
 
 @app.command()
 def export(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     subject: SubjectOpt = None,
     name: Annotated[str | None, typer.Option(help="Only this measurement.")] = None,
     since: Annotated[str | None, typer.Option(help="ISO 8601, inclusive.")] = None,
@@ -330,7 +330,7 @@ def export(
 @app.command()
 def report(
     output: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
-    db: DbOpt = None,
+    db: AuditOpt = None,
     subject: SubjectOpt = None,
     repo: RepoOpt = None,
 ) -> None:
@@ -355,7 +355,7 @@ def report(
 @app.command("model-card")
 def model_card(
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     format: Annotated[str, typer.Option(help="markdown or json.")] = "markdown",
     output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
 ) -> None:
@@ -387,7 +387,7 @@ def gate(
         list[str], typer.Option(help="MEASUREMENT OP VALUE, e.g. 'accuracy>=0.85'; repeatable.")
     ],
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -428,7 +428,7 @@ def gate(
 
 @app.command()
 def checkpoint(
-    db: DbOpt = None,
+    db: AuditOpt = None,
     output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
 ) -> None:
     """Print the newest signed checkpoint: keep it as an anchor for `verify --anchor`."""
@@ -441,14 +441,7 @@ def checkpoint(
 
 @app.command()
 def witness(
-    audit_url: Annotated[
-        str | None,
-        typer.Option(
-            "--audit-url",
-            envvar="MLOPS_AUDIT_URL",
-            help="The log: sqlite:///PATH, postgresql://... or http(s)://AUDIT-API.",
-        ),
-    ] = None,
+    audit_url: AuditOpt = None,
     repo: Annotated[Path, typer.Option(help="Repository to record the checkpoint in.")] = Path(),
 ) -> None:
     """Record the log's newest signed checkpoint in the repository and commit it (run on a
@@ -458,7 +451,7 @@ def witness(
     from mlops.governance.witness import witness_commit
 
     if not audit_url:
-        raise BadInputError("--audit-url: not given and MLOPS_AUDIT_URL not set")
+        raise BadInputError(f"--audit: not given and {AUDIT.name} not set")
     root = repository(repo)
     if root is None:
         raise BadInputError(f"--repo: {repo} is not inside a Git repository")
@@ -478,7 +471,7 @@ def witness(
 def bundle(
     output: Annotated[Path, typer.Option("--out", help="Directory, or a path ending in .zip.")],
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
 ) -> None:
     """Export bundle for a regulator: documentation, evidence, oversight, certificates, chain proof."""
@@ -569,7 +562,7 @@ def certificate_issue(
     scope: Annotated[str, typer.Option(help="Scope name, e.g. eu-ai-act-high-risk.")],
     gate_names: Annotated[list[str], typer.Option("--gate", help="Gate in scope; repeatable.")],
     subject: SubjectOpt = None,
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
     certification_key: CertKeyOpt = None,
     valid_days: Annotated[int, typer.Option(help="Validity in days.")] = 365,
@@ -603,7 +596,7 @@ def certificate_issue(
 def certificate_revoke(
     certificate_id: Annotated[str, typer.Option("--id", help="Certificate id.")],
     reason: Annotated[str, typer.Option(help="Why it is revoked.")],
-    db: DbOpt = None,
+    db: AuditOpt = None,
     key: KeyOpt = None,
     certification_key: CertKeyOpt = None,
 ) -> None:
@@ -619,7 +612,7 @@ def certificate_revoke(
 
 @certificate_app.command("list")
 def certificate_list(
-    db: DbOpt = None, subject: SubjectOpt = None, json_output: JsonOpt = False
+    db: AuditOpt = None, subject: SubjectOpt = None, json_output: JsonOpt = False
 ) -> None:
     """The registry: every certificate and its status."""
     from mlops.governance.certificates import Certifier
@@ -645,11 +638,9 @@ def certificate_verify(
             "certification_body keys of the repository's audit/config.yaml)."
         ),
     ] = None,
-    db: Annotated[
-        str | None, typer.Option("--db", help="Also check revocation status in this log.")
-    ] = None,
+    db: AuditOpt = None,
 ) -> None:
-    """Offline: signature, content and expiry (exit 1 when invalid or expired; with --db also
+    """Offline: signature, content and expiry (exit 1 when invalid or expired; with --audit also
     when revoked or due for re-test)."""
     from mlops.governance import keys
     from mlops.governance.certificates import Certifier, verify_certificate

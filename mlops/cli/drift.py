@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from mlops.cli.console import out, print_json
-from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
+from mlops.cli.options import AuditOpt, AuditTokenOpt
+from mlops.config import environment as settings
 from mlops.errors import CheckFailedError
 
 
@@ -24,7 +25,7 @@ def drift(
         str | None, typer.Option("--version", help="Only this version's requests.")
     ] = None,
     environment: Annotated[
-        str | None, typer.Option("--environment", envvar="MLOPS_ENVIRONMENT")
+        str | None, typer.Option("--environment", envvar=settings.ENVIRONMENT.name)
     ] = None,
     feature: Annotated[
         list[str] | None, typer.Option("--feature", help="Only these features (repeat).")
@@ -39,7 +40,7 @@ def drift(
     pushgateway: Annotated[
         str | None, typer.Option("--pushgateway", help="Push metrics to this Pushgateway.")
     ] = None,
-    audit_url: AuditUrlOpt = None,
+    audit_url: AuditOpt = None,
     audit_token: AuditTokenOpt = None,
     retrain_command: Annotated[
         str | None, typer.Option("--retrain-command", help="Run on a breach (report on stdin).")

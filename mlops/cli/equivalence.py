@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mlops.cli.console import out, print_json
-from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
+from mlops.cli.options import AuditOpt, AuditTokenOpt
 from mlops.errors import BadInputError, CheckFailedError
 
 DEFAULT_MAX_ABS_DIFF = 1e-6  # the prod gate's own bound (policies/gates/serving-int-to-...)
@@ -32,7 +32,7 @@ def equivalence(
     max_abs_diff: Annotated[
         float, typer.Option("--max-abs-diff", min=0.0, help="Exit 1 when a value differs more.")
     ] = DEFAULT_MAX_ABS_DIFF,
-    audit_url: AuditUrlOpt = None,
+    audit_url: AuditOpt = None,
     audit_token: AuditTokenOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
 ) -> None:

@@ -1,6 +1,6 @@
 """`mlops gates`: evaluate the audit gate between two environments from recorded evidence.
 
-The evidence log is `--audit-db` (else $MLOPS_AUDIT_DB_URL), the registry `--tracking-uri`
+The evidence log is `--audit` (else $MLOPS_AUDIT), the registry `--tracking-uri`
 (else $MLFLOW_TRACKING_URI). Every check records its verdict, passed or failed, as `gate.<name>`.
 """
 
@@ -16,6 +16,8 @@ import typer
 from rich.markup import escape
 
 from mlops.cli.console import out, print_json
+from mlops.cli.options import AuditOpt
+from mlops.config.environment import AUDIT, AUDIT_TOKEN
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.inputs import load_json
 from mlops.repository import REPO_ROOT
@@ -29,12 +31,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-AUDIT_ENV = "MLOPS_AUDIT_DB_URL"
-AuditOpt = Annotated[
-    str | None,
-    typer.Option("--audit-db", help="sqlite:///PATH, postgresql://... or http(s):// Audit API "
-                 f"(default: ${AUDIT_ENV})."),
-]  # fmt: skip
 TrackingOpt = Annotated[
     str | None,
     typer.Option("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI)."),
@@ -59,12 +55,11 @@ def services_unavailable_fail() -> Iterator[None]:
 def audit_client(url: str | None) -> Any:
     from mlops.governance.client import audit_client_from_url
 
-    chosen = url or os.environ.get(AUDIT_ENV)
-    if not chosen:
+    if not url:
         raise BadInputError(
-            f"--audit-db: not given and {AUDIT_ENV} not set; allowed: sqlite:///PATH"
+            f"--audit: not given and {AUDIT.name} not set; allowed: {AUDIT.allowed}"
         )
-    return audit_client_from_url(chosen, os.environ.get("MLOPS_AUDIT_TOKEN"))
+    return audit_client_from_url(url, AUDIT_TOKEN.get())
 
 
 def registry(uri: str | None, required: bool) -> Any:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mlops.cli.console import out, print_json
-from mlops.cli.options import AuditTokenOpt, AuditUrlOpt
+from mlops.cli.options import AuditOpt, AuditTokenOpt
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.inputs import MAX_TABLE_BYTES, read_bytes
 
@@ -57,7 +57,7 @@ def loadtest(
     max_error_rate: Annotated[
         float | None, typer.Option("--max-error-rate", help="Exit 1 when the error rate is above.")
     ] = None,
-    audit_url: AuditUrlOpt = None,
+    audit_url: AuditOpt = None,
     audit_token: AuditTokenOpt = None,
     subject: Annotated[
         str | None,
@@ -71,7 +71,7 @@ def loadtest(
     from mlops.serving.loadtest import LoadSpec, evidence, run_load
 
     if audit_url and not subject:
-        raise BadInputError("--subject: required with --audit-url (e.g. model=NAME,version=N)")
+        raise BadInputError("--subject: required with --audit (e.g. model=NAME,version=N)")
     spec = LoadSpec(
         url=url,
         duration=duration,

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlops.cli.console import err, out, print_json
+from mlops.cli.options import AuditOpt
 from mlops.errors import BadInputError
 
 if TYPE_CHECKING:  # the scheme, its models and the HTML report load only for a command
@@ -26,14 +27,6 @@ app = typer.Typer(
 RepoOption = Annotated[
     Path, typer.Option("--repo", help="Repository checkout to collect evidence from.")
 ]
-AuditLogOption = Annotated[
-    str | None,
-    typer.Option(
-        "--audit-log",
-        help="Evidence log (file path, sqlite:/// or postgresql:// URL) whose gate verdicts "
-        "count as evidence; used with --from-platform.",
-    ),
-]
 FromPlatformOption = Annotated[
     bool,
     typer.Option(
@@ -43,19 +36,23 @@ FromPlatformOption = Annotated[
 ]
 
 
-def _collect(from_platform: bool, repo: Path, audit_log: str | None) -> Collected:
+def _collect(ctx: typer.Context, from_platform: bool, repo: Path, audit: str | None) -> Collected:
+    """The audit log's verdicts count only with --from-platform: given on the command line
+    without it is a mistake; from $MLOPS_AUDIT it is only the ambient setting."""
     from mlops.maturity.evidence import Collected, collect
 
-    if audit_log is not None and not from_platform:
-        raise BadInputError("--audit-log: only used with --from-platform; allowed: add it")
-    return collect(repo, audit_log) if from_platform else Collected()
+    source = ctx.get_parameter_source("audit")
+    if source is not None and source.name == "COMMANDLINE" and not from_platform:
+        raise BadInputError("--audit: only used with --from-platform; allowed: add it")
+    return collect(repo, audit) if from_platform else Collected()
 
 
 @app.command()
 def template(
+    ctx: typer.Context,
     from_platform: FromPlatformOption = False,
     repo: RepoOption = Path(),
-    audit_log: AuditLogOption = None,
+    audit: AuditOpt = None,
     milestone: Annotated[
         str, typer.Option("--milestone", help="Name of the questionnaire's milestone.")
     ] = "current",
@@ -66,7 +63,7 @@ def template(
 
     if not milestone.strip():
         raise BadInputError("--milestone: empty; allowed: a name such as MS2")
-    collected = _collect(from_platform, repo, audit_log)
+    collected = _collect(ctx, from_platform, repo, audit)
     typer.echo(render_questionnaire(load_scheme(), collected.findings, milestone.strip()), nl=False)
     for note in collected.notes:
         err.print(f"note: {escape(note)}")
@@ -125,6 +122,7 @@ def _print_terminal(
 
 @app.command(name="assess")
 def assess_command(
+    ctx: typer.Context,
     answers_file: Annotated[Path, typer.Argument(help="Answers YAML (see `maturity template`).")],
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write the HTML report to this file.")
@@ -132,7 +130,7 @@ def assess_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     from_platform: FromPlatformOption = False,
     repo: RepoOption = Path(),
-    audit_log: AuditLogOption = None,
+    audit: AuditOpt = None,
 ) -> None:
     """Validate answers, compute each dimension's level (minimum of its factors) and report."""
     from mlops.maturity.answers import load_answers
@@ -149,7 +147,7 @@ def assess_command(
             f"{html}: --html: is a directory or its directory does not exist; "
             "allowed: a file path in an existing directory"
         )
-    collected = _collect(from_platform, repo, audit_log)
+    collected = _collect(ctx, from_platform, repo, audit)
     answers, notes = prefill(answers, collected.findings)
     assessment = assess(answers, scheme)
     items = roadmap(assessment.latest, scheme)

@@ -4,17 +4,18 @@ from typing import Annotated
 
 import typer
 
-AuditUrlOpt = Annotated[
+from mlops.config.environment import AUDIT, AUDIT_TOKEN
+
+AuditOpt = Annotated[
     str | None,
     typer.Option(
-        "--audit-url",
-        envvar="MLOPS_AUDIT_URL",
-        help="Record the result as evidence: sqlite:///PATH or http(s)://AUDIT-API.",
+        "--audit",
+        envvar=AUDIT.name,
+        help="The evidence log: a file path, sqlite:///PATH, postgresql://... or "
+        "http(s)://AUDIT-API (commands that open the log itself take the first three).",
     ),
 ]
 AuditTokenOpt = Annotated[
     str | None,
-    typer.Option(
-        "--audit-token", envvar="MLOPS_AUDIT_TOKEN", help="Bearer token of the Audit API."
-    ),
+    typer.Option("--audit-token", envvar=AUDIT_TOKEN.name, help="Bearer token of the Audit API."),
 ]

@@ -21,6 +21,7 @@ import typer
 from rich.markup import escape
 
 from mlops.cli.console import err, out, print_json
+from mlops.cli.options import AuditOpt
 from mlops.errors import BadInputError, CheckFailedError
 
 app = typer.Typer(
@@ -39,14 +40,6 @@ class Mode(StrEnum):
 class Runner(StrEnum):
     inline = "inline"
     kfp = "kfp"
-
-
-def _audit_url(audit: str | None, audit_db: Path | None) -> str | None:
-    if audit and audit_db:
-        raise BadInputError("--audit and --audit-db: give one; allowed: a URL or a SQLite path")
-    if audit_db:
-        return f"sqlite:///{audit_db.resolve()}"
-    return audit
 
 
 def _print(result: dict[str, Any], as_json: bool) -> None:
@@ -75,16 +68,7 @@ def run(
             help="MLflow tracking and registry URI (default sqlite:///<workdir>/mlflow.db).",
         ),
     ] = None,
-    audit: Annotated[
-        str | None,
-        typer.Option(
-            "--audit",
-            help="Audit log: sqlite:///PATH, postgresql://... or http(s):// Audit API (token from $MLOPS_AUDIT_TOKEN).",
-        ),
-    ] = None,
-    audit_db: Annotated[
-        Path | None, typer.Option("--audit-db", help="Shorthand for --audit sqlite:///PATH.")
-    ] = None,
+    audit: AuditOpt = None,
     data: Annotated[
         Path | None, typer.Option("--data", help="CSV to train on instead of the generated data.")
     ] = None,
@@ -106,7 +90,9 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Run the credit-risk training pipeline and register the model with its handover."""
-    audit_url = _audit_url(audit, audit_db)
+    from mlops.governance.client import audit_location
+
+    audit_url = audit_location(audit) if audit else None
     if host:
         _submit(host, mode.value, tracking_uri, audit_url, data, as_json)
         return

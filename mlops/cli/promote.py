@@ -1,6 +1,6 @@
 """`mlops promote` and `mlops rollback`: release changes as Git branches and pull requests.
 
-The audit log is `--audit-db` (else $MLOPS_AUDIT_DB_URL), the registry `--tracking-uri` (else
+The audit log is `--audit` (else $MLOPS_AUDIT), the registry `--tracking-uri` (else
 $MLFLOW_TRACKING_URI). `--push` pushes the branch to `--remote`; `--open-pr` also opens the pull
 request through GitHub's API with $GITHUB_TOKEN (or $GH_TOKEN).
 """

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from mlops.cli.console import out, print_json
+from mlops.config import environment as settings
 
 
 def score(
@@ -21,16 +22,18 @@ def score(
         ),
     ],
     name: Annotated[
-        str | None, typer.Option("--name", envvar="MLOPS_MODEL_NAME", help="Model name.")
+        str | None, typer.Option("--name", envvar=settings.MODEL_NAME.name, help="Model name.")
     ] = None,
     version: Annotated[
         str | None,
-        typer.Option("--version", envvar="MLOPS_MODEL_VERSION", help="Registry version."),
+        typer.Option("--version", envvar=settings.MODEL_VERSION.name, help="Registry version."),
     ] = None,
     expected_digest: Annotated[
         str | None,
         typer.Option(
-            "--expected-digest", envvar="MLOPS_MODEL_SHA256", help="Refuse any other artifact."
+            "--expected-digest",
+            envvar=settings.MODEL_SHA256.name,
+            help="Refuse any other artifact.",
         ),
     ] = None,
     release: Annotated[
@@ -42,7 +45,9 @@ def score(
     ] = None,
     log_sink: Annotated[
         str | None,
-        typer.Option("--log-sink", envvar="MLOPS_REQUEST_LOG", help="Request log (see serve)."),
+        typer.Option(
+            "--log-sink", envvar=settings.REQUEST_LOG.name, help="Request log (see serve)."
+        ),
     ] = None,
     sample_rate: Annotated[
         float,

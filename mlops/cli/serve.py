@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from mlops.config import environment as settings
 from mlops.errors import BadInputError, validation_problems
 
 
@@ -22,7 +23,7 @@ def serve(
         str,
         typer.Option(
             "--model-uri",
-            envvar="MLOPS_MODEL_URI",
+            envvar=settings.MODEL_URI.name,
             help="MLflow model: local directory, file://, models:/, runs:/ or s3:// URI.",
         ),
     ],
@@ -30,35 +31,39 @@ def serve(
         str,
         typer.Option(
             "--host",
-            envvar="MLOPS_HTTP_HOST",
+            envvar=settings.HTTP_HOST.name,
             help="Address to listen on (the cluster's serving runtime passes 0.0.0.0).",
         ),
     ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", envvar="MLOPS_HTTP_PORT", help="HTTP port.")
+        int, typer.Option("--port", envvar=settings.HTTP_PORT.name, help="HTTP port.")
     ] = 8080,
     max_request_bytes: Annotated[
         int | None,
         typer.Option(
             "--max-request-bytes",
-            envvar="MLOPS_MAX_REQUEST_BYTES",
+            envvar=settings.MAX_REQUEST_BYTES.name,
             help="Largest request body accepted (default 8 MiB); larger ones get 413 and are "
             "logged.",
         ),
     ] = None,
     name: Annotated[
         str | None,
-        typer.Option("--name", envvar="MLOPS_MODEL_NAME", help="Model name in the URL paths."),
+        typer.Option(
+            "--name", envvar=settings.MODEL_NAME.name, help="Model name in the URL paths."
+        ),
     ] = None,
     version: Annotated[
         str | None,
-        typer.Option("--version", envvar="MLOPS_MODEL_VERSION", help="Registry version served."),
+        typer.Option(
+            "--version", envvar=settings.MODEL_VERSION.name, help="Registry version served."
+        ),
     ] = None,
     expected_digest: Annotated[
         str | None,
         typer.Option(
             "--expected-digest",
-            envvar="MLOPS_MODEL_SHA256",
+            envvar=settings.MODEL_SHA256.name,
             help="Refuse to start unless the artifact has this digest (sha256:<hex> or hex).",
         ),
     ] = None,
@@ -71,13 +76,14 @@ def serve(
         ),
     ] = None,
     environment: Annotated[
-        str, typer.Option("--environment", envvar="MLOPS_ENVIRONMENT", help="dev, int, prod...")
+        str,
+        typer.Option("--environment", envvar=settings.ENVIRONMENT.name, help="dev, int, prod..."),
     ] = "",
     log_sink: Annotated[
         str | None,
         typer.Option(
             "--log-sink",
-            envvar="MLOPS_REQUEST_LOG",
+            envvar=settings.REQUEST_LOG.name,
             help="Request log: sqlite:///PATH, PATH.jsonl, http(s)://COLLECTOR (CloudEvents) "
             "or none.",
         ),
@@ -86,7 +92,7 @@ def serve(
         str,
         typer.Option(
             "--log-durability",
-            envvar="MLOPS_REQUEST_LOG_DURABILITY",
+            envvar=settings.REQUEST_LOG_DURABILITY.name,
             help="sync: each record is written before the answer leaves (an answered request "
             "survives the process being killed); buffered: written every 50 ms, off the "
             "request path (the last 50 ms of answers can be lost).",
@@ -95,7 +101,9 @@ def serve(
     sample_rate: Annotated[
         float,
         typer.Option(
-            "--log-sample-rate", envvar="MLOPS_REQUEST_LOG_SAMPLE_RATE", help="Share logged, 0-1."
+            "--log-sample-rate",
+            envvar=settings.REQUEST_LOG_SAMPLE_RATE.name,
+            help="Share logged, 0-1.",
         ),
     ] = 1.0,
     mask: Annotated[
@@ -106,7 +114,7 @@ def serve(
         str,
         typer.Option(
             "--mask-fields",
-            envvar="MLOPS_REQUEST_LOG_MASK",
+            envvar=settings.REQUEST_LOG_MASK.name,
             help="Comma-separated fields to mask (the container's form of --mask).",
         ),
     ] = "",
@@ -115,27 +123,33 @@ def serve(
     ] = "redact",
     shadow_url: Annotated[
         str | None,
-        typer.Option("--shadow-url", envvar="MLOPS_SHADOW_URL", help="Candidate to mirror to."),
+        typer.Option(
+            "--shadow-url", envvar=settings.SHADOW_URL.name, help="Candidate to mirror to."
+        ),
     ] = None,
     shadow_model: Annotated[
         str | None, typer.Option("--shadow-model", help="Candidate's model name (default: ours).")
     ] = None,
     shadow_percent: Annotated[
         float,
-        typer.Option("--shadow-percent", envvar="MLOPS_SHADOW_PERCENT", help="Share mirrored."),
+        typer.Option(
+            "--shadow-percent", envvar=settings.SHADOW_PERCENT.name, help="Share mirrored."
+        ),
     ] = 100.0,
     shadow_protocol: Annotated[
         str,
         typer.Option(
             "--shadow-protocol",
-            envvar="MLOPS_SHADOW_PROTOCOL",
+            envvar=settings.SHADOW_PROTOCOL.name,
             help="v1, or v2 for candidates that speak only Open Inference.",
         ),
     ] = "v1",
     explain: Annotated[
         str,
         typer.Option(
-            "--explain", envvar="MLOPS_EXPLAIN", help="none, or linear (logged contributions)."
+            "--explain",
+            envvar=settings.EXPLAIN.name,
+            help="none, or linear (logged contributions).",
         ),
     ] = "none",
 ) -> None:

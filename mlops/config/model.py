@@ -10,6 +10,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlops.config.namespaces import NAMESPACES
+from mlops.toolchain.catalogue import SEAWEEDFS_RELEASE
 
 EnvironmentName = Literal["local", "dev", "int", "prod"]
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -238,9 +239,8 @@ class ChartVersions(Strict):
 
 ARCHIVED_STORE_MODE = "minio"
 IMAGE_PATTERN = r"^[a-z0-9./:-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$"
-# The server release the tests build from the Go module proxy (mlops.toolchain's `weed` entry,
-# where the reason for the pin is written).
-SEAWEEDFS_RELEASE = "4.53"
+# The release the tests build from the Go module proxy (mlops.toolchain's `weed` entry, where the
+# reason for the pin is written).
 SEAWEEDFS_IMAGE = f"docker.io/chrislusf/seaweedfs:{SEAWEEDFS_RELEASE}"
 
 

@@ -84,7 +84,6 @@ class ExternalFlow:
 OBJECT_STORE_PORTS = (8333,)  # the in-cluster store's S3 API (SeaweedFS)
 MLFLOW_PORTS = (5000,)
 GOVERNANCE_PORTS = (8080,)
-REGISTRY_PORTS = (5000,)
 
 ALLOWED_FLOWS: tuple[Flow, ...] = (
     Flow("mlflow", "storage", OBJECT_STORE_PORTS),
@@ -108,7 +107,8 @@ def effective_pod_security(
     namespace: PlatformNamespace, configured: PodSecurityLevel
 ) -> PodSecurityLevel:
     """What the stack asks for, relaxed only as far as the namespace's own tools require."""
-    return min(configured, namespace.needs, key=PSA_ORDER.index)
+    levels: tuple[PodSecurityLevel, ...] = (configured, namespace.needs)
+    return min(levels, key=PSA_ORDER.index)
 
 
 def flows_between(installed: tuple[str, ...]) -> list[Flow]:

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops.config import environment as settings
 from mlops.demo.processes import Service, Supervisor, free_port
 from mlops.demo.workspace import Workspace
 from mlops.files import write_private
@@ -78,7 +79,7 @@ def start_audit(supervisor: Supervisor, workspace: Workspace) -> Service:
     url = f"http://127.0.0.1:{port}"
     if not workspace.certification_key.exists():
         write_private_key(workspace.certification_key)
-    argv = [PYTHON, "-m", "mlops", "audit", "serve", "--db", f"sqlite:///{workspace.audit_db}",
+    argv = [PYTHON, "-m", "mlops", "audit", "serve", "--audit", f"sqlite:///{workspace.audit_db}",
             "--host", "127.0.0.1", "--port", str(port), "--tokens", str(workspace.tokens_file),
             "--certification-key", str(workspace.certification_key)]  # fmt: skip
     return supervisor.start(
@@ -113,9 +114,8 @@ def write_env_file(workspace: Workspace, mlflow: Service, audit: Service, tokens
         path,
         "# written by `mlops demo`; valid while its services run\n"
         f"export MLFLOW_TRACKING_URI={mlflow.url}\n"
-        f"export MLOPS_AUDIT_URL={audit.url}\n"
-        f"export MLOPS_AUDIT_DB_URL={audit.url}\n"
-        f"export MLOPS_AUDIT_TOKEN={tokens.platform}\n"
-        f"export MLOPS_DEMO_REPO={workspace.repo}\n",
+        f"export {settings.AUDIT.name}={audit.url}\n"
+        f"export {settings.AUDIT_TOKEN.name}={tokens.platform}\n"
+        f"export {settings.DEMO_REPO.name}={workspace.repo}\n",
     )
     return path

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from mlops.config import environment as settings
 from mlops.demo import applications, services, workspace
 from mlops.demo.processes import Service, Supervisor
 from mlops.errors import CheckFailedError
@@ -20,7 +21,6 @@ from mlops.governance import keys
 from mlops.promotion.git import git
 
 MODEL = "credit-risk"
-ENVIRONMENTS = ("dev", "int", "prod")
 GATES = ("registry-to-serving-dev", "registry-to-serving-int", "serving-int-to-serving-prod")
 INT_LOAD_S = 5.0
 PROD_LOAD_S = 3.0
@@ -95,7 +95,7 @@ def start_services(platform: Platform) -> None:
     platform.trust_commit = workspace.trust_audit_log(ws, key["log_id"], key["pem"], body)
     # the library calls below read the same settings a user's shell would export
     os.environ["MLFLOW_TRACKING_URI"] = platform.tracking_uri
-    os.environ["MLOPS_AUDIT_TOKEN"] = platform.tokens.platform
+    os.environ[settings.AUDIT_TOKEN.name] = platform.tokens.platform
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 

@@ -57,7 +57,6 @@ HANDOVER_FIELDS = (
     "environment_digest",
     "model_card",
 )
-DIGEST_FIELDS = ("model_digest", "data_digest", "environment_digest")
 # Handover fields the training pipeline already tags under its own names (`mlops.*`).
 PIPELINE_TAGS = {
     "code_commit": "mlops.code.commit",

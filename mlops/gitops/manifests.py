@@ -15,6 +15,7 @@ model a ServiceMonitor, a PrometheusRule and a NetworkPolicy. The strategies add
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mlops.config import environment as settings
 from mlops.config.namespaces import MODEL_READER_ACCOUNT
 from mlops.errors import BadInputError
 from mlops.gitops.descriptor import ModelRelease
@@ -30,8 +31,6 @@ ROLE_LABEL = f"{LABEL}/role"
 VERSION_LABEL = f"{LABEL}/version"
 METRICS_LABEL = f"{LABEL}/metrics"
 CONSUMER_LABEL = f"{LABEL}/model-consumer"  # on a namespace: its pods may call models directly
-SHADOW_URL_ENV = "MLOPS_SHADOW_URL"
-SHADOW_PERCENT_ENV = "MLOPS_SHADOW_PERCENT"
 
 # Every kind the renderer can produce; the AppProject allows exactly these (see bootstrap).
 RENDERED_KINDS: tuple[tuple[str, str], ...] = (
@@ -227,20 +226,23 @@ def _inference_service(
     if item.role == "shadow":
         labels["networking.kserve.io/visibility"] = "cluster-local"
     env_vars = [
-        {"name": "MLOPS_ENVIRONMENT", "value": env.name},
+        {"name": settings.ENVIRONMENT.name, "value": env.name},
         # one OpenMP thread per worker: the model's threads otherwise spin on the pod's CPUs
         # (measured in the demo: 18 req/s and p95 1 s with defaults, 107-131 req/s with 1)
         {"name": "OMP_NUM_THREADS", "value": "1"},
-        {"name": "MLOPS_MODEL_NAME", "value": release.model},
-        {"name": "MLOPS_MODEL_SHA256", "value": item.digest.removeprefix("sha256:")},
-        {"name": "MLOPS_MODEL_VERSION", "value": str(item.version)},
+        {"name": settings.MODEL_NAME.name, "value": release.model},
+        {"name": settings.MODEL_SHA256.name, "value": item.digest.removeprefix("sha256:")},
+        {"name": settings.MODEL_VERSION.name, "value": str(item.version)},
     ]
     shadows = [other for other in served if other.role == "shadow"]
     if shadows and item.role == "primary":
         annotations[f"{LABEL}/shadow-target"] = shadows[0].name
         env_vars += [
-            {"name": SHADOW_PERCENT_ENV, "value": str(release.shadow_mirror_percent or 100)},
-            {"name": SHADOW_URL_ENV, "value": _predictor_url(shadows[0].name, env)},
+            {
+                "name": settings.SHADOW_PERCENT.name,
+                "value": str(release.shadow_mirror_percent or 100),
+            },
+            {"name": settings.SHADOW_URL.name, "value": _predictor_url(shadows[0].name, env)},
         ]
     limits: dict[str, str] = {"cpu": release.cpu_limit, "memory": release.memory_limit}
     predictor: dict[str, Any] = {

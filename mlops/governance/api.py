@@ -4,16 +4,14 @@ Append-only by construction: there is no route that updates or deletes evidence.
 /healthz, /v1/public-key, /v1/checkpoint and the certificate registry reads needs a bearer token whose role
 allows it (401 without a known token, 403 with the wrong role); bodies are capped before they
 are parsed (413). Deployment contract (images/Dockerfile, target governance): port 8080,
-MLOPS_AUDIT_DB_URL, MLOPS_AUDIT_TOKENS_FILE, MLOPS_AUDIT_SIGNING_KEY_FILE, and optionally
+MLOPS_AUDIT, MLOPS_AUDIT_TOKENS_FILE, MLOPS_AUDIT_SIGNING_KEY_FILE, and optionally
 MLOPS_AUDIT_CERTIFICATION_KEY_FILE (the certification body's own key, a separate Secret),
 MLOPS_AUDIT_PUBLIC_MODELS and MLOPS_AUDIT_PUBLIC_SECTIONS (the public quality record). No request
 gets a 5xx answer, and the OpenAPI document lists every answer a route gives.
 """
 
 import json
-import os
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -24,11 +22,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from mlops.config.environment import AUDIT_PUBLIC_MODELS, AUDIT_PUBLIC_SECTIONS
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
-from mlops.governance.auth import TOKENS_ENV, Role, load_tokens, token_digest
+from mlops.governance.auth import Role, token_digest
 from mlops.governance.certificates import RETEST_DAYS, VALID_DAYS, Certifier
-from mlops.governance.db import DB_ENV
 from mlops.governance.documentation import to_csv, to_json
 from mlops.governance.entry import Entry, Subject
 from mlops.governance.log import EvidenceLog, NewEntry
@@ -40,8 +38,6 @@ MAX_BATCH = 1000
 PAGE = 1000
 
 READERS = (Role.AUDITOR, Role.CERTIFICATION_BODY)
-PUBLIC_MODELS_ENV = "MLOPS_AUDIT_PUBLIC_MODELS"  # comma-separated models with a public record
-PUBLIC_SECTIONS_ENV = "MLOPS_AUDIT_PUBLIC_SECTIONS"  # of model_card, certificates, gates
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -130,8 +126,8 @@ class PublicRecords(BaseModel):
 
     @classmethod
     def from_env(cls) -> "PublicRecords":
-        models = os.environ.get(PUBLIC_MODELS_ENV, "")
-        sections = os.environ.get(PUBLIC_SECTIONS_ENV)
+        models = AUDIT_PUBLIC_MODELS.get("")
+        sections = AUDIT_PUBLIC_SECTIONS.get()
         try:
             return cls(
                 models=frozenset(m.strip() for m in models.split(",") if m.strip()),
@@ -140,7 +136,7 @@ class PublicRecords(BaseModel):
             )  # fmt: skip
         except ValueError as error:
             raise BadInputError(
-                f"{PUBLIC_SECTIONS_ENV}: {sections!r}; allowed: model_card, certificates, gates "
+                f"{AUDIT_PUBLIC_SECTIONS.name}: {sections!r}; allowed: model_card, certificates, gates "
                 f"({error.__class__.__name__})"
             ) from None
 
@@ -423,18 +419,3 @@ def create_app(  # noqa: PLR0915 - one nested function per route, closing over t
         return certifier.revoke(certificate_id, body.reason).model_dump(mode="json")
 
     return app
-
-
-def app_from_env() -> FastAPI:
-    """The app as deployed: configuration from the environment only (see module docstring)."""
-    db = os.environ.get(DB_ENV)
-    if not db:
-        raise BadInputError(
-            f"{DB_ENV}: not set; allowed: sqlite:////data/audit.db or postgresql://..."
-        )
-    tokens_file = os.environ.get(TOKENS_ENV)
-    tokens = load_tokens(Path(tokens_file)) if tokens_file else {}
-    return create_app(
-        EvidenceLog.open(db), tokens, certification_key=keys.certification_key(None),
-        public=PublicRecords.from_env(),
-    )  # fmt: skip

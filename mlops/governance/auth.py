@@ -19,7 +19,6 @@ from pathlib import Path
 from mlops.errors import BadInputError
 from mlops.inputs import load_json
 
-TOKENS_ENV = "MLOPS_AUDIT_TOKENS_FILE"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 

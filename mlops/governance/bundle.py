@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ValidationError
 
 from mlops import inputs
+from mlops.config import environment as settings
 from mlops.errors import BadInputError
 from mlops.files import open_private, write_private
 from mlops.governance import keys
@@ -70,7 +71,7 @@ def build_bundle(
     key = log.signing_key
     if key is None:
         raise BadInputError(
-            "bundle: needs the signing key; allowed: MLOPS_AUDIT_SIGNING_KEY_FILE or --key"
+            f"bundle: needs the signing key; allowed: {settings.AUDIT_SIGNING_KEY_FILE.name} or --key"
         )
     entries = log.query(Subject(model=model, version=version))
     if not entries:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict
 
+from mlops.config.environment import AUDIT_CERTIFICATION_KEY_FILE
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
 from mlops.governance.entry import TIME_FORMAT, Entry, Subject, canonical_json, now_text
@@ -153,7 +154,7 @@ class Certifier:
         if key is None:
             raise BadInputError(
                 "certificates are signed by the certification body's own key; allowed: "
-                "--certification-key or MLOPS_AUDIT_CERTIFICATION_KEY_FILE (not the log's key)"
+                f"--certification-key or {AUDIT_CERTIFICATION_KEY_FILE.name} (not the log's key)"
             )
         log_key = self.log.public_key
         if log_key is not None and keys.key_id(log_key) == keys.key_id(key.public_key()):

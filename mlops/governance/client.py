@@ -242,12 +242,20 @@ def _detail(response: httpx.Response) -> str:
         return response.text[:500]
 
 
+def audit_location(url: str) -> str:
+    """`--audit` as a URL: a bare file path is the SQLite log at its absolute path."""
+    return f"sqlite:///{Path(url).resolve()}" if url and "://" not in url else url
+
+
 def audit_client_from_url(url: str, token: str | None = None) -> AuditClient:
-    """`sqlite:///path` or `postgresql://...` -> embedded; `http(s)://...` -> the Audit API."""
+    """A file path, `sqlite:///path` or `postgresql://...` -> embedded; `http(s)://...` -> the
+    Audit API."""
+    url = audit_location(url)
     if url.startswith(("http://", "https://")):
         return HttpAuditClient(url, token)
     if url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         return EmbeddedAuditClient(url)
     raise BadInputError(
-        f"{url}: unknown audit URL; allowed: sqlite:///PATH, postgresql://..., http(s)://HOST"
+        f"{url}: unknown audit URL; allowed: a file path, sqlite:///PATH, postgresql://..., "
+        "http(s)://HOST"
     )

@@ -18,7 +18,6 @@ from urllib.parse import quote, urlsplit
 
 from mlops.errors import BadInputError
 
-DB_ENV = "MLOPS_AUDIT_DB_URL"  # where the service finds its database (deployment contract)
 ADVISORY_LOCK_KEY = 0x6D6C6F7073  # "mlops": serialises appends across PostgreSQL connections
 BUSY_TIMEOUT_MS = 60_000
 WAL_RETRY_SECONDS = 0.02
@@ -38,7 +37,7 @@ class DbUrl:
         if "://" not in text:
             if not text:
                 raise BadInputError(
-                    "--db: empty; allowed: a file path, sqlite:///PATH or postgresql://..."
+                    "--audit: empty; allowed: a file path, sqlite:///PATH or postgresql://..."
                 )
             return cls("sqlite", Path(text), f"sqlite:///{text}")
         scheme = urlsplit(text).scheme

@@ -15,20 +15,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from mlops.config.environment import AUDIT_CERTIFICATION_KEY_FILE, AUDIT_SIGNING_KEY_FILE
 from mlops.errors import BadInputError
 from mlops.inputs import read_bytes
 
 MAX_PEM_BYTES = 64 * 1024
 
-SIGNING_KEY_ENV = "MLOPS_AUDIT_SIGNING_KEY_FILE"
-CERTIFICATION_KEY_ENV = "MLOPS_AUDIT_CERTIFICATION_KEY_FILE"  # the certification body's own key
-
 
 def certification_key(explicit: Path | None) -> Ed25519PrivateKey | None:
     """The certification body's signing key: explicit path, else $MLOPS_AUDIT_CERTIFICATION_KEY_FILE."""
-    path = explicit or (
-        Path(os.environ[CERTIFICATION_KEY_ENV]) if os.environ.get(CERTIFICATION_KEY_ENV) else None
-    )
+    path = explicit or AUDIT_CERTIFICATION_KEY_FILE.get()
     return load_private_key(path) if path else None
 
 
@@ -45,16 +41,6 @@ def key_id(key: Ed25519PublicKey) -> str:
 def public_b64(key: Ed25519PublicKey) -> str:
     """Base64 of the raw public key, the form embedded in checkpoints' registry and bundles."""
     return base64.b64encode(public_raw(key)).decode()
-
-
-def public_from_b64(text: str) -> Ed25519PublicKey:
-    """Inverse of `public_b64`."""
-    try:
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
-    except ValueError as error:
-        raise BadInputError(
-            f"public key {text[:16]!r}...: not a base64 Ed25519 key: {error}"
-        ) from None
 
 
 def public_pem(key: Ed25519PublicKey) -> str:
@@ -125,9 +111,9 @@ def resolve_signing_key(explicit: Path | None, sidecar: Path | None) -> Ed25519P
     """
     if explicit is not None:
         return load_private_key(explicit)
-    env = os.environ.get(SIGNING_KEY_ENV)
-    if env:
-        return load_private_key(Path(env))
+    configured = AUDIT_SIGNING_KEY_FILE.get()
+    if configured is not None:
+        return load_private_key(configured)
     if sidecar is None:
         return None
     if sidecar.exists():

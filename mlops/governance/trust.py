@@ -5,7 +5,7 @@ public keys whose checkpoints are trusted) and the certification body's public k
 
     logs:
       - id: 0b6f...            # the log's id (`mlops audit checkpoint` prints it)
-        url: sqlite:////var/lib/mlops/audit.db   # optional: where `verify` finds it without --db
+        url: sqlite:////var/lib/mlops/audit.db   # optional: where `verify` finds it without --audit
         keys: ["-----BEGIN PUBLIC KEY-----\\n..."]
     certification_body:
       keys: ["-----BEGIN PUBLIC KEY-----\\n..."]

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from mlops.config.environment import AUDIT_SIGNING_KEY_FILE
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance.checkpoint import Checkpoint
 
@@ -113,7 +114,7 @@ def witness(tree: Path, audit: CheckpointSource) -> tuple[str, str]:
     if checkpoint is None:
         raise CheckFailedError(
             "the audit log has no signed checkpoint to witness; give the Audit API its signing "
-            "key (MLOPS_AUDIT_SIGNING_KEY_FILE) before promoting"
+            f"key ({AUDIT_SIGNING_KEY_FILE.name}) before promoting"
         )
     relative = write_anchor(tree, checkpoint)
     trailer = f"Audit-Checkpoint: {checkpoint.log_id} {checkpoint.seq} {checkpoint.hash}"

@@ -193,7 +193,7 @@ def _require_sqlite_log(path: Path, audit_log: str) -> None:
     """Check read-only that a SQLite file is an evidence log, so opening it writes nothing."""
     allowed = "allowed: an evidence log written by the governance service"
     if not path.is_file():
-        raise BadInputError(f"{audit_log}: --audit-log: file not found; {allowed}")
+        raise BadInputError(f"{audit_log}: --audit: file not found; {allowed}")
     try:
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
             found = db.execute(
@@ -201,10 +201,10 @@ def _require_sqlite_log(path: Path, audit_log: str) -> None:
             ).fetchone()
     except sqlite3.Error as error:
         raise BadInputError(
-            f"{audit_log}: --audit-log: not a SQLite database ({error}); {allowed}"
+            f"{audit_log}: --audit: not a SQLite database ({error}); {allowed}"
         ) from None
     if found is None:
-        raise BadInputError(f"{audit_log}: --audit-log: no audit_entries table; {allowed}")
+        raise BadInputError(f"{audit_log}: --audit: no audit_entries table; {allowed}")
 
 
 def read_verdicts(audit_log: str) -> tuple[list[Verdict], list[str]]:
@@ -238,7 +238,7 @@ def read_verdicts(audit_log: str) -> tuple[list[Verdict], list[str]]:
         return [], [f"{audit_log}: verdicts not used: {error}"]
     except Exception as error:  # a file that is not an evidence log at all
         raise BadInputError(
-            f"{audit_log}: --audit-log: cannot read as an evidence log: {error}"
+            f"{audit_log}: --audit: cannot read as an evidence log: {error}"
         ) from None
     verdicts = [
         Verdict(

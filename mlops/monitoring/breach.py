@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from mlops.config import environment as settings
 from mlops.errors import BadInputError
 from mlops.governance.client import AuditClient, Subject
 from mlops.monitoring.drift import DriftReport
@@ -71,7 +72,7 @@ class CommandTrigger:
         try:
             done = subprocess.run(
                 self.argv, input=text, capture_output=True, text=True, timeout=self.timeout,
-                env={**os.environ, "MLOPS_DRIFT_REPORT": handle.name}, check=False,
+                env={**os.environ, settings.DRIFT_REPORT.name: handle.name}, check=False,
             )  # fmt: skip
         except (OSError, subprocess.TimeoutExpired) as error:
             return {"trigger": "command", "ok": False, "error": str(error)}

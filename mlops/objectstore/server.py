@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from mlops.config.object_store import Grant
 
+# `weed` makes an admin identity of these when they are in its environment, and creates the
+# buckets S3_BUCKET names: never passed to the server.
+WIDENING_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_BUCKET")
 READ_ACTIONS = ("Read", "List")
 WRITE_ACTIONS = ("Write",)  # put, copy and delete objects; never bucket administration
 
@@ -89,8 +92,14 @@ def server_args(
         "-s3.port.lance=0",
         "-webdav=false",
         "-admin.ui=false",
+        "-admin.port.legacy=0",
         "-master.telemetry=false",
     ]
+
+
+def server_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """`environment` without the variables that would give the server another identity."""
+    return {key: value for key, value in environment.items() if key not in WIDENING_VARIABLES}
 
 
 def versioning_commands(buckets: Sequence[str]) -> str:

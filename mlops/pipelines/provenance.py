@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import os
 import platform
 import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops.config import environment as settings
 from mlops.errors import CheckFailedError
 from mlops.promotion.git import git
 
-COMMIT_ENV = "MLOPS_CODE_COMMIT"
-REPOSITORY_ENV = "MLOPS_CODE_REPOSITORY"
 SHAREABLE_REMOTE = re.compile(r"^(https://|git@|ssh://)\S+$")  # what release descriptors accept
-LOCK_ENV = "MLOPS_UV_LOCK"
 
 
 def sha256_bytes(payload: bytes) -> str:
@@ -37,7 +34,7 @@ class CodeRef:
 
 def code_ref(repo: Path) -> CodeRef:
     """The commit the code runs from: $MLOPS_CODE_COMMIT if set, else `git` in `repo`."""
-    pinned = os.environ.get(COMMIT_ENV)
+    pinned = settings.CODE_COMMIT.get()
     if pinned:
         return CodeRef(pinned, dirty=False, source="env")
     try:
@@ -51,7 +48,7 @@ def code_ref(repo: Path) -> CodeRef:
 def code_repository(repo: Path, default: str) -> str:
     """Where the code lives: $MLOPS_CODE_REPOSITORY, else git's `origin` remote when it is a URL
     others can fetch (a clone of a local folder is not), else `default`."""
-    pinned = os.environ.get(REPOSITORY_ENV)
+    pinned = settings.CODE_REPOSITORY.get()
     if pinned:
         return pinned
     try:
@@ -83,7 +80,7 @@ class EnvironmentSpec:
 def environment_spec(repo: Path) -> EnvironmentSpec:
     """Python version, installed distributions and the digest of `uv.lock` (or $MLOPS_UV_LOCK)."""
     requirements = installed_distributions()
-    lock = Path(os.environ.get(LOCK_ENV, repo / "uv.lock"))
+    lock = settings.UV_LOCK.get(repo / "uv.lock")
     lock_digest = sha256_bytes(lock.read_bytes()) if lock.is_file() else None
     return EnvironmentSpec(
         python=platform.python_version(),

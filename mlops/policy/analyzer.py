@@ -95,6 +95,8 @@ class PackAnalyzer:
     def _tail(self) -> str:
         self._stderr.seek(0)
         text = self._stderr.read().decode(errors="replace").strip()
+        if "ModuleNotFoundError" in text:  # e.g. a requirement added since the venv was made
+            text += f"\n(the pack's venv lacks a requirement of {self.pack.directory}/requirements.txt: run ./scripts/setup)"
         return f":\n{text[-2000:]}" if text else ""
 
     def policies(self) -> list[PolicySpec]:

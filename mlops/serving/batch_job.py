@@ -8,6 +8,7 @@ Input and output live on a PersistentVolumeClaim; outputs keep history via `{tim
 
 from typing import Any
 
+from mlops.config import environment as settings
 from mlops.config.object_store import StoreEndpoint, client_env
 from mlops.gitops.descriptor import ModelRelease
 
@@ -104,7 +105,7 @@ def scoring_cronjob(
                 "imagePullPolicy": "Always",
                 "command": ["mlops"],
                 "args": args,
-                "env": [{"name": "MLOPS_ENVIRONMENT", "value": environment}],
+                "env": [{"name": settings.ENVIRONMENT.name, "value": environment}],
                 "volumeMounts": [
                     {"name": "model", "mountPath": MODEL_DIR, "readOnly": True},
                     {"name": "data", "mountPath": DATA_DIR},

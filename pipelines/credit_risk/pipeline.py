@@ -12,6 +12,7 @@ from typing import Any
 
 from kfp import compiler, dsl, kubernetes
 
+from mlops.config import environment as settings
 from pipelines.credit_risk import components as c
 from pipelines.credit_risk.config import load_config
 
@@ -33,7 +34,7 @@ def _common(task: dsl.PipelineTask, image: str) -> dsl.PipelineTask:
     task.set_caching_options(False)
     task.set_container_image(image)
     kubernetes.use_secret_as_env(
-        task, secret_name=AUDIT_TOKEN_SECRET, secret_key_to_env={"token": "MLOPS_AUDIT_TOKEN"}
+        task, secret_name=AUDIT_TOKEN_SECRET, secret_key_to_env={"token": settings.AUDIT_TOKEN.name}
     )
     return task
 

@@ -71,7 +71,7 @@ def test_sqlite_stack_runs_one_replica_on_a_volume(stack_configs):
     spec = deployment(resources).inputs["spec"]
     assert spec["replicas"] == 1
     assert spec["strategy"] == {"type": "Recreate"}
-    assert env_of(resources)["MLOPS_AUDIT_DB_URL"]["value"] == "sqlite:////data/audit.db"
+    assert env_of(resources)["MLOPS_AUDIT"]["value"] == "sqlite:////data/audit.db"
     claim = named(resources, "governance-data").inputs["spec"]
     assert claim["resources"]["requests"]["storage"] == f"{dev.governance.storage_size_gb}Gi"
     mounts = {m["mountPath"]: m for m in spec["template"]["spec"]["containers"][0]["volumeMounts"]}
@@ -96,7 +96,7 @@ def test_prod_reads_the_database_url_from_a_secret_and_is_highly_available(stack
     spec = deployment(resources).inputs["spec"]
     assert spec["replicas"] == prod.replicas.governance == 3
     assert spec["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
-    source = env_of(resources)["MLOPS_AUDIT_DB_URL"]["valueFrom"]["secretKeyRef"]
+    source = env_of(resources)["MLOPS_AUDIT"]["valueFrom"]["secretKeyRef"]
     assert source == {"name": DB_SECRET, "key": "url"}
     assert not [r for r in resources if r.name == "governance-data"]
     pdb = of_type(resources, "kubernetes:policy/v1:PodDisruptionBudget")

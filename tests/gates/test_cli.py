@@ -27,7 +27,7 @@ def gate_verdicts(world: World, version: str) -> list:
 
 def gates(world: World, *args: str):
     common = [
-        "--audit-db",
+        "--audit",
         world.audit_url,
         "--tracking-uri",
         world.tracking_uri,
@@ -80,10 +80,10 @@ def test_code_gate_by_commit(world: World):
     world.audit.append(subject, "ci.unit_tests.passed", True, source="ci")
     world.audit.append(subject, "ci.pipeline_int.passed", True, source="ci")
     result = runner.invoke(app, ["gates", "check", "--commit", commit, "--to", "analytics-int",
-                                 "--audit-db", world.audit_url, "--root", str(world.repo)])  # fmt: skip
+                                 "--audit", world.audit_url, "--root", str(world.repo)])  # fmt: skip
     assert result.exit_code == 0, result.output
     release = runner.invoke(app, ["gates", "check", "--commit", commit, "--to", "analytics-prod",
-                                  "--audit-db", world.audit_url, "--root", str(world.repo)])  # fmt: skip
+                                  "--audit", world.audit_url, "--root", str(world.repo)])  # fmt: skip
     assert release.exit_code == 0, release.output
     assert "pass integration-gate: gate.analytics-dev-to-analytics-int = True" in release.output
 
@@ -105,7 +105,7 @@ def test_bad_input(world: World, args: list[str], message: str):
 def test_bad_input_exits_2_with_one_line():
     result = subprocess.run(
         [sys.executable, "-m", "mlops", "gates", "check", "--commit", "xyz", "--to", "analytics-int",
-         "--audit-db", "sqlite:///unused.db"],
+         "--audit", "sqlite:///unused.db"],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 2
@@ -154,7 +154,7 @@ def test_bad_input_leaves_no_audit_log_behind(mlops, monkeypatch, tmp_path, args
         "--version",
         "1",
         *args,
-        "--audit-db",
+        "--audit",
         f"sqlite:///{log}",
     )
     assert code == 2 and message in err

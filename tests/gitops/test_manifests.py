@@ -5,12 +5,12 @@ from typing import Any
 
 import pytest
 
+from mlops.config.environment import SHADOW_URL
 from mlops.errors import BadInputError
 from mlops.gitops.descriptor import STRATEGY_KEYS, ModelRelease, parse_release
 from mlops.gitops.environment import Environment
 from mlops.gitops.manifests import (
     RENDERED_KINDS,
-    SHADOW_URL_ENV,
     gpu_demand,
     render_release,
 )
@@ -103,11 +103,11 @@ def test_shadow_runs_the_release_beside_the_incumbent_and_mirrors_to_it(
     assert primary["spec"]["predictor"]["model"]["storageUri"] == sample["incumbent_storage_uri"]
     assert shadow["spec"]["predictor"]["model"]["storageUri"] == sample["storage_uri"]
     assert shadow["metadata"]["labels"]["networking.kserve.io/visibility"] == "cluster-local"
-    assert env_vars(primary)[SHADOW_URL_ENV] == (
+    assert env_vars(primary)[SHADOW_URL.name] == (
         "http://credit-risk-shadow-predictor.models.svc.cluster.local"
     )
     assert env_vars(primary)["MLOPS_SHADOW_PERCENT"] == "50"
-    assert SHADOW_URL_ENV not in env_vars(shadow)
+    assert SHADOW_URL.name not in env_vars(shadow)
     assert (
         primary["metadata"]["annotations"]["mlops.platform/shadow-target"] == "credit-risk-shadow"
     )

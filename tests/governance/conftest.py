@@ -7,5 +7,5 @@ import pytest
 def mlops(mlops, monkeypatch):
     """The shared runner, with no signing key or database taken from the environment."""
     monkeypatch.delenv("MLOPS_AUDIT_SIGNING_KEY_FILE", raising=False)
-    monkeypatch.delenv("MLOPS_AUDIT_DB_URL", raising=False)
+    monkeypatch.delenv("MLOPS_AUDIT", raising=False)
     return mlops

@@ -14,7 +14,7 @@ def db(tmp_path):
 
 
 def _append(mlops, db, name="accuracy", value="0.91", subject="model=credit-risk,version=3"):
-    code, out, err = mlops("audit", "append", "--db", db, "--subject", subject, "--name", name,
+    code, out, err = mlops("audit", "append", "--audit", db, "--subject", subject, "--name", name,
                            "--value", value, "--unit", "ratio", "--source", "train")  # fmt: skip
     assert code == 0, err
     return json.loads(out)
@@ -27,9 +27,11 @@ def test_append_prints_the_entry_and_verify_passes(mlops, db):
                                 "run": None, "commit": None}  # fmt: skip
     assert _append(mlops, db, value='{"gap": 0.1}')["value"] == {"gap": 0.1}
     assert _append(mlops, db, value="not-json")["value"] == "not-json"
-    code, out, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem", "--json")
+    code, out, _ = mlops(
+        "audit", "verify", "--audit", db, "--public-key", db + ".key.pem", "--json"
+    )
     assert code == 0 and json.loads(out)["entries"] == 3
-    code, out, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem")
+    code, out, _ = mlops("audit", "verify", "--audit", db, "--public-key", db + ".key.pem")
     assert code == 0 and out.startswith("intact: 3 entries")
 
 
@@ -40,23 +42,25 @@ def test_verify_exits_1_naming_the_first_bad_entry(mlops, db):
     conn.execute("DROP TRIGGER audit_entries_no_update")
     conn.execute("UPDATE audit_entries SET value = '0.9' WHERE seq = 2")
     conn.close()
-    code, _, err = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem")
+    code, _, err = mlops("audit", "verify", "--audit", db, "--public-key", db + ".key.pem")
     assert code == 1 and "first bad entry 2" in err
-    code, out, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem", "--json")
+    code, out, _ = mlops(
+        "audit", "verify", "--audit", db, "--public-key", db + ".key.pem", "--json"
+    )
     assert code == 1 and json.loads(out)["first_bad_seq"] == 2
 
 
 @pytest.mark.parametrize(
     "args",
-    [["audit", "append", "--db", "X", "--subject", "team=a", "--name", "n", "--value", "1"],
-     ["audit", "append", "--db", "X", "--name", "bad name", "--value", "1"],
-     ["audit", "append", "--db", "X", "--name", "n", "--value", "NaN"],
-     ["audit", "append", "--db", "X", "--name", "n", "--value", "1", "--artifact", "m=md5"],
-     ["audit", "append", "--db", "X", "--name", "n", "--value", "1", "--kind", "certificate"],
+    [["audit", "append", "--audit", "X", "--subject", "team=a", "--name", "n", "--value", "1"],
+     ["audit", "append", "--audit", "X", "--name", "bad name", "--value", "1"],
+     ["audit", "append", "--audit", "X", "--name", "n", "--value", "NaN"],
+     ["audit", "append", "--audit", "X", "--name", "n", "--value", "1", "--artifact", "m=md5"],
+     ["audit", "append", "--audit", "X", "--name", "n", "--value", "1", "--kind", "certificate"],
      ["audit", "append", "--name", "n", "--value", "1"],
-     ["audit", "verify", "--db", "MISSING.db"],
-     ["audit", "export", "--db", "X", "--format", "xml"],
-     ["audit", "append", "--db", "X", "--value", "1"]],
+     ["audit", "verify", "--audit", "MISSING.db"],
+     ["audit", "export", "--audit", "X", "--format", "xml"],
+     ["audit", "append", "--audit", "X", "--value", "1"]],
 )  # fmt: skip
 def test_bad_input_exits_2_without_traceback_and_writes_nothing(mlops, tmp_path, args):
     db = str(tmp_path / "x.db")
@@ -72,23 +76,23 @@ def test_export_report_model_card_and_checkpoint(mlops, db, tmp_path):
     _append(mlops, db)
     _append(mlops, db, name="latency_p99", value="42")
     code, out, _ = mlops(
-        "audit", "export", "--db", db, "--format", "csv", "--subject", "model=credit-risk"
+        "audit", "export", "--audit", db, "--format", "csv", "--subject", "model=credit-risk"
     )
     assert code == 0 and len(out.splitlines()) == 3
-    code, out, _ = mlops("audit", "export", "--db", db, "--name", "accuracy")
+    code, out, _ = mlops("audit", "export", "--audit", db, "--name", "accuracy")
     assert code == 0 and [e["name"] for e in json.loads(out)["entries"]] == ["accuracy"]
-    code, _, _ = mlops("audit", "report", "--db", db, "--out", str(tmp_path / "r.html"))
+    code, _, _ = mlops("audit", "report", "--audit", db, "--out", str(tmp_path / "r.html"))
     report = (tmp_path / "r.html").read_text()
     assert code == 0 and report.index('id="releases"') < report.index('id="history"')
     code, out, _ = mlops(
-        "audit", "model-card", "--db", db, "--subject", "model=credit-risk,version=3"
+        "audit", "model-card", "--audit", db, "--subject", "model=credit-risk,version=3"
     )
     assert code == 0 and "| accuracy | 0.91 |" in out
-    code, _, _ = mlops("audit", "model-card", "--db", db, "--subject", "model=credit-risk")
+    code, _, _ = mlops("audit", "model-card", "--audit", db, "--subject", "model=credit-risk")
     assert code == 2
-    code, _, _ = mlops("audit", "checkpoint", "--db", db, "--out", str(tmp_path / "anchor.json"))
+    code, _, _ = mlops("audit", "checkpoint", "--audit", db, "--out", str(tmp_path / "anchor.json"))
     assert code == 0
-    code, _, _ = mlops("audit", "verify", "--db", db, "--public-key", db + ".key.pem",
+    code, _, _ = mlops("audit", "verify", "--audit", db, "--public-key", db + ".key.pem",
                        "--anchor", str(tmp_path / "anchor.json"))  # fmt: skip
     assert code == 0
 
@@ -96,23 +100,23 @@ def test_export_report_model_card_and_checkpoint(mlops, db, tmp_path):
 def test_gate_certificate_and_bundle(mlops, db, tmp_path):
     _append(mlops, db)
     subject = "model=credit-risk,version=3"
-    code, out, _ = mlops("audit", "gate", "--db", db, "--subject", subject, "--gate", "quality",
+    code, out, _ = mlops("audit", "gate", "--audit", db, "--subject", subject, "--gate", "quality",
                          "--require", "accuracy>=0.85")  # fmt: skip
     assert code == 0 and "gate quality: passed" in out
-    code, out, _ = mlops("audit", "gate", "--db", db, "--subject", subject, "--gate", "strict",
+    code, out, _ = mlops("audit", "gate", "--audit", db, "--subject", subject, "--gate", "strict",
                          "--require", "accuracy >= 0.95", "--require", "auc>0.5")  # fmt: skip
     assert code == 1 and "FAIL: auc" in out
     body = str(tmp_path / "body.pem")
     assert mlops("audit", "keygen", "--out", body)[0] == 0
-    code, _, err = mlops("audit", "certificate", "issue", "--db", db, "--subject", subject,
+    code, _, err = mlops("audit", "certificate", "issue", "--audit", db, "--subject", subject,
                          "--scope", "s", "--gate", "quality")  # fmt: skip
     assert code == 2 and "certification body's own key" in err
-    code, _, err = mlops("audit", "certificate", "issue", "--db", db, "--subject", subject,
+    code, _, err = mlops("audit", "certificate", "issue", "--audit", db, "--subject", subject,
                          "--scope", "s", "--gate", "quality", "--gate", "strict",
                          "--certification-key", body)  # fmt: skip
     assert code == 1 and "strict: failed" in err
     cert_file = tmp_path / "cert.json"
-    code, out, _ = mlops("audit", "certificate", "issue", "--db", db, "--subject", subject,
+    code, out, _ = mlops("audit", "certificate", "issue", "--audit", db, "--subject", subject,
                          "--scope", "s", "--gate", "quality", "--out", str(cert_file),
                          "--certification-key", body)  # fmt: skip
     assert code == 0
@@ -122,21 +126,25 @@ def test_gate_certificate_and_bundle(mlops, db, tmp_path):
     assert mlops("audit", "certificate", "verify", str(cert_file), "--public-key", body)[0] == 0
     assert mlops("audit", "certificate", "verify", str(cert_file), "--public-key", key)[0] == 1
     bundle = tmp_path / "bundle.zip"
-    code, _, err = mlops("audit", "bundle", "--db", db, "--subject", subject, "--out", str(bundle))
+    code, _, err = mlops(
+        "audit", "bundle", "--audit", db, "--subject", subject, "--out", str(bundle)
+    )
     assert code == 0, err
     assert mlops("audit", "bundle-verify", str(bundle), "--public-key", key)[0] == 0
     assert (
         mlops("audit", "bundle-verify", str(bundle), "--public-key", str(tmp_path / "k2.pem"))[0]
         == 1
     )
-    code, out, _ = mlops("audit", "certificate", "revoke", "--db", db, "--id", cert_id,
+    code, out, _ = mlops("audit", "certificate", "revoke", "--audit", db, "--id", cert_id,
                          "--reason", "audit finding", "--certification-key", body)  # fmt: skip
     assert code == 0 and json.loads(out)["automatic"] is False
     assert (
-        mlops("audit", "certificate", "verify", str(cert_file), "--public-key", body, "--db", db)[0]
+        mlops(
+            "audit", "certificate", "verify", str(cert_file), "--public-key", body, "--audit", db
+        )[0]
         == 1
     )
-    code, out, _ = mlops("audit", "certificate", "list", "--db", db, "--json")
+    code, out, _ = mlops("audit", "certificate", "list", "--audit", db, "--json")
     assert [r["status"] for r in json.loads(out)] == ["revoked"]
 
 
@@ -147,7 +155,7 @@ def test_bundle_directory_tamper_is_found(mlops, db, tmp_path):
         mlops(
             "audit",
             "bundle",
-            "--db",
+            "--audit",
             db,
             "--subject",
             "model=credit-risk,version=3",
@@ -178,7 +186,7 @@ def test_the_console_script_maps_errors_to_exit_codes(tmp_path):
     """One real process: the installed entry point, not the in-process shortcut."""
     result = subprocess.run(
         [sys.executable, "-c", "from mlops.cli.app import main; main()", "audit", "verify",
-         "--db", str(tmp_path / "none.db")],
+         "--audit", str(tmp_path / "none.db")],
         check=False, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2 and "no such log file" in result.stderr
@@ -197,6 +205,6 @@ def test_the_console_script_maps_errors_to_exit_codes(tmp_path):
 def test_readers_refuse_a_log_that_does_not_exist_and_create_none(mlops, tmp_path, command):
     missing = tmp_path / "none.db"
     for db in (str(missing), f"sqlite:///{missing}"):
-        code, _, err = mlops("audit", *(a.format(tmp=tmp_path) for a in command), "--db", db)
+        code, _, err = mlops("audit", *(a.format(tmp=tmp_path) for a in command), "--audit", db)
         assert code == 2 and "no such log file" in err
         assert not missing.exists() and not (tmp_path / "r.html").exists()

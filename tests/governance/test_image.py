@@ -2,10 +2,7 @@
 
 import json
 
-from mlops.governance.api import PUBLIC_MODELS_ENV, PUBLIC_SECTIONS_ENV
-from mlops.governance.auth import TOKENS_ENV
-from mlops.governance.db import DB_ENV
-from mlops.governance.keys import CERTIFICATION_KEY_ENV, SIGNING_KEY_ENV
+from mlops.config import environment as settings
 from tests.images.dockerfile import STAGES
 
 IMAGE_FILE = STAGES["governance"]
@@ -21,7 +18,8 @@ def test_runs_the_audit_api_on_8080():
 
 
 def test_documents_the_environment_the_code_reads():
-    for name in (DB_ENV, TOKENS_ENV, SIGNING_KEY_ENV, CERTIFICATION_KEY_ENV, PUBLIC_MODELS_ENV,
-                 PUBLIC_SECTIONS_ENV):  # fmt: skip
-        assert name in DOCKERFILE
-    assert "MLOPS_AUDIT_DB_URL=sqlite:////data/audit.db" in DOCKERFILE
+    for setting in (settings.AUDIT, settings.AUDIT_TOKENS_FILE, settings.AUDIT_SIGNING_KEY_FILE,
+                    settings.AUDIT_CERTIFICATION_KEY_FILE, settings.AUDIT_PUBLIC_MODELS,
+                    settings.AUDIT_PUBLIC_SECTIONS):  # fmt: skip
+        assert setting.name in DOCKERFILE
+    assert "MLOPS_AUDIT=sqlite:////data/audit.db" in DOCKERFILE

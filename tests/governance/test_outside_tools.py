@@ -25,10 +25,10 @@ def _openssl(*args: str, data: bytes | None = None) -> subprocess.CompletedProce
 def test_openssl_and_rfc8785_recompute_the_chain_and_check_the_checkpoint(mlops, tmp_path: Path):
     db = str(tmp_path / "audit.db")
     for value in ("2.0", "1e-7", '{"zeta": [1e21, -0.0, "caf\u00e9\\n"], "alpha": true}', "0.91"):
-        code, _, err = mlops("audit", "append", "--db", db, "--subject", "model=m,version=1",
+        code, _, err = mlops("audit", "append", "--audit", db, "--subject", "model=m,version=1",
                              "--name", "metric", "--value", value, "--unit", "ratio")  # fmt: skip
         assert code == 0, err
-    code, out, _ = mlops("audit", "export", "--db", db)
+    code, out, _ = mlops("audit", "export", "--audit", db)
     exported = json.loads(out)
     prev = "0" * 64
     for entry in exported["entries"]:

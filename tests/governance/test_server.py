@@ -33,7 +33,7 @@ def server(tmp_path):
     (tmp_path / "tokens.json").write_text(json.dumps(tokens))
     env = {
         **os.environ,
-        "MLOPS_AUDIT_DB_URL": f"sqlite:///{tmp_path}/audit.db",
+        "MLOPS_AUDIT": f"sqlite:///{tmp_path}/audit.db",
         "MLOPS_AUDIT_TOKENS_FILE": str(tmp_path / "tokens.json"),
         "MLOPS_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "key.pem"),
     }

@@ -159,7 +159,7 @@ def test_without_a_trusted_key_verification_fails(mlops, monkeypatch, platform, 
     _, db, _ = platform
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    code, _, err = _verify(mlops, monkeypatch, outside, "--db", str(db))
+    code, _, err = _verify(mlops, monkeypatch, outside, "--audit", str(db))
     assert code == 1 and "no trusted key" in err
 
 
@@ -285,7 +285,7 @@ def test_the_witness_command_commits_a_trusted_checkpoint_and_refuses_another(
 ):
     repo, db, _ = platform
     before = db.read_bytes()
-    code, _, err = mlops("audit", "witness", "--audit-url", f"sqlite:///{db}", "--repo", str(repo))
+    code, _, err = mlops("audit", "witness", "--audit", f"sqlite:///{db}", "--repo", str(repo))
     assert code == 0, err
     assert _git(repo, "log", "-1", "--format=%s").startswith("audit: witness checkpoint 6 ")
     with EvidenceLog(str(db), read_only=True) as log:
@@ -294,7 +294,5 @@ def test_the_witness_command_commits_a_trusted_checkpoint_and_refuses_another(
     other = tmp_path / "other.db"
     with EvidenceLog(str(other), write_private_key(tmp_path / "other.pem")) as log:
         log.append(SUBJECT, "accuracy", 0.5)
-    code, _, err = mlops(
-        "audit", "witness", "--audit-url", f"sqlite:///{other}", "--repo", str(repo)
-    )
+    code, _, err = mlops("audit", "witness", "--audit", f"sqlite:///{other}", "--repo", str(repo))
     assert code == 1 and "nothing witnessed" in err

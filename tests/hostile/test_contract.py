@@ -29,7 +29,7 @@ def test_audit_serve_on_a_taken_port_is_bad_input_before_the_database(mlops, cle
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code, _, err = mlops("audit", "serve", "--db", str(clean_env / "audit.db"),
+        code, _, err = mlops("audit", "serve", "--audit", str(clean_env / "audit.db"),
                              "--port", str(port))  # fmt: skip
     assert code == 2 and "already in use" in err
     assert tree(clean_env) == {}
@@ -52,7 +52,7 @@ def test_a_file_that_is_not_a_database_gets_no_key_beside_it(mlops, clean_env):
     notes = clean_env / "notes.txt"
     notes.write_text("shopping list\n")
     before = tree(clean_env)
-    code, _, err = mlops("audit", "append", "--db", str(notes), "--name", "accuracy",
+    code, _, err = mlops("audit", "append", "--audit", str(notes), "--name", "accuracy",
                          "--value", "0.9", "--subject", "model=m,version=1")  # fmt: skip
     assert code == 2 and "not a SQLite database" in err
     assert tree(clean_env) == before
@@ -62,12 +62,12 @@ def test_a_file_that_is_not_a_database_gets_no_key_beside_it(mlops, clean_env):
     "argv",
     [
         ["audit", "keygen", "--out", "/proc/version/key.pem"],
-        ["audit", "report", "--db", "{db}", "--out", "/proc/version/report.html"],
-        ["audit", "export", "--db", "{db}", "--out", "/proc/version/export.json"],
+        ["audit", "report", "--audit", "{db}", "--out", "/proc/version/report.html"],
+        ["audit", "export", "--audit", "{db}", "--out", "/proc/version/export.json"],
         [
             "audit",
             "bundle",
-            "--db",
+            "--audit",
             "{db}",
             "--subject",
             "model=m,version=1",
@@ -79,7 +79,7 @@ def test_a_file_that_is_not_a_database_gets_no_key_beside_it(mlops, clean_env):
 )
 def test_unwritable_outputs_are_bad_input(mlops, clean_env, argv):
     db = clean_env / "audit.db"
-    code, _, err = mlops("audit", "append", "--db", str(db), "--name", "accuracy", "--value",
+    code, _, err = mlops("audit", "append", "--audit", str(db), "--name", "accuracy", "--value",
                          "0.9", "--subject", "model=m,version=1")  # fmt: skip
     assert code == 0, err
     before = tree(clean_env)
@@ -115,15 +115,15 @@ def test_refused_settings_are_one_line(mlops, clean_env, setup):
 
 def test_evidence_files_are_owner_only(mlops, clean_env):
     db = clean_env / "audit.db"
-    mlops("audit", "append", "--db", str(db), "--name", "note", "--value", "<b>x</b>",
+    mlops("audit", "append", "--audit", str(db), "--name", "note", "--value", "<b>x</b>",
           "--subject", "model=m,version=1", "--kind", "document")  # fmt: skip
     outputs = {
-        "export.json": ["audit", "export", "--db", str(db), "--out", "export.json"],
-        "report.html": ["audit", "report", "--db", str(db), "--out", "report.html"],
+        "export.json": ["audit", "export", "--audit", str(db), "--out", "export.json"],
+        "report.html": ["audit", "report", "--audit", str(db), "--out", "report.html"],
         "bundle.zip": [
             "audit",
             "bundle",
-            "--db",
+            "--audit",
             str(db),
             "--subject",
             "model=m,version=1",

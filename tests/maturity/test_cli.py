@@ -125,10 +125,10 @@ def test_audit_log_needs_from_platform(
     monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path
 ) -> None:
     code, _, err = run(
-        monkeypatch, capsys, "assess", str(EXAMPLE), "--audit-log", str(tmp_path / "a.db")
+        monkeypatch, capsys, "assess", str(EXAMPLE), "--audit", str(tmp_path / "a.db")
     )
     assert code == 2
-    assert "--audit-log: only used with --from-platform" in err
+    assert "--audit: only used with --from-platform" in err
 
 
 def test_from_platform_prefills_and_cites(

@@ -201,7 +201,7 @@ def test_a_tampered_log_proves_nothing(tmp_path: Path) -> None:
 
 
 def test_missing_audit_log_is_bad_input(tmp_path: Path) -> None:
-    with pytest.raises(BadInputError, match=r"audit\.db: --audit-log: file not found"):
+    with pytest.raises(BadInputError, match=r"audit\.db: --audit: file not found"):
         collect(tmp_path, str(tmp_path / "audit.db"))
     assert not (tmp_path / "audit.db").exists()
 
@@ -257,12 +257,12 @@ def test_prose_mentioning_mlflow_is_not_tracking_configuration(tmp_path: Path) -
 def test_a_file_that_is_not_an_evidence_log_is_bad_input_and_untouched(tmp_path: Path) -> None:
     text_file = tmp_path / "notes.txt"
     text_file.write_text("not a database\n" * 100)
-    with pytest.raises(BadInputError, match=r"notes\.txt: --audit-log: not a SQLite database"):
+    with pytest.raises(BadInputError, match=r"notes\.txt: --audit: not a SQLite database"):
         collect(tmp_path, str(text_file))
     other = tmp_path / "other.db"
     with closing(sqlite3.connect(other)) as connection:
         connection.execute("CREATE TABLE t (x)")
     before = other.read_bytes()
-    with pytest.raises(BadInputError, match=r"other\.db: --audit-log: no audit_entries table"):
+    with pytest.raises(BadInputError, match=r"other\.db: --audit: no audit_entries table"):
         collect(tmp_path, str(other))
     assert other.read_bytes() == before

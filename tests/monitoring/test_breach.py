@@ -80,7 +80,7 @@ def test_drift_job_end_to_end(mlops, tmp_path):
     code, out, err = mlops(
         "drift", "--reference", str(tmp_path / "reference.csv"), "--log", str(tmp_path / "requests.jsonl"),
         "--model", "credit", "--version", "3", "--environment", "prod",
-        "--metrics-file", str(tmp_path / "drift.prom"), "--audit-url", audit,
+        "--metrics-file", str(tmp_path / "drift.prom"), "--audit", audit,
         "--retrain-command", f"{sys.executable} -c \"open({str(marker)!r}, 'w')\"", "--json",
     )  # fmt: skip
     assert code == 1, err

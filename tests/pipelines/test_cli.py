@@ -31,7 +31,7 @@ def test_run_int_json(mlops, store, tmp_path: Path) -> None:
         "--mode",
         "int",
         *store.run_options(),
-        "--audit-db",
+        "--audit",
         str(tmp_path / "audit.db"),
         "--json",
     )
@@ -76,7 +76,6 @@ def test_run_with_bad_data_exits_1_naming_column_and_rule(mlops, store, tmp_path
     ("args", "message"),
     [
         (["--mode", "dev"], "'dev' is not one of"),
-        (["--audit", "sqlite:///a.db", "--audit-db", "b.db"], "--audit and --audit-db: give one"),
         (["--no-local"], "--no-local: needs --host URL"),
         (["--host", "ftp://kfp"], "--host: 'ftp://kfp'; allowed: http(s)://HOST"),
         (["--tracking-uri", "mlruns"], "--tracking-uri: 'mlruns' is not supported"),

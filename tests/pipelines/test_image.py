@@ -3,9 +3,8 @@ the Dockerfile)."""
 
 import re
 
-from mlops.pipelines.provenance import COMMIT_ENV, LOCK_ENV
+from mlops.config.environment import AUDIT_TOKEN, CODE_COMMIT, UV_LOCK
 from pipelines.credit_risk.components import IMAGE
-from pipelines.credit_risk.context import AUDIT_TOKEN_ENV
 from tests.images.dockerfile import ROOT, STAGES, TEXT
 
 IMAGE_FILE = STAGES["pipeline"]
@@ -23,7 +22,7 @@ def test_base_images_are_pinned_and_the_project_is_installed_as_locked() -> None
 
 
 def test_sets_the_environment_the_code_reads() -> None:
-    for name in (COMMIT_ENV, LOCK_ENV, AUDIT_TOKEN_ENV):
-        assert name in DOCKERFILE
+    for setting in (CODE_COMMIT, UV_LOCK, AUDIT_TOKEN):
+        assert setting.name in DOCKERFILE
     assert "PATH=/opt/venv/bin:$PATH" in DOCKERFILE  # python3 is the project environment
     assert IMAGE.rsplit(":", 1)[0] in DOCKERFILE

@@ -127,7 +127,7 @@ def test_route_check_names_the_platform_gateway_and_its_authenticated_listener()
     from components.edge import GATEWAY, listener_name
     from mlops.config.namespaces import NAMESPACES
 
-    tree = ast.parse((CHECKS_DIR / "CKV_MLOPS_10.py").read_text(encoding="utf-8"))
+    tree = ast.parse((CHECKS_DIR / "route_inference_listener_only.py").read_text(encoding="utf-8"))
     constants = {
         node.targets[0].id: node.value.value
         for node in tree.body

@@ -21,7 +21,7 @@ runner = CliRunner()
 def mlops(world: World, command: str, *args: str):
     extra = ["--tracking-uri", world.tracking_uri] if command == "promote" else []
     return runner.invoke(
-        app, [command, *args, "--audit-db", world.audit_url, "--root", str(world.repo), *extra]
+        app, [command, *args, "--audit", world.audit_url, "--root", str(world.repo), *extra]
     )
 
 
@@ -93,7 +93,7 @@ def test_failing_gate_prints_the_report_and_exits_1(world: World):
 def test_bad_strategy_exits_2():
     result = subprocess.run(
         [sys.executable, "-m", "mlops", "promote", "--model", MODEL, "--version", "5", "--to", "int",
-         "--strategy", "rolling", "--audit-db", "sqlite:///unused.db"],
+         "--strategy", "rolling", "--audit", "sqlite:///unused.db"],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 2
@@ -112,6 +112,6 @@ def test_bad_strategy_exits_2():
 def test_bad_input_leaves_no_audit_log_behind(mlops, monkeypatch, tmp_path, args, message):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     log = tmp_path / "audit.db"
-    code, _, err = mlops(*args, "--audit-db", f"sqlite:///{log}")
+    code, _, err = mlops(*args, "--audit", f"sqlite:///{log}")
     assert code == 2 and message in err
     assert not log.exists()

@@ -49,7 +49,7 @@ def test_the_served_release_matches_its_model_and_the_result_is_evidence(
     log = tmp_path / "audit.db"
     code, out, err = mlops(
         "equivalence", "--url", predict(server), "--release", str(release(tmp_path, model_dir)),
-        "--data", str(rows), "--rows", "40", "--audit-url", f"sqlite:///{log}", "--json",
+        "--data", str(rows), "--rows", "40", "--audit", f"sqlite:///{log}", "--json",
     )  # fmt: skip
     assert code == 0, err
     result = json.loads(out)
@@ -71,7 +71,7 @@ def test_a_predictor_serving_another_model_fails_and_the_difference_is_recorded(
     log = tmp_path / "audit.db"
     code, _, err = mlops(
         "equivalence", "--url", predict(server), "--release", str(release(tmp_path, candidate_dir)),
-        "--data", str(rows), "--audit-url", f"sqlite:///{log}",
+        "--data", str(rows), "--audit", f"sqlite:///{log}",
     )  # fmt: skip
     assert code == 1 and "differs from the release's model by 1 > 1e-06" in err
     (entry,) = recorded(log)
@@ -86,7 +86,7 @@ def test_a_release_whose_artifact_is_not_its_digest_is_refused_before_any_reques
     code, _, err = mlops(
         "equivalence", "--url", "http://127.0.0.1:9/v1/models/credit:predict",
         "--release", str(release(tmp_path, model_dir, wrong)), "--data", str(rows),
-        "--audit-url", f"sqlite:///{log}",
+        "--audit", f"sqlite:///{log}",
     )  # fmt: skip
     assert code == 1 and "refusing to serve it" in err
     assert not log.exists()
@@ -114,6 +114,6 @@ def test_bad_input_exits_2_naming_what_is_wrong(mlops, model_dir, rows, tmp_path
     } | {key: value.format(tmp=tmp_path) for key, value in change.items()}
     log = tmp_path / "audit.db"
     arguments = [item for key, value in options.items() for item in (f"--{key}", value)]
-    code, _, err = mlops("equivalence", *arguments, "--audit-url", f"sqlite:///{log}")
+    code, _, err = mlops("equivalence", *arguments, "--audit", f"sqlite:///{log}")
     assert code == 2 and message in err and "Traceback" not in err
     assert not log.exists()

@@ -82,7 +82,7 @@ def test_percentile_is_nearest_rank():
 def test_cli_records_slo_evidence_and_fails_a_violated_slo(mlops, endpoint, tmp_path):
     audit = f"sqlite:///{tmp_path / 'audit.db'}"
     code, out, err = mlops("loadtest", "--url", endpoint, "--duration", "0.5", "--concurrency", "2",
-                           "--data", '{"instances": [[1, 2]]}', "--audit-url", audit,
+                           "--data", '{"instances": [[1, 2]]}', "--audit", audit,
                            "--subject", "model=credit,version=7,environment=int",
                            "--max-error-rate", "0.5", "--json")  # fmt: skip
     assert code == 0, err
@@ -105,5 +105,5 @@ def test_cli_records_slo_evidence_and_fails_a_violated_slo(mlops, endpoint, tmp_
     assert code == 1 and "error rate" in err
     code, _, err = mlops("loadtest", "--url", "ftp://x", "--duration", "1")
     assert code == 2 and "not an http(s) URL" in err
-    code, _, err = mlops("loadtest", "--url", endpoint, "--audit-url", audit)
+    code, _, err = mlops("loadtest", "--url", endpoint, "--audit", audit)
     assert code == 2 and "--subject" in err

@@ -41,7 +41,7 @@ def platform(tmp_path: Path):
         (tmp_path / relative).write_text("x")
     (tmp_path / "mlflow/artifacts").mkdir()
     for secret in ("audit/tokens.json", "env.sh"):
-        (tmp_path / secret).write_text("export MLOPS_AUDIT_URL=http://127.0.0.1:9\n")
+        (tmp_path / secret).write_text("export MLOPS_AUDIT=http://127.0.0.1:9\n")
         (tmp_path / secret).chmod(0o600)
     yield tmp_path, server
     server.terminate()
@@ -93,7 +93,7 @@ def test_world_readable_secrets_and_a_missing_store_fail(platform):
 def test_unreachable_audit_api_fails_the_chain_check(platform):
     workdir, _ = platform
     (workdir / "env.sh").write_text(
-        "export MLOPS_AUDIT_URL=http://127.0.0.1:9\nexport MLOPS_AUDIT_TOKEN=t\n"
+        "export MLOPS_AUDIT=http://127.0.0.1:9\nexport MLOPS_AUDIT_TOKEN=t\n"
     )
     assert run("audit-chain", workdir) == {"audit": "failed"}
 

@@ -2,14 +2,14 @@
 (numbers arrive as floats, some booleans as strings)."""
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 
-def is_mapping(value: Any) -> bool:
+def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
     return isinstance(value, Mapping)
 
 
-def is_sequence(value: Any) -> bool:
+def is_sequence(value: Any) -> TypeGuard[Sequence[Any]]:
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
@@ -20,9 +20,11 @@ def dig(value: Any, *path: str | int, default: Any = None) -> Any:
         if isinstance(step, int):
             if not is_sequence(current) or not -len(current) <= step < len(current):
                 return default
-        elif not is_mapping(current) or step not in current:
-            return default
-        current = current[step]
+            current = current[step]
+        else:
+            if not is_mapping(current) or step not in current:
+                return default
+            current = current[step]
     return default if current is None else current
 
 

@@ -1,0 +1,109 @@
+"""The platform's S3 store as a local process on loopback: the `weed` binary the cluster runs,
+with the cluster's command line, identity file and bucket commands, on free ports and a scratch
+directory. The real-server tests and the object-store benchmark start it; the process is
+recorded and stopped by pid (mlops.demo.processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from mlops.config.object_store import IN_CLUSTER_REGION, Grant
+from mlops.demo.processes import Supervisor, free_port
+from mlops.errors import CheckFailedError
+from mlops.objectstore.server import (
+    Ports,
+    identities,
+    server_args,
+    server_environment,
+    versioning_commands,
+)
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class LocalStore:
+    """A running server: its S3 URL, each consumer's generated key, and where it keeps data."""
+
+    url: str
+    keys: dict[str, str]
+    data_dir: Path
+    weed: Path
+    ports: Ports
+
+    def client(self, consumer: str) -> Any:
+        """A boto3 S3 client signed with `consumer`'s identity."""
+        import boto3
+        from boto3.session import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id=consumer,
+            aws_secret_access_key=self.keys[consumer],
+            region_name=IN_CLUSTER_REGION,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+
+    def shell(self, commands: str) -> str:
+        """Run `weed shell` commands against the server; their output."""
+        result = subprocess.run(
+            [str(self.weed), "shell", f"-master={self.ports.master_address}"],
+            input=commands,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0 or "error" in result.stdout.lower():
+            raise CheckFailedError(f"weed shell failed: {result.stdout}{result.stderr}")
+        return result.stdout
+
+
+@contextmanager
+def local_store(
+    weed: Path, workdir: Path, buckets: Sequence[str], grants: Mapping[str, Grant]
+) -> Iterator[LocalStore]:
+    """Start the server in `workdir`, wait until S3 answers, version the buckets as the cluster's
+    post-start hook does, and stop it on exit."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    ports = Ports(**{field.name: free_port() for field in fields(Ports)})
+    keys = {consumer: secrets.token_urlsafe(30) for consumer in grants}
+    config = workdir / "identities.json"
+    config.write_text(json.dumps(identities(grants, keys)), encoding="utf-8")
+    config.chmod(0o600)
+    data_dir = workdir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = server_args(
+        buckets,
+        data_dir=str(data_dir),
+        identities_file=str(config),
+        ip=LOOPBACK,
+        bind_ip=LOOPBACK,
+        ports=ports,
+    )
+    supervisor = Supervisor(workdir / "processes.json")
+    url = f"http://{LOOPBACK}:{ports.s3}"
+    service = supervisor.start(
+        "seaweedfs",
+        [str(weed), *args],
+        workdir / "weed.log",
+        cwd=workdir,
+        health=f"{url}/status",
+        env=server_environment(os.environ),
+    )
+    try:
+        supervisor.wait_ready(service, timeout=60)
+        store = LocalStore(url=url, keys=keys, data_dir=data_dir, weed=weed, ports=ports)
+        store.shell(versioning_commands(buckets))
+        yield store
+    finally:
+        supervisor.stop_all()
