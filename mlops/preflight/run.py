@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops.config.model import StackConfig
-from mlops.manifests.planned import is_kubernetes_object, is_patch, manifest_of
 from mlops.plan.runner import plan_stack
 from mlops.preflight import checks, render, trees
 from mlops.preflight.charts import missing_tree, resolve_charts
+from mlops.preflight.declared import is_kubernetes_object, is_patch, manifest_of
 from mlops.preflight.findings import Finding
 from mlops.preflight.installs import (
     HelmInstall,
