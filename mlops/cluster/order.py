@@ -16,8 +16,8 @@ from collections import defaultdict
 from functools import cache
 from typing import Any
 
-from mlops.manifests.planned import is_kubernetes_object, is_patch, manifest_of
 from mlops.plan.capture import PlannedResource
+from mlops.preflight.declared import is_kubernetes_object, is_patch, manifest_of
 
 FIRST_IN_WAVE = frozenset({"Namespace", "CustomResourceDefinition"})
 

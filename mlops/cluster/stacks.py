@@ -20,9 +20,9 @@ from kubernetes.client.exceptions import ApiException
 
 from mlops.cluster.apply import Applier, Refusal, key
 from mlops.cluster.order import manifest, patch_targets_missing, waves
-from mlops.manifests.planned import is_patch
 from mlops.manifests.schema import CRD_DIR
 from mlops.plan.runner import Plan
+from mlops.preflight.declared import is_patch
 from mlops.yamlio import load_yaml
 
 ESTABLISHED_TIMEOUT = 30.0
@@ -49,7 +49,14 @@ def vendored_crds() -> list[dict[str, Any]]:
     crds = [doc for docs in documents for doc in docs
             if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition"]  # fmt: skip
     # Some vendored files are chart templates whose labels hold `{{ ... }}`: keep the definition.
-    return [{**crd, "metadata": {"name": crd["metadata"]["name"]}} for crd in crds]
+    return [{**crd, "metadata": {key: _untemplated(value) for key, value in crd["metadata"].items()}}
+            for crd in crds]  # fmt: skip
+
+
+def _untemplated(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if "{{" not in str(v)}
+    return value
 
 
 def install_crds(applier: Applier) -> Applied:

@@ -7,7 +7,7 @@ from fnmatch import fnmatch
 import pytest
 
 from mlops.cluster.order import manifest, patch_targets_missing, waves
-from mlops.manifests.planned import is_kubernetes_object
+from mlops.preflight.declared import is_kubernetes_object
 from tests.conftest import STACK_NAMES
 
 pytestmark = pytest.mark.cluster
