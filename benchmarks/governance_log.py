@@ -47,6 +47,7 @@ INCREMENT = 10_000
 HTTP_CLIENTS = 8
 HTTP_BATCH = 50
 HTTP_SECONDS = 10.0
+VERIFY_CPU: list[float] = []  # CPU seconds of the full and the incremental verification
 SUBJECT = Subject(model="credit-risk", version="3", environment="prod", run="r-42", commit="abc123")
 DIGEST = "sha256:" + "ab" * 32
 
@@ -134,16 +135,18 @@ def bench_verify(tmp: Path, key: Ed25519PrivateKey) -> tuple[float, float, int, 
         for _ in range(VERIFY_N // 5000):
             log.append_many(_items(5000))
         anchor = log.latest_checkpoint()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = log.verify(public_key=key.public_key())
         ours = time.perf_counter() - start
+        VERIFY_CPU.append(time.process_time() - cpu)
         assert result.ok and result.entries == VERIFY_N, result.problems[:3]
         for _ in range(INCREMENT // 5000):
             log.append_many(_items(5000))
     database = Db(DbUrl.parse(str(tmp / "log-verify.db")), read_only=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     increment = verify_db(database, trusted, [anchor], since=anchor)
     incremental = time.perf_counter() - start
+    VERIFY_CPU.append(time.process_time() - cpu)
     database.close()
     assert increment.ok and increment.entries == INCREMENT, increment.problems[:3]
     conn = sqlite3.connect(tmp / "log-verify.db")
@@ -246,8 +249,8 @@ def main() -> None:
         f"| batched append ({BATCH}/transaction), entries/s | {raw_batch:,.0f} | {our_batch:,.0f} ({our_batch / raw_batch:.0%} of raw) | >= 50 % of raw |",
         f"| single append p50, ms | {statistics.median(raw_single) * ms:.3f} | {statistics.median(our_single) * ms:.3f} | |",
         f"| single append p99, ms | {_pct(raw_single, 0.99) * ms:.3f} | {_pct(our_single, 0.99) * ms:.3f} | <= 5 |",
-        f"| verify {VERIFY_N:,} entries, s | {raw_verify:.3f} (read + sha256) | {our_verify:.3f} | <= 5 |",
-        f"| incremental verify of {INCREMENT:,} new entries from the newest anchor, s | | {incremental:.3f} | proportional to the new entries |",
+        f"| verify {VERIFY_N:,} entries, s (CPU s) | {raw_verify:.3f} (read + sha256) | {our_verify:.3f} ({VERIFY_CPU[0]:.3f}) | <= 5 |",
+        f"| incremental verify of {INCREMENT:,} new entries from the newest anchor, s (CPU s) | | {incremental:.3f} ({VERIFY_CPU[1]:.3f}) | proportional to the new entries |",
         f"| sha256 over the same {VERIFY_N:,} canonical contents, s | {hash_only:.3f} | | |",
         f"| Audit API over HTTP, {HTTP_CLIENTS} clients x {HTTP_BATCH}/batch, entries/s | | {http_rate:,.0f} | >= 2,000 |",
         f"| Audit API over HTTP, request p99, ms ({http_errors} error answers) | | {http_p99 * ms:.1f} | <= 20 |",

@@ -1,21 +1,23 @@
 """A PostgreSQL database for one platform service (MLflow's backend store, the governance log):
-in the cluster for local and dev, or RDS (encrypted, private, backed up, TLS forced) elsewhere.
+in the cluster for local and dev (a CloudNativePG `Cluster`, run by the operator the platform
+installs once), or RDS (encrypted, private, backed up, TLS forced) elsewhere.
 
 Each service gets its own instance, so the evidence log never shares a blast radius with the
 experiment tracker."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.helm import pinned_release
 from components.kms import rotating_key
-from mlops.config.model import ChartPin, DatabaseConfig
+from mlops.config.model import DatabaseConfig
 
 POSTGRES_PORT = 5432
+CNPG_API = "postgresql.cnpg.io/v1"
 
 
 @dataclass(frozen=True)
@@ -23,12 +25,25 @@ class DatabaseArgs:
     purpose: str  # mlflow, governance: names the database, its user and its resources
     settings: DatabaseConfig
     namespace: str  # where the service (and, in the cluster, PostgreSQL) runs
-    postgresql_chart: ChartPin
+    # the CloudNativePG operator release (in the cluster only): its CRDs define `Cluster`
+    operator: pulumi.Resource | None = None
     cluster_name: str = ""
     vpc_id: pulumi.Input[str] | None = None
     vpc_cidr: str | None = None
     private_subnet_ids: list[pulumi.Input[str]] | None = None
     tags: dict[str, str] | None = None
+
+
+def database_operator_values() -> dict[str, Any]:
+    """The CloudNativePG operator: one replica, restricted pods (the chart's defaults already
+    are: non-root, RuntimeDefault seccomp, read-only root, no capabilities)."""
+    return {
+        "replicaCount": 1,
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "500m", "memory": "512Mi"},
+        },
+    }
 
 
 class Database(pulumi.ComponentResource):
@@ -82,44 +97,43 @@ class Database(pulumi.ComponentResource):
     def _in_cluster(
         self, name: str, args: DatabaseArgs, password: random.RandomPassword
     ) -> pulumi.Output[str]:
-        release_name = f"{args.purpose}-postgresql"
-        pinned_release(
-            release_name,
-            args.postgresql_chart,
-            args.namespace,
-            values={
-                "fullnameOverride": release_name,
-                "auth": {
-                    "username": self.user,
-                    "database": self.database_name,
-                    "existingSecret": f"{args.purpose}-database",
-                    "secretKeys": {
-                        "adminPasswordKey": "postgres-password",
-                        "userPasswordKey": "password",
-                    },
-                },
-                "primary": {
-                    "persistence": {
-                        "enabled": True,
-                        "size": f"{args.settings.allocated_storage_gb}Gi",
-                    },
-                    "resources": {
-                        "requests": {"cpu": "250m", "memory": "512Mi"},
-                        "limits": {"cpu": "2", "memory": "2Gi"},
-                    },
-                    "containerSecurityContext": {
-                        "runAsNonRoot": True,
-                        "readOnlyRootFilesystem": True,
-                        "allowPrivilegeEscalation": False,
-                        "capabilities": {"drop": ["ALL"]},
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                },
-                "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[password]),
+        """A one-instance CloudNativePG cluster; its owner's credentials come from a basic-auth
+        Secret (what the operator's `initdb` bootstrap reads). The service is `<name>-rw`."""
+        cluster_name = f"{args.purpose}-postgresql"
+        owner = k8s.core.v1.Secret(
+            f"{name}-owner",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{args.purpose}-database-owner", namespace=args.namespace
+            ),
+            type="kubernetes.io/basic-auth",
+            string_data={"username": self.user, "password": password.result},
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        return pulumi.Output.from_input(f"{release_name}.{args.namespace}.svc.cluster.local")
+        k8s.apiextensions.CustomResource(
+            f"{name}-cluster",
+            api_version=CNPG_API,
+            kind="Cluster",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=cluster_name, namespace=args.namespace),
+            spec={
+                "instances": 1,
+                "storage": {"size": f"{args.settings.allocated_storage_gb}Gi"},
+                "bootstrap": {
+                    "initdb": {
+                        "database": self.database_name,
+                        "owner": self.user,
+                        "secret": {"name": owner.metadata.name},
+                    }
+                },
+                "resources": {
+                    "requests": {"cpu": "250m", "memory": "512Mi"},
+                    "limits": {"cpu": "2", "memory": "2Gi"},
+                },
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[owner, *([args.operator] if args.operator else [])]
+            ),
+        )
+        return pulumi.Output.from_input(f"{cluster_name}-rw.{args.namespace}.svc.cluster.local")
 
     def _rds(
         self, name: str, args: DatabaseArgs, password: random.RandomPassword

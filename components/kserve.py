@@ -20,10 +20,10 @@ KSERVE_CONTROLLER = "kserve-controller-manager"
 CONTROLLER_SELECTOR = {"control-plane": KSERVE_CONTROLLER, "controller-tools.k8s.io": "1.0"}
 KOURIER_CLASS = "kourier.ingress.networking.knative.dev"
 KOURIER_SERVICE = "kourier"  # Kourier's gateway Service in the Knative Serving namespace, port 80
-# The newest Knative Serving the pinned operator (knative-v1.18.1) bundles.
-KNATIVE_SERVING_VERSION = "1.18.0"
-# MLServer release KServe v0.15 ships and tests its MLServer runtime with (mlserver-mlflow inside).
-MLSERVER_IMAGE = "seldonio/mlserver:1.5.0"
+# The newest Knative Serving the pinned operator (knative-v1.23.0) bundles.
+KNATIVE_SERVING_VERSION = "1.23.0"
+# MLServer release KServe v0.20 ships and tests its MLServer runtime with (mlserver-mlflow inside).
+MLSERVER_IMAGE = "seldonio/mlserver:1.7.1"
 SKLEARN_SERVER_IMAGE = "kserve/sklearnserver"  # tagged with the KServe chart version
 RUNTIME_PRIORITY = 10  # above the chart's built-in runtimes (1-2), so auto-selection picks ours
 RUNTIME_RESOURCES = {
@@ -40,6 +40,8 @@ RESTRICTED_CONTAINER = {
     "runAsNonRoot": True,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+# KServe 0.17 renamed the deployment modes; the stacks keep the names users know.
+CHART_DEPLOYMENT_MODES = {"RawDeployment": "Standard", "Serverless": "Knative"}
 GPU_ANNOTATION = "mlops.platform/accelerator"
 TOLERATION_ANNOTATION = "mlops.platform/tolerates"
 
@@ -97,7 +99,7 @@ class KServe(pulumi.ComponentResource):
         k8s.apps.v1.DeploymentPatch(
             "kserve-controller-replicas",
             metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=KSERVE_CONTROLLER, namespace=namespace),
-            # the chart (v0.15) has no replica value; leader election makes extra replicas safe
+            # the chart has no replica value; leader election makes extra replicas safe
             spec=k8s.apps.v1.DeploymentSpecPatchArgs(replicas=args.controller_replicas),
             opts=after_kserve,
         )
@@ -173,11 +175,11 @@ def cert_manager_values() -> dict[str, Any]:
 
 
 def kserve_values(args: KServeArgs) -> dict[str, Any]:
-    """Values of the `kserve` chart (v0.15 keys): mode, Gateway API routes, restricted controller."""
+    """Values of the `kserve-resources` chart: mode, Gateway API routes, restricted controller."""
     return {
         "kserve": {
             "controller": {
-                "deploymentMode": args.serving.deployment_mode,
+                "deploymentMode": CHART_DEPLOYMENT_MODES[args.serving.deployment_mode],
                 "gateway": {
                     "domain": args.ingress_domain,
                     "urlScheme": _scheme(args.exposure),
@@ -203,13 +205,15 @@ def kserve_values(args: KServeArgs) -> dict[str, Any]:
 
 
 def knative_operator_values() -> dict[str, Any]:
-    restricted = {**RESTRICTED_CONTAINER}
-    return {
-        "knative_operator": {
-            "knative_operator": {"containerSecurityContext": restricted},
-            "operator_webhook": {"containerSecurityContext": restricted},
-        }
+    """Restricted pods for the operator and its webhook. The chart reads three keys of
+    `containerSecurityContext` (it always drops every capability) and takes the seccomp profile
+    only at pod level, from `securityContext`."""
+    container = {
+        key: RESTRICTED_CONTAINER[key]
+        for key in ("allowPrivilegeEscalation", "readOnlyRootFilesystem", "runAsNonRoot")
     }
+    component = {"securityContext": RESTRICTED_POD, "containerSecurityContext": container}
+    return {"knative_operator": {"knative_operator": component, "operator_webhook": component}}
 
 
 def knative_serving_spec(args: KServeArgs) -> dict[str, Any]:

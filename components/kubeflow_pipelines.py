@@ -1,8 +1,9 @@
 """Kubeflow Pipelines standalone, from the upstream kustomize tree at a pinned Git tag, pointed at
 the platform's object store and MLflow.
 
-KFP publishes no Helm chart, so the tree is applied with Pulumi's kustomize `Directory` (v2, which
-fetches `<repository>//<path>?ref=<tag>` itself). That component takes no patches, so the
+KFP publishes no Helm chart, so upstream's two install steps are applied with Pulumi's kustomize
+`Directory` (v2, which fetches `<repository>//<path>?ref=<tag>` itself): the cluster-scoped
+resources (CRDs, the cache deployer's account) first, then the platform-agnostic tree. That component takes no patches, so the
 platform's settings are applied as a Pulumi `transforms` hook on its children; the hook is a pure
 function of (type, properties, settings) and is unit-tested on the upstream objects it rewrites.
 """
@@ -65,9 +66,26 @@ class ObjectStoreSettings:
         return f"{self.host}:{self.port}"
 
 
-def kustomize_url(pin: ChartPin) -> str:
-    """The remote kustomize target at the pinned tag (`//` separates repository and path)."""
-    return f"{pin.repository}//{pin.chart}?ref={pin.version}"
+CLUSTER_SCOPED_TREE = "cluster-scoped-resources"
+NAMESPACED_TREE = "env/platform-agnostic"
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+
+
+def kustomize_url(pin: ChartPin, tree: str) -> str:
+    """A remote kustomize target below the pinned folder at the pinned tag (`//` separates
+    repository and path)."""
+    return f"{pin.repository}//{pin.chart}/{tree}?ref={pin.version}"
+
+
+async def _keep_namespace(
+    args: pulumi.ResourceTransformArgs,
+) -> pulumi.ResourceTransformResult | None:
+    """Upstream's cluster-scoped tree also declares the `kubeflow` Namespace, which tenancy
+    creates and labels: server-side apply merges the two, and the tree never deletes it."""
+    if args.type_ != NAMESPACE_TYPE:
+        return None
+    opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(retain_on_delete=True))
+    return pulumi.ResourceTransformResult(args.props, opts)
 
 
 class KubeflowPipelines(pulumi.ComponentResource):
@@ -82,11 +100,18 @@ class KubeflowPipelines(pulumi.ComponentResource):
         super().__init__("mlops:kubeflow_pipelines:KubeflowPipelines", name, None, opts)
         namespace = NAMESPACES["kubeflow"].name
         settings = object_store_settings(args.artifacts)
+        cluster_scoped = k8s.kustomize.v2.Directory(
+            "kubeflow-pipelines-cluster-scoped",
+            directory=kustomize_url(args.manifests, CLUSTER_SCOPED_TREE),
+            opts=pulumi.ResourceOptions(parent=self, transforms=[_keep_namespace]),
+        )
         k8s.kustomize.v2.Directory(
             "kubeflow-pipelines",
-            directory=kustomize_url(args.manifests),
+            directory=kustomize_url(args.manifests, NAMESPACED_TREE),
             namespace=namespace,
-            opts=pulumi.ResourceOptions(parent=self, transforms=[_transform(settings)]),
+            opts=pulumi.ResourceOptions(
+                parent=self, transforms=[_transform(settings)], depends_on=[cluster_scoped]
+            ),
         )
         k8s.core.v1.ConfigMap(
             ENDPOINTS_CONFIG_MAP,

@@ -102,7 +102,7 @@ def chart_values(args: MlflowServerArgs) -> dict[str, Any]:
         "extraVolumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}}],
         "extraVolumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (a path in the container)
         "resources": RESOURCES,
-        "service": {"enabled": True, "type": "ClusterIP", "port": PORT},
+        "service": {"type": "ClusterIP", "port": PORT},
         "backendStore": {
             "databaseMigration": True,
             # the chart's connection check runs an unpinned-by-us busybox without a security
@@ -113,8 +113,7 @@ def chart_values(args: MlflowServerArgs) -> dict[str, Any]:
                 "host": database.host,
                 "port": database.port,
                 "database": database.name,
-                "user": database.user,
-            },
+            },  # the user and password come from existingDatabaseSecret
             "existingDatabaseSecret": {
                 "name": database.password_secret,
                 "usernameKey": "username",

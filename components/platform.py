@@ -14,7 +14,7 @@ from components.argocd import ArgoCd, ArgoCdArgs
 from components.artifact_store import ArtifactStore
 from components.cluster import EksCluster, EksClusterArgs
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.database import POSTGRES_PORT, Database, DatabaseArgs
+from components.database import POSTGRES_PORT, Database, DatabaseArgs, database_operator_values
 from components.database_connection import DatabaseConnection
 from components.edge import GATEWAY, Backend, Edge, EdgeArgs
 from components.gateway_api import GatewayApi, GatewayApiArgs
@@ -22,6 +22,7 @@ from components.governance import NAME as GOVERNANCE_SERVICE
 from components.governance import PORT as GOVERNANCE_PORT
 from components.governance import GovernanceService, GovernanceServiceArgs
 from components.gpu import GpuStack, GpuStackArgs
+from components.helm import pinned_release
 from components.kserve import KOURIER_SERVICE, KServe, KServeArgs
 from components.kubeflow_pipelines import STORE_ACCOUNTS, KubeflowPipelines, KubeflowPipelinesArgs
 from components.kubeflow_pipelines import UI_SERVICE as KFP_UI_SERVICE
@@ -74,6 +75,7 @@ def installed_namespaces(config: StackConfig) -> tuple[str, ...]:
         "notebooks": config.notebooks.enabled,
         "storage": config.storage.mode == "in_cluster",
         "registry": config.registry.mode == "in_cluster",
+        "database": config.database.mode == "in_cluster",
         "knative_serving": config.serving.deployment_mode == "Serverless",
     }
     return tuple(key for key in NAMESPACES if wanted.get(key, True))
@@ -147,16 +149,16 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=self._on_cluster(),
         )
-        self.registry = ContainerRegistry(
-            "registry",
-            RegistryArgs(
-                cluster_name=self.cluster_name,
-                settings=config.registry,
-                namespace=NAMESPACES["registry"].name,
-                docker_registry_chart=config.charts.docker_registry,
-                tags=self.tags,
-            ),
-            opts=self._on_cluster(),
+        self.database_operator = (
+            pinned_release(
+                "cloudnative-pg",
+                config.charts.cloudnative_pg,
+                NAMESPACES["database"].name,
+                database_operator_values(),
+                self._on_cluster(),
+            )
+            if config.database.mode == "in_cluster"
+            else None
         )
         self.mlflow_database = self._database("mlflow")
         self._analytics_and_serving()
@@ -211,6 +213,18 @@ class Platform(pulumi.ComponentResource):
                 editor_group=config.access.groups.get("ml-engineer"),
             ),
             opts=self._on_cluster(),
+        )
+        after_monitoring = self._on_cluster(self.monitoring)
+        self.registry = ContainerRegistry(
+            "registry",
+            RegistryArgs(
+                cluster_name=self.cluster_name,
+                settings=config.registry,
+                namespace=NAMESPACES["registry"].name,
+                docker_registry_chart=config.charts.docker_registry,
+                tags=self.tags,
+            ),
+            opts=after_monitoring,  # its ServiceMonitor needs the Prometheus operator's CRDs
         )
         self.gpu = GpuStack(
             "gpu",
@@ -488,7 +502,7 @@ class Platform(pulumi.ComponentResource):
                 purpose=purpose,
                 settings=config.database,
                 namespace=NAMESPACES[purpose].name,
-                postgresql_chart=config.charts.postgresql,
+                operator=self.database_operator,
                 cluster_name=self.cluster_name,
                 vpc_id=self.network.vpc_id if self.network else None,
                 vpc_cidr=self.network.vpc_cidr if self.network else None,

@@ -17,6 +17,7 @@ from mlops.cli import loadtest as loadtest_cli
 from mlops.cli import maturity, plan, render
 from mlops.cli import pipeline as pipeline_cli
 from mlops.cli import policy as policy_cli
+from mlops.cli import preflight as preflight_cli
 from mlops.cli import promote as promote_cli
 from mlops.cli import score as score_cli
 from mlops.cli import serve as serve_cli
@@ -33,6 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="plan")(plan.plan)
+app.command(name="preflight")(preflight_cli.preflight)
 app.command(name="demo")(demo_cli.demo)
 app.command(name="verify")(verify_cli.verify)
 app.command(name="render")(render.render)

@@ -10,7 +10,6 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlops.config.namespaces import NAMESPACES
-from mlops.toolchain.catalogue import SEAWEEDFS_RELEASE
 
 EnvironmentName = Literal["local", "dev", "int", "prod"]
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -108,63 +107,141 @@ class NodePools(Strict):
 
 
 class ChartPin(Strict):
-    """A Helm chart (or a kustomize tree for `kubeflow_pipelines`) pinned to one exact version."""
+    """A Helm chart (or a kustomize tree for `kubeflow_pipelines`) pinned to one exact version,
+    with the reason for that version: this model is the one place where pins are explained."""
 
     repository: str = Field(pattern=r"^(https://|oci://)\S+$")
     chart: str
     version: str = Field(pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+    reason: str = Field(min_length=1)
 
 
-def _pin(repository: str, chart: str, version: str) -> ChartPin:
-    return ChartPin(repository=repository, chart=chart, version=version)
+def _pin(repository: str, chart: str, version: str, reason: str) -> ChartPin:
+    return ChartPin(repository=repository, chart=chart, version=version, reason=reason)
 
 
 class ChartVersions(Strict):
     """Every chart the platform installs, pinned to one version; a stack overrides deliberately.
+    Each pin is the newest release that supports the stacks' Kubernetes (1.35) unless its reason
+    says otherwise (checked 2026-12-07; `mlops preflight` renders them with the real Helm).
 
-    `kubeflow_pipelines` has no upstream Helm chart: it names the upstream kustomize tree and the
-    Git tag it is taken from.
+    `kubeflow_pipelines` has no upstream Helm chart: it names the upstream kustomize folder and
+    the Git tag it is taken from.
     """
 
-    cert_manager: ChartPin = _pin("https://charts.jetstack.io", "cert-manager", "v1.18.2")
+    cert_manager: ChartPin = _pin(
+        "https://charts.jetstack.io",
+        "cert-manager",
+        "v1.21.1",
+        "newest release; 1.18 left support and later lines fix a DoS; no upgrade steps since 1.19",
+    )
     cluster_autoscaler: ChartPin = _pin(
-        "https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0"
-    )  # Cluster Autoscaler 1.35, the stacks' Kubernetes minor
+        "https://kubernetes.github.io/autoscaler",
+        "cluster-autoscaler",
+        "9.59.0",
+        "Cluster Autoscaler 1.35, the stacks' Kubernetes minor",
+    )
     nvidia_device_plugin: ChartPin = _pin(
-        "https://nvidia.github.io/k8s-device-plugin", "nvidia-device-plugin", "0.17.3"
+        "https://nvidia.github.io/k8s-device-plugin",
+        "nvidia-device-plugin",
+        "0.20.0",
+        "newest release (GPU feature discovery, which 0.19 moved to the NodeFeature API, is off)",
     )
     dcgm_exporter: ChartPin = _pin(
-        "https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter", "4.1.1"
+        "https://nvidia.github.io/dcgm-exporter/helm-charts",
+        "dcgm-exporter",
+        "4.8.2",
+        "newest release (DCGM 4.5.3, exporter 4.8.2)",
     )
-    postgresql: ChartPin = _pin("oci://registry-1.docker.io/bitnamicharts", "postgresql", "16.7.21")
-    mlflow: ChartPin = _pin("https://community-charts.github.io/helm-charts", "mlflow", "1.4.0")
+    cloudnative_pg: ChartPin = _pin(
+        "https://cloudnative-pg.github.io/charts",
+        "cloudnative-pg",
+        "0.29.0",
+        "the in-cluster PostgreSQL: the CloudNativePG operator 1.30 (CNCF, maintained images on "
+        "ghcr.io), replacing the Bitnami chart whose versioned images left Docker Hub in 2025",
+    )
+    mlflow: ChartPin = _pin(
+        "https://community-charts.github.io/helm-charts",
+        "mlflow",
+        "1.11.5",
+        "newest release (MLflow 3.15 server; the platform's client is 3.17, which talks to it)",
+    )
     kubeflow_pipelines: ChartPin = _pin(
         "https://github.com/kubeflow/pipelines",
-        "manifests/kustomize/env/platform-agnostic",
-        "2.5.0",
+        "manifests/kustomize",
+        "2.17.0",
+        "newest release; Kubeflow 26.03 lists Kubernetes 1.35; SeaweedFS is upstream's store "
+        "since 2.15 (replaced by the platform's store). Two trees are applied, as upstream "
+        "installs: cluster-scoped-resources, then env/platform-agnostic",
     )
-    kserve_crd: ChartPin = _pin("oci://ghcr.io/kserve/charts", "kserve-crd", "v0.15.2")
-    kserve: ChartPin = _pin("oci://ghcr.io/kserve/charts", "kserve", "v0.15.2")
+    kserve_crd: ChartPin = _pin(
+        "oci://ghcr.io/kserve/charts",
+        "kserve-crd",
+        "v0.21.0",
+        "the KServe release of the `kserve` SDK the predictor uses (0.21, pyproject.toml); "
+        "newest release",
+    )
+    kserve: ChartPin = _pin(
+        "oci://ghcr.io/kserve/charts",
+        "kserve-resources",
+        "v0.21.0",
+        "as kserve_crd; v0.17 renamed the chart from `kserve` to `kserve-resources`",
+    )
     knative_operator: ChartPin = _pin(
-        "https://knative.github.io/operator", "knative-operator", "v1.18.1"
+        "https://knative.github.io/operator",
+        "knative-operator",
+        "v1.23.0",
+        "newest release; 1.18 left support; it installs Knative Serving 1.23 (KNATIVE_SERVING_"
+        "VERSION in components/kserve.py), which KServe 0.21 supports",
     )
     kube_prometheus_stack: ChartPin = _pin(
-        "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "75.15.1"
+        "https://prometheus-community.github.io/helm-charts",
+        "kube-prometheus-stack",
+        "88.5.3",
+        "newest release; 88.2 fixes critical CVEs; its CRDs come in the chart's crds/ folder",
     )
     # The edge: Envoy Gateway (a maintained Gateway API implementation that authenticates at the
     # gateway). Its CRD chart carries the standard-channel Gateway API CRDs it is built against
     # (v1.6.1 for v1.9.0) and its own policy CRDs; the controller chart installs no CRDs.
-    gateway_crds: ChartPin = _pin("oci://docker.io/envoyproxy", "gateway-crds-helm", "v1.9.0")
-    envoy_gateway: ChartPin = _pin("oci://docker.io/envoyproxy", "gateway-helm", "v1.9.0")
-    argo_cd: ChartPin = _pin("https://argoproj.github.io/argo-helm", "argo-cd", "8.1.3")
-    docker_registry: ChartPin = _pin("https://helm.twun.io", "docker-registry", "2.2.3")
-    jupyterhub: ChartPin = _pin("https://hub.jupyter.org/helm-chart", "jupyterhub", "4.2.0")
+    gateway_crds: ChartPin = _pin(
+        "oci://docker.io/envoyproxy",
+        "gateway-crds-helm",
+        "v1.9.0",
+        "newest Envoy Gateway release; the Gateway API CRDs (v1.6.1) it is built against",
+    )
+    envoy_gateway: ChartPin = _pin(
+        "oci://docker.io/envoyproxy",
+        "gateway-helm",
+        "v1.9.0",
+        "newest Envoy Gateway release: the platform's edge (replaces the retired ingress-nginx)",
+    )
+    argo_cd: ChartPin = _pin(
+        "https://argoproj.github.io/argo-helm",
+        "argo-cd",
+        "10.1.1",
+        "newest release seen (Argo CD 3.4)",
+    )
+    docker_registry: ChartPin = _pin(
+        "https://twuni.github.io/docker-registry.helm",
+        "docker-registry",
+        "3.0.0",
+        "newest release (Registry v3), from the chart's new URL: helm.twun.io stopped resolving "
+        "in 2025 and could be taken over",
+    )
+    jupyterhub: ChartPin = _pin(
+        "https://hub.jupyter.org/helm-chart",
+        "jupyterhub",
+        "4.4.0",
+        "newest release (JupyterHub 5.5); 4.3.3 was a security release",
+    )
 
 
 ARCHIVED_STORE_MODE = "minio"
 IMAGE_PATTERN = r"^[a-z0-9./:-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$"
-# The release the tests build from the Go module proxy (mlops.toolchain's `weed` entry, where the
+# SeaweedFS tags its releases `4.53`, not semver. The cluster's image runs this release, and the
+# tests build the same one from the Go module proxy (mlops.toolchain's `weed` entry, where the
 # reason for the pin is written).
+SEAWEEDFS_RELEASE = "4.53"
 SEAWEEDFS_IMAGE = f"docker.io/chrislusf/seaweedfs:{SEAWEEDFS_RELEASE}"
 
 

@@ -38,6 +38,8 @@ NAMESPACES: dict[str, PlatformNamespace] = {
     "argocd": PlatformNamespace("argocd", "platform", web_ui=True),
     "gpu": PlatformNamespace("gpu-operator", "platform", needs="privileged"),
     "registry": PlatformNamespace("registry", "platform"),
+    # the CloudNativePG operator, which runs the in-cluster PostgreSQL databases
+    "database": PlatformNamespace("cnpg-system", "platform", webhooks=True),
     "governance": PlatformNamespace("governance", "platform", web_ui=True),
     "storage": PlatformNamespace("object-storage", "analytics"),
     "mlflow": PlatformNamespace("mlflow", "analytics", web_ui=True),

@@ -25,6 +25,8 @@ def build(
             "clone": str(ws.repo),
             "cloned_commit": platform.clone_commit,
             "soak_waiver_commit": platform.waiver_commit,
+            "audit_trust_commit": platform.trust_commit,
+            "audit_witness_commit": platform.witness_commit,
         },
         "promotions": platform.promotions,
         "rollout_steps": platform.rollout_steps,
@@ -71,6 +73,7 @@ def render(summary: dict[str, Any], console: Console) -> None:
         ("evidence log", f"{evidence.get('audit_db', '')} ({evidence.get('audit_entries', '?')} "
                          "entries, chain intact)"),
         ("scratch clone", summary["repository"]["clone"]),
+        ("verify there", "mlops audit verify (keys and witnessed checkpoints from the clone)"),
         ("summary", str(Path(summary["workdir"]) / "summary.json")),
     ]  # fmt: skip
     for label, value in lines:

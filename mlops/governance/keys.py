@@ -43,16 +43,6 @@ def public_b64(key: Ed25519PublicKey) -> str:
     return base64.b64encode(public_raw(key)).decode()
 
 
-def public_from_b64(text: str) -> Ed25519PublicKey:
-    """Inverse of `public_b64`."""
-    try:
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
-    except ValueError as error:
-        raise BadInputError(
-            f"public key {text[:16]!r}...: not a base64 Ed25519 key: {error}"
-        ) from None
-
-
 def public_pem(key: Ed25519PublicKey) -> str:
     """PEM (SubjectPublicKeyInfo) text of a public key, for people and other tools."""
     return key.public_bytes(

@@ -39,6 +39,7 @@ CRD_FILES: dict[tuple[str, str], str] = {
     ("monitoring.coreos.com", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml",
     ("monitoring.coreos.com", "ServiceMonitor"): "monitoring.coreos.com_servicemonitors.yaml",
     ("operator.knative.dev", "KnativeServing"): "operator.knative.dev_knativeservings.yaml",
+    ("postgresql.cnpg.io", "Cluster"): "postgresql.cnpg.io_clusters.yaml",
     ("serving.kserve.io", "ClusterServingRuntime"): "serving.kserve.io_clusterservingruntimes.yaml",
     ("serving.kserve.io", "InferenceService"): "serving.kserve.io_inferenceservices.yaml",
     ("serving.kserve.io", "ServingRuntime"): "serving.kserve.io_servingruntimes.yaml",
@@ -61,6 +62,16 @@ def crd_file_schemas(file_name: str) -> dict[tuple[str, str], dict[str, Any]]:
     return schemas
 
 
+def has_crd(api_version: str, kind: str) -> bool:
+    """True when a vendored CRD defines the kind."""
+    return _crd_schema(api_version, kind) is not None
+
+
+def is_core_kind(api_version: str, kind: str) -> bool:
+    """True for the kinds Kubernetes itself serves (no CRD needed)."""
+    return _core_validator(api_version, kind) is not None
+
+
 def _crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
     group = api_version.split("/", maxsplit=1)[0] if "/" in api_version else ""
     file_name = CRD_FILES.get((group, kind))
@@ -78,8 +89,10 @@ def _strict(schema: dict[str, Any], top: bool = False) -> dict[str, Any]:
         result.pop(key)
     if "properties" in result:
         result["properties"] = {name: _strict(sub) for name, sub in result["properties"].items()}
-        if top:
+        if top:  # the API server accepts these on every object, whatever the CRD lists
             result["properties"].setdefault("metadata", {"type": "object"})
+            result["properties"].setdefault("apiVersion", {"type": "string"})
+            result["properties"].setdefault("kind", {"type": "string"})
         if not preserve and "additionalProperties" not in result:
             result["additionalProperties"] = False
     if isinstance(result.get("additionalProperties"), dict):

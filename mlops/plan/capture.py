@@ -9,7 +9,13 @@ from typing import Any
 
 from pulumi import Output
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import (
+    MockCallArgs,
+    MockMonitor,
+    MockResourceArgs,
+    Mocks,
+    _resolve_callbacks,
+)
 
 SECRET_PLACEHOLDER = "[secret]"
 MOCK_ACCOUNT_ID = "123456789012"
@@ -27,6 +33,8 @@ class PlannedResource:
     custom: bool
     urn: str = field(compare=False)
     parent_urn: str = field(compare=False, default="")
+    # URNs it waits for: `depends_on` and the resources whose outputs its inputs use
+    dependencies: tuple[str, ...] = field(compare=False, default=())
 
 
 def redact_secrets(value: Any) -> Any:
@@ -61,6 +69,9 @@ class CapturingMonitor(MockMonitor):
     def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
         self.planned: list[PlannedResource] = []
+        # the `transforms` of each resource that has some (URN -> the Python callables), which
+        # the engine would apply to the children a provider creates (Helm, kustomize)
+        self.transforms: dict[str, list[Any]] = {}
         self._names_by_urn: dict[str, str] = {}
 
     def RegisterResource(self, request: Any) -> Any:
@@ -72,6 +83,8 @@ class CapturingMonitor(MockMonitor):
             )
         if request.type != "pulumi:pulumi:Stack":
             self._names_by_urn[response.urn] = request.name
+            if request.transforms:
+                self.transforms[response.urn] = _resolve_callbacks(request.transforms)
             self.planned.append(
                 PlannedResource(
                     type=request.type,
@@ -81,6 +94,7 @@ class CapturingMonitor(MockMonitor):
                     custom=bool(request.custom),
                     urn=response.urn,
                     parent_urn=request.parent,
+                    dependencies=tuple(request.dependencies),
                 )
             )
         return response

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi.runtime import resource as resource_runtime
@@ -38,13 +39,17 @@ class Plan:
         }
 
 
-def plan_stack(stack: str, config: StackConfig) -> Plan:
-    """Declare the whole platform under mocks; nothing leaves the process."""
+def plan_stack(
+    stack: str, config: StackConfig, transforms: dict[str, list[Any]] | None = None
+) -> Plan:
+    """Declare the whole platform under mocks; nothing leaves the process. `transforms`, when
+    given, receives each resource's transforms (URN -> callables)."""
     from components.platform import PlatformSecrets
     from components.program import program
 
     secrets = PlatformSecrets(oidc_client_secret=pulumi.Output.secret(OFFLINE_SECRET))
-    return Plan(stack=stack, resources=capture(stack, lambda: program(config, secrets)))
+    resources = capture(stack, lambda: program(config, secrets), transforms)
+    return Plan(stack=stack, resources=resources)
 
 
 def plan_stacks(configs: Mapping[str, StackConfig], max_workers: int | None = None) -> list[Plan]:
@@ -85,7 +90,9 @@ def _can_fork() -> bool:
     return sys.platform == "linux" and threading.active_count() == 1
 
 
-def capture(stack: str, build: Callable[[], object]) -> list[PlannedResource]:
+def capture(
+    stack: str, build: Callable[[], object], transforms: dict[str, list[Any]] | None = None
+) -> list[PlannedResource]:
     """Run `build` under capturing mocks and return every resource it declared, in order."""
     monitor = CapturingMonitor(PlatformMocks())
     settings.reset_options(project=PROJECT, stack=stack, preview=False)
@@ -94,6 +101,8 @@ def capture(stack: str, build: Callable[[], object]) -> list[PlannedResource]:
     )
     with _without_source_positions():
         pulumi.runtime.test(build)()
+    if transforms is not None:
+        transforms.update(monitor.transforms)
     return list(monitor.planned)
 
 

@@ -25,6 +25,7 @@ from mlops.gates.evaluate import GateResult, descriptor_path, evaluate_gate, rec
 from mlops.gates.spec import gate_for
 from mlops.gitops.descriptor import INCUMBENT_KEYS, ModelRelease, parse_release
 from mlops.gitops.tree import render_environment, write
+from mlops.governance.witness import witness
 from mlops.promotion import git
 from mlops.promotion.edit import edit
 from mlops.promotion.release import ENV_ORDER, INCUMBENT_FIELDS, rollout_in_progress
@@ -111,8 +112,12 @@ def advance(
             updated = edit(text.decode(), relative, step.updates, step.removals)
             (tree / relative).write_text(updated, encoding="utf-8")
             changes = write(tree, render_environment(tree, env))
-            outcome.changed = sorted({relative, *changes.stale, *changes.missing, *changes.extra})
-            outcome.commit = git.commit(tree, outcome.changed, _message(outcome, result, entry.seq))
+            witnessed, trailer = witness(tree, ctx.audit)
+            outcome.changed = sorted(
+                {relative, witnessed, *changes.stale, *changes.missing, *changes.extra}
+            )
+            message = _message(outcome, result, entry.seq) + trailer + "\n"
+            outcome.commit = git.commit(tree, outcome.changed, message)
             outcome.branch = branch
     if outcome.commit is None and _breached(outcome.result):
         try:

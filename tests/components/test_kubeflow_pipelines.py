@@ -86,17 +86,18 @@ def key_from_upstream_secret(variable: str, key: str) -> dict:
     }
 
 
-def test_upstream_tree_is_pinned_to_the_configured_tag(stack_configs):
+def test_both_upstream_install_steps_are_applied_at_the_configured_tag(stack_configs):
     pin = stack_configs["prod"].charts.kubeflow_pipelines
-    (tree,) = of_type(declare(stack_configs["prod"]), DIRECTORY)
-    directory = tree.inputs["directory"]
-    assert directory == (
-        "https://github.com/kubeflow/pipelines//manifests/kustomize/env/platform-agnostic"
-        f"?ref={pin.version}"
+    resources = declare(stack_configs["prod"])
+    cluster_scoped, tree = of_type(resources, DIRECTORY)
+    base = "https://github.com/kubeflow/pipelines//manifests/kustomize"
+    assert cluster_scoped.inputs["directory"] == (
+        f"{base}/cluster-scoped-resources?ref={pin.version}"
     )
-    ref = directory.rsplit("?ref=", 1)[1]
-    assert re.fullmatch(r"v?\d+\.\d+\.\d+", ref)  # a release tag, never a branch
+    assert tree.inputs["directory"] == f"{base}/env/platform-agnostic?ref={pin.version}"
+    assert re.fullmatch(r"v?\d+\.\d+\.\d+", pin.version)  # a release tag, never a branch
     assert tree.inputs["namespace"] == "kubeflow"
+    assert cluster_scoped.urn in tree.dependencies  # CRDs and the cache deployer's account first
 
 
 def test_install_config_and_launcher_point_at_the_platform_bucket():

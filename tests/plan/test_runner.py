@@ -270,8 +270,10 @@ def test_prod_pins_a_chart_for_every_platform_tool(plans, stack_configs):
     assert "ingress-nginx" not in versions and "oauth2-proxy" not in versions
     assert versions["mlflow"] == charts.mlflow.version
     assert versions["nvidia-device-plugin"] == charts.nvidia_device_plugin.version
-    (kfp,) = plans["prod"].of_type("kubernetes:kustomize/v2:Directory")
-    assert kfp.inputs["directory"].endswith(f"?ref={charts.kubeflow_pipelines.version}")
+    trees = plans["prod"].of_type("kubernetes:kustomize/v2:Directory")
+    assert len(trees) == 2  # upstream's cluster-scoped step, then the namespaced tree
+    for tree in trees:
+        assert tree.inputs["directory"].endswith(f"?ref={charts.kubeflow_pipelines.version}")
 
 
 def test_no_stack_installs_minio(plans):

@@ -129,9 +129,9 @@ def test_config_prints_the_stack_driven_settings(monkeypatch, capsys) -> None:
     code, out, _ = run(monkeypatch, capsys, "config", "--stack", "prod", "--pack", "production")
     assert code == 0
     document = json.loads(out)
-    assert document["kubernetes-pod-require-allowed-registry"] == {
-        "allowedRegistries": ["123456789012.dkr.ecr.eu-central-1.amazonaws.com"]
-    }
+    allowed = document["kubernetes-pod-require-allowed-registry"]["allowedRegistries"]
+    assert allowed[0] == "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
+    assert "quay.io/jetstack" in allowed  # the upstream repositories the pinned charts run
     assert document["kubernetes-deployment-require-replicas"] == {"minReplicas": 2}
 
 

@@ -62,8 +62,10 @@ def test_bad_pack_config_is_refused(
 
 
 def test_registries_come_from_the_stack(stack_configs: dict[str, StackConfig]) -> None:
+    allowed = stack_configs["prod"].security.allowed_registries
+    assert "123456789012.dkr.ecr.eu-central-1.amazonaws.com" in allowed
     assert stack_settings(stack_configs["prod"])["kubernetes-pod-require-allowed-registry"] == {
-        "allowedRegistries": ["123456789012.dkr.ecr.eu-central-1.amazonaws.com"]
+        "allowedRegistries": list(allowed)
     }
     assert stack_settings(stack_configs["dev"])["kubernetes-pod-require-allowed-registry"] == {
         "allowedRegistries": []

@@ -165,6 +165,8 @@ def test_blue_green_takes_no_traffic_before_the_switch(world: World):
     world.int_evidence(version)
     step = advance(world.repo, MODEL, "int", world.factory())
     assert step.branch == f"rollout/{MODEL}/int/v{version}/switch"
+    witnessed = [p for p in step.changed if p.startswith("audit/checkpoints/")]
+    assert len(witnessed) == 1  # the step's commit witnesses the log's newest checkpoint
     world.merge(step.branch)
     switched = rendered(world, "int", "service", MODEL)["spec"]["selector"].items()
     assert switched <= new["spec"]["predictor"]["labels"].items()
