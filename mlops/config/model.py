@@ -10,7 +10,6 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlops.config.namespaces import NAMESPACES
-from mlops.toolchain.catalogue import SEAWEEDFS_RELEASE
 
 EnvironmentName = Literal["local", "dev", "int", "prod"]
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -239,8 +238,10 @@ class ChartVersions(Strict):
 
 ARCHIVED_STORE_MODE = "minio"
 IMAGE_PATTERN = r"^[a-z0-9./:-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$"
-# The release the tests build from the Go module proxy (mlops.toolchain's `weed` entry, where the
+# SeaweedFS tags its releases `4.53`, not semver. The cluster's image runs this release, and the
+# tests build the same one from the Go module proxy (mlops.toolchain's `weed` entry, where the
 # reason for the pin is written).
+SEAWEEDFS_RELEASE = "4.53"
 SEAWEEDFS_IMAGE = f"docker.io/chrislusf/seaweedfs:{SEAWEEDFS_RELEASE}"
 
 

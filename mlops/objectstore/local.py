@@ -60,7 +60,7 @@ class LocalStore:
             input=commands,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=180,  # a loaded 2-core machine
             check=False,
         )
         if result.returncode != 0 or "error" in result.stdout.lower():
@@ -101,7 +101,7 @@ def local_store(
         env=server_environment(os.environ),
     )
     try:
-        supervisor.wait_ready(service, timeout=60)
+        supervisor.wait_ready(service)
         store = LocalStore(url=url, keys=keys, data_dir=data_dir, weed=weed, ports=ports)
         store.shell(versioning_commands(buckets))
         yield store

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mlops.config.model import SEAWEEDFS_RELEASE
+
 KUBERNETES = "v1.35.4"
 KUBERNETES_REASON = (
     "the stacks' Kubernetes minor (1.35, in EKS standard support until 2027-03); newest 1.35 "
@@ -23,8 +25,8 @@ KUBERNETES_LDFLAGS = (
     "-X k8s.io/component-base/version.gitTreeState=clean",
 )
 HELM3 = "v3.22.1"
-# SeaweedFS tags its releases `4.53`, not semver, so the module proxy serves pseudo-versions only.
-SEAWEEDFS_RELEASE = "4.53"  # the release the cluster's image runs (storage.image)
+# SeaweedFS tags its releases `4.53`, not semver, so the module proxy serves pseudo-versions only;
+# SEAWEEDFS_RELEASE (in the configuration) is the release the cluster's image runs.
 SEAWEEDFS_REASON = (
     "the platform's in-cluster S3 store: SeaweedFS, which Kubeflow Pipelines' manifests moved to "
     "from MinIO's archived server (kubeflow/pipelines#11965); the proxy's newest pseudo-version "

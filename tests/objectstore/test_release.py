@@ -2,8 +2,8 @@
 
 import subprocess
 
-from mlops.config.model import StorageConfig
-from mlops.toolchain.catalogue import PROGRAMS, SEAWEEDFS_RELEASE
+from mlops.config.model import SEAWEEDFS_RELEASE, StorageConfig
+from mlops.toolchain.catalogue import PROGRAMS
 
 
 def test_the_built_server_is_the_release_of_the_clusters_image(weed, stack_configs):
