@@ -44,7 +44,7 @@ class ControlPlane:
         return self.results
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped after tests/cluster: the demo load tests run without it
 def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     root = tmp_path_factory.mktemp("control-plane") / "state"
     try:
