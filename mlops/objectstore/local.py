@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import subprocess
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -68,6 +69,20 @@ class LocalStore:
         return result.stdout
 
 
+def _version_when_created(store: LocalStore, buckets: Sequence[str], within_s: float = 120) -> None:
+    """The server creates its buckets after S3 already answers; version them once they exist
+    (until then `weed shell` says "no entry is found in filer store")."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            store.shell(versioning_commands(buckets))
+            return
+        except CheckFailedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 @contextmanager
 def local_store(
     weed: Path, workdir: Path, buckets: Sequence[str], grants: Mapping[str, Grant]
@@ -103,7 +118,7 @@ def local_store(
     try:
         supervisor.wait_ready(service)
         store = LocalStore(url=url, keys=keys, data_dir=data_dir, weed=weed, ports=ports)
-        store.shell(versioning_commands(buckets))
+        _version_when_created(store, buckets)
         yield store
     finally:
         supervisor.stop_all()
