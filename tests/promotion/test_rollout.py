@@ -39,13 +39,19 @@ def merge_and_finalize(world: World, branch: str, version: str, env: str) -> Non
     finalize(world.repo, MODEL, version, env, world.context())
 
 
-def to_prod(world: World, strategy: str = "canary:10,50,100") -> str:
-    """A new version through dev and int (tested on int's idle colour, switched) into prod."""
+def to_int(world: World) -> str:
+    """A new registered version, with its training evidence, promoted through dev into int."""
     version = world.register()
     world.training_evidence(version)
     for env in ("dev", "int"):
         outcome = promote(world.repo, MODEL, version, env, world.factory())
         merge_and_finalize(world, outcome.branch, version, env)
+    return version
+
+
+def to_prod(world: World, strategy: str = "canary:10,50,100") -> str:
+    """A new version through dev and int (tested on int's idle colour, switched) into prod."""
+    version = to_int(world)
     world.int_evidence(version)
     world.merge(advance(world.repo, MODEL, "int", world.factory()).branch)
     outcome = promote(world.repo, MODEL, version, "prod", world.factory(hours_later=DAY),
@@ -140,11 +146,7 @@ def test_a_breach_between_steps_opens_the_rollback_instead(world: World):
 
 
 def test_blue_green_takes_no_traffic_before_the_switch(world: World):
-    version = world.register()
-    world.training_evidence(version)
-    for env in ("dev", "int"):
-        outcome = promote(world.repo, MODEL, version, env, world.factory())
-        merge_and_finalize(world, outcome.branch, version, env)
+    version = to_int(world)
     released = descriptor(world, "int")
     idle, serving = released["release_color"], released["active_color"]
     assert idle != serving
@@ -174,11 +176,7 @@ def test_blue_green_takes_no_traffic_before_the_switch(world: World):
 
 def test_a_new_version_waits_until_the_rollout_before_it_finished(world: World):
     to_prod(world)
-    version = world.register()
-    world.training_evidence(version)
-    for env in ("dev", "int"):
-        outcome = promote(world.repo, MODEL, version, env, world.factory())
-        merge_and_finalize(world, outcome.branch, version, env)
+    version = to_int(world)
     world.int_evidence(version)
     world.merge(advance(world.repo, MODEL, "int", world.factory()).branch)
     with pytest.raises(CheckFailedError, match=r"mid-rollout .*canary at 10 %"):
