@@ -73,7 +73,7 @@ def advance(
         print_result(done.result, as_json=False)
         err.print(
             f"[bold red]waiting:[/] step {done.step} of v{done.version} needs evidence that "
-            f"{escape(data['gate'])} did not find; measure (`mlops evidence collect`) and retry"
+            f"{escape(data['gate'])} did not find; record the live measurements it names for both versions and retry"
         )
     elif back is None:
         out.print(

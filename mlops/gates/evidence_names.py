@@ -23,8 +23,8 @@ LOADTEST_ERROR_RATE = "loadtest.error_rate"
 LOADTEST_THROUGHPUT_RPS = "loadtest.throughput_rps"
 EQUIVALENCE_MAX_ABS_DIFF = "equivalence.max_abs_diff"
 
-# Live serving, per version and environment, as the evidence collector (`mlops evidence
-# collect`) records it; a rollout step compares the canary's with the incumbent's.
+# Live serving, per version and environment, under the names the evidence collector of issue 16
+# (not on main yet) records; a rollout step compares the canary's with the incumbent's.
 LIVE_ERROR_RATE = "serving.error_rate"
 LIVE_P95_LATENCY_MS = "serving.p95_latency_ms"
 LIVE_DRIFTED_FEATURES = "drift.breached_features"
