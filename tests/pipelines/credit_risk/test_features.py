@@ -1,6 +1,10 @@
 """Feature engineering: imputation learned on the training data, ratios, no sensitive attribute."""
 
+import math
+
 import numpy as np
+import pandas as pd
+import pytest
 
 from pipelines.credit_risk import data
 from pipelines.credit_risk.features import (
@@ -42,3 +46,23 @@ def test_model_inputs_exclude_sensitive_attribute_and_target() -> None:
     frame = data.generate(10, 4)
     assert tuple(inputs(frame).columns) == data.INPUTS
     assert data.SENSITIVE not in data.INPUTS
+
+
+def test_denominators_are_clipped_and_negative_income_counts_as_zero() -> None:
+    frame = inputs(data.generate(3, 5))
+    frame["income"] = [0.0, -10.0, 48_000.0]
+    frame["loan_term_months"] = [0, 24, 36]
+    out = CreditFeatures().fit(frame).transform(frame)
+    loan = frame["loan_amount"].tolist()
+    assert out["loan_to_income"].tolist() == pytest.approx([loan[0], loan[1], loan[2] / 48_000])
+    assert out["monthly_burden"].iloc[0] == pytest.approx(loan[0] / 1 / (1 / 12))
+    assert out["log_income"].tolist() == pytest.approx([0.0, 0.0, math.log1p(48_000)])
+
+
+def test_a_one_row_request_gets_the_features_its_row_gets_in_a_batch() -> None:
+    frame = inputs(data.generate(20, 6)).set_axis(range(100, 120))
+    frame.loc[[103, 110], "employment_years"] = np.nan
+    features = CreditFeatures().fit(frame)
+    batch = features.transform(frame)
+    for label in (100, 103, 110):
+        pd.testing.assert_frame_equal(features.transform(frame.loc[[label]]), batch.loc[[label]])
