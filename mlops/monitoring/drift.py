@@ -93,7 +93,7 @@ def feature_drift(
         ref = reference.to_numpy(dtype=float)
         cur = current.to_numpy(dtype=float)
         psi = numeric_psi(ref, cur, thresholds.bins)
-        test = stats.ks_2samp(ref, cur)
+        test: Any = stats.ks_2samp(ref, cur)  # scipy builds its result class at run time
         ks_stat, ks_p = float(test.statistic), float(test.pvalue)
         if ks_p < thresholds.ks_alpha and ks_stat >= thresholds.ks_min_statistic:
             reasons.append(f"KS {ks_stat:.3f} (p={ks_p:.2g}) >= {thresholds.ks_min_statistic}")
