@@ -109,12 +109,13 @@ class PlatformMocks(Mocks):
         return f"{args.name}-id", outputs
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        """The provider functions the program calls; no failures."""
+        """The provider functions the program calls, with no failures (an empty list: pulumi
+        iterates it, whatever its annotation says)."""
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return {"names": [f"{MOCK_REGION}{zone}" for zone in "abcdef"], "zoneIds": []}, None
+            return {"names": [f"{MOCK_REGION}{zone}" for zone in "abcdef"], "zoneIds": []}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": MOCK_ACCOUNT_ID, "arn": "", "userId": ""}, None
-        return {}, None
+            return {"accountId": MOCK_ACCOUNT_ID, "arn": "", "userId": ""}, []
+        return {}, []
 
 
 def _computed_outputs(type_token: str, name: str) -> dict[str, Any]:
