@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops.config import environment as settings
 from mlops.errors import CheckFailedError
-from mlops.gates.evidence_names import HANDOVER_FIELDS, HANDOVER_TAG_PREFIX
+from mlops.gates.evidence_names import HANDOVER_TAG_PREFIX
 from mlops.pipelines.provenance import (
     code_ref,
     code_repository,
@@ -49,25 +49,6 @@ TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 ]
 MODEL_REQUIREMENTS = ("scikit-learn", "numpy", "pandas", "scipy", "skops", "mlflow")
-# Tags every registered version carries; the integration test and promotion gates read them.
-HANDOVER_TAGS = (
-    *(HANDOVER_TAG_PREFIX + field for field in HANDOVER_FIELDS),
-    "mlops.code.commit",
-    "mlops.code.dirty",
-    "mlops.data.uri",
-    "mlops.data.sha256",
-    "mlops.data.rows",
-    "mlops.params",
-    "mlops.env.python",
-    "mlops.env.requirements_sha256",
-    "mlops.env.uv_lock_sha256",
-    "mlops.model_card",
-    "mlops.handover",
-    "mlops.pipeline.run",
-    "mlops.mode",
-    "mlops.audit.subject",
-    "mlops.gates.passed",
-)
 
 
 @dataclass(frozen=True)

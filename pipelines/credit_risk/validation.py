@@ -10,8 +10,6 @@ import pandas as pd
 
 from pipelines.credit_risk.schema import Column, Schema, bin_fractions, frequencies, psi
 
-RULES = ("present", "type", "not_null", "missing_fraction", "range", "categories", "drift")
-
 
 @dataclass(frozen=True)
 class Finding:
