@@ -114,10 +114,18 @@ class ChartPin(Strict):
     chart: str
     version: str = Field(pattern=r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
     reason: str = Field(min_length=1)
+    # Where the images the pinned release runs come from (a host, or a host and a repository
+    # prefix): they move with the pin, so a stack that restricts registries allows them through
+    # the pin rather than by a list of its own (`mlops preflight` finds any the pin misses).
+    images: tuple[str, ...] = ()
 
 
-def _pin(repository: str, chart: str, version: str, reason: str) -> ChartPin:
-    return ChartPin(repository=repository, chart=chart, version=version, reason=reason)
+def _pin(
+    repository: str, chart: str, version: str, reason: str, images: tuple[str, ...] = ()
+) -> ChartPin:
+    return ChartPin(
+        repository=repository, chart=chart, version=version, reason=reason, images=images
+    )
 
 
 class ChartVersions(Strict):
@@ -134,24 +142,31 @@ class ChartVersions(Strict):
         "cert-manager",
         "v1.21.1",
         "newest release; 1.18 left support and later lines fix a DoS; no upgrade steps since 1.19",
+        images=("quay.io/jetstack",),
     )
     cluster_autoscaler: ChartPin = _pin(
         "https://kubernetes.github.io/autoscaler",
         "cluster-autoscaler",
         "9.59.0",
         "Cluster Autoscaler 1.35, the stacks' Kubernetes minor",
+        images=("registry.k8s.io/autoscaling/cluster-autoscaler",),
     )
     nvidia_device_plugin: ChartPin = _pin(
         "https://nvidia.github.io/k8s-device-plugin",
         "nvidia-device-plugin",
         "0.20.0",
         "newest release (GPU feature discovery, which 0.19 moved to the NodeFeature API, is off)",
+        images=(
+            "nvcr.io/nvidia",
+            "registry.k8s.io/nfd",
+        ),
     )
     dcgm_exporter: ChartPin = _pin(
         "https://nvidia.github.io/dcgm-exporter/helm-charts",
         "dcgm-exporter",
         "4.8.2",
         "newest release (DCGM 4.5.3, exporter 4.8.2)",
+        images=("nvcr.io/nvidia",),
     )
     cloudnative_pg: ChartPin = _pin(
         "https://cloudnative-pg.github.io/charts",
@@ -159,12 +174,14 @@ class ChartVersions(Strict):
         "0.29.0",
         "the in-cluster PostgreSQL: the CloudNativePG operator 1.30 (CNCF, maintained images on "
         "ghcr.io), replacing the Bitnami chart whose versioned images left Docker Hub in 2025",
+        images=("ghcr.io/cloudnative-pg",),
     )
     mlflow: ChartPin = _pin(
         "https://community-charts.github.io/helm-charts",
         "mlflow",
         "1.11.5",
         "newest release (MLflow 3.15 server; the platform's client is 3.17, which talks to it)",
+        images=("docker.io/burakince/mlflow",),
     )
     kubeflow_pipelines: ChartPin = _pin(
         "https://github.com/kubeflow/pipelines",
@@ -173,6 +190,13 @@ class ChartVersions(Strict):
         "newest release; Kubeflow 26.03 lists Kubernetes 1.35; SeaweedFS is upstream's store "
         "since 2.15 (replaced by the platform's store). Two trees are applied, as upstream "
         "installs: cluster-scoped-resources, then env/platform-agnostic",
+        images=(
+            "ghcr.io/kubeflow",
+            "gcr.io/tfx-oss-public/ml_metadata_store_server",
+            "docker.io/library/mysql",
+            "docker.io/library/alpine",
+            "quay.io/argoproj",
+        ),
     )
     kserve_crd: ChartPin = _pin(
         "oci://ghcr.io/kserve/charts",
@@ -186,6 +210,10 @@ class ChartVersions(Strict):
         "kserve-resources",
         "v0.21.0",
         "as kserve_crd; v0.17 renamed the chart from `kserve` to `kserve-resources`",
+        images=(
+            "docker.io/kserve",
+            "quay.io/brancz/kube-rbac-proxy",
+        ),
     )
     knative_operator: ChartPin = _pin(
         "https://knative.github.io/operator",
@@ -193,12 +221,21 @@ class ChartVersions(Strict):
         "v1.23.0",
         "newest release; 1.18 left support; it installs Knative Serving 1.23 (KNATIVE_SERVING_"
         "VERSION in components/kserve.py), which KServe 0.21 supports",
+        images=("gcr.io/knative-releases",),
     )
     kube_prometheus_stack: ChartPin = _pin(
         "https://prometheus-community.github.io/helm-charts",
         "kube-prometheus-stack",
         "88.5.3",
         "newest release; 88.2 fixes critical CVEs; its CRDs come in the chart's crds/ folder",
+        images=(
+            "quay.io/prometheus",
+            "quay.io/prometheus-operator",
+            "registry.k8s.io/kube-state-metrics",
+            "ghcr.io/jkroepke/kube-webhook-certgen",
+            "docker.io/grafana/grafana",
+            "quay.io/kiwigrid/k8s-sidecar",
+        ),
     )
     # The edge: Envoy Gateway (a maintained Gateway API implementation that authenticates at the
     # gateway). Its CRD chart carries the standard-channel Gateway API CRDs it is built against
@@ -214,12 +251,19 @@ class ChartVersions(Strict):
         "gateway-helm",
         "v1.9.0",
         "newest Envoy Gateway release: the platform's edge (replaces the retired ingress-nginx)",
+        images=("docker.io/envoyproxy",),
     )
     argo_cd: ChartPin = _pin(
         "https://argoproj.github.io/argo-helm",
         "argo-cd",
         "10.1.1",
-        "newest release seen (Argo CD 3.4)",
+        "Argo CD 3.4; the newest argo-cd chart whose source was at hand (argo-helm's tags end at "
+        "10.1.1, 2026-07-02); later 10.x charts (Argo CD 3.5) are reported upstream: move once "
+        "`mlops preflight` has rendered one (9.0 changed argocd-cmd-params-cm defaults)",
+        images=(
+            "quay.io/argoproj",
+            "ecr-public.aws.com/docker/library/redis",
+        ),
     )
     docker_registry: ChartPin = _pin(
         "https://twuni.github.io/docker-registry.helm",
@@ -227,12 +271,18 @@ class ChartVersions(Strict):
         "3.0.0",
         "newest release (Registry v3), from the chart's new URL: helm.twun.io stopped resolving "
         "in 2025 and could be taken over",
+        images=("docker.io/library/registry",),
     )
     jupyterhub: ChartPin = _pin(
         "https://hub.jupyter.org/helm-chart",
         "jupyterhub",
         "4.4.0",
         "newest release (JupyterHub 5.5); 4.3.3 was a security release",
+        images=(
+            "quay.io/jupyterhub",
+            "registry.k8s.io/kube-scheduler",
+            "registry.k8s.io/pause",
+        ),
     )
 
 
@@ -583,6 +633,16 @@ class StackConfig(Strict):
     monitoring: MonitoringConfig = MonitoringConfig()
     auth: AuthConfig
     edge: EdgeConfig
+
+    @property
+    def allowed_registries(self) -> list[str]:
+        """Where images may come from: anywhere when the stack lists no registry; otherwise the
+        stack's own registries and those of the pinned charts' images (ChartPin.images)."""
+        own = self.security.allowed_registries
+        if not own:
+            return []
+        pins = [getattr(self.charts, name) for name in ChartVersions.model_fields]
+        return list(dict.fromkeys([*own, *(image for pin in pins for image in pin.images)]))
 
     @model_validator(mode="after")
     def _every_route_is_governed(self) -> Self:

@@ -43,9 +43,7 @@ class PolicySetting:
 def stack_settings(config: StackConfig) -> dict[str, dict[str, Any]]:
     """Policy settings that the stack's own configuration decides."""
     settings: dict[str, dict[str, Any]] = {
-        "kubernetes-pod-require-allowed-registry": {
-            "allowedRegistries": list(config.security.allowed_registries)
-        },
+        "kubernetes-pod-require-allowed-registry": {"allowedRegistries": config.allowed_registries},
         "kubernetes-service-disallow-loadbalancer": {
             "allowedNamespaces": [NAMESPACES["gateway"].name]
         },

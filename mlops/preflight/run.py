@@ -107,7 +107,7 @@ def _checks(objects: list[Rendered], installs: StackInstalls, config: StackConfi
         *checks.check_pod_security(objects, installs.enforce_levels),
         *checks.check_crd_order(objects, crds, installs),
         *checks.check_install_steps(objects, crds),
-        *checks.check_registries(objects, list(config.security.allowed_registries)),
+        *checks.check_registries(objects, config.allowed_registries),
         *checks.check_load_balancers(objects, config.cloud.mode == "aws"),
     ]
 

@@ -125,3 +125,26 @@ def test_unknown_config_key_outside_the_platform_object(tmp_path):
 def test_hostile_yaml_is_refused(tmp_path):
     (tmp_path / "Pulumi.bad.yaml").write_text("config: &a\n  x: *a\n")
     assert "anchors" in refused(tmp_path)
+
+
+def test_a_restricting_stack_allows_the_pinned_charts_images(tmp_path):
+    """The registries of the pinned charts' images come with the pins (a stack overriding a pin
+    brings its own); a stack that restricts nothing stays unrestricted."""
+
+    def restrict(config):
+        config["security"]["allowed_registries"] = ["registry.example.com", "quay.io/jetstack"]
+        config.setdefault("charts", {})["envoy_gateway"] = {
+            "repository": "oci://registry.example.com/charts",
+            "chart": "gateway-helm",
+            "version": "v1.9.0",
+            "reason": "mirrored",
+            "images": ["registry.example.com/envoyproxy"],
+        }
+
+    restricted = load_stack(write_stack(tmp_path, restrict), "bad").allowed_registries
+    assert restricted[:2] == ["registry.example.com", "quay.io/jetstack"]
+    assert restricted.count("quay.io/jetstack") == 1  # cert-manager's pin names it too
+    assert "registry.example.com/envoyproxy" in restricted
+    assert "docker.io/envoyproxy" not in restricted
+    assert "ghcr.io/kubeflow" in restricted
+    assert load_stack(STACKS_DIR, "dev").allowed_registries == []

@@ -61,11 +61,12 @@ def test_bad_pack_config_is_refused(
     assert message in str(raised.value)
 
 
-def test_registries_come_from_the_stack(stack_configs: dict[str, StackConfig]) -> None:
-    allowed = stack_configs["prod"].security.allowed_registries
+def test_registries_come_from_the_stack_and_its_pins(stack_configs: dict[str, StackConfig]) -> None:
+    allowed = stack_configs["prod"].allowed_registries
     assert "123456789012.dkr.ecr.eu-central-1.amazonaws.com" in allowed
+    assert "docker.io/envoyproxy" in allowed  # the edge's pin, not the stack file
     assert stack_settings(stack_configs["prod"])["kubernetes-pod-require-allowed-registry"] == {
-        "allowedRegistries": list(allowed)
+        "allowedRegistries": allowed
     }
     assert stack_settings(stack_configs["dev"])["kubernetes-pod-require-allowed-registry"] == {
         "allowedRegistries": []
