@@ -196,8 +196,9 @@ def check_load_balancers(objects: list[Rendered], has_load_balancers: bool) -> I
     if has_load_balancers:
         return
     proxies = {(o.target_namespace, o.name): o.manifest for o in objects if o.kind == "EnvoyProxy"}
+    classes = {o.name: o.manifest for o in objects if o.kind == "GatewayClass"}
     for item in objects:
-        reason = _load_balancer(item, proxies)
+        reason = _load_balancer(item, proxies, classes)
         if reason:
             yield Finding(
                 item.install,
@@ -208,7 +209,11 @@ def check_load_balancers(objects: list[Rendered], has_load_balancers: bool) -> I
             )
 
 
-def _load_balancer(item: Rendered, proxies: dict[tuple[str, str], dict[str, Any]]) -> str:
+def _load_balancer(
+    item: Rendered,
+    proxies: dict[tuple[str, str], dict[str, Any]],
+    classes: dict[str, dict[str, Any]],
+) -> str:
     spec = item.manifest.get("spec") or {}
     if item.kind == "Service" and spec.get("type") == "LoadBalancer":
         return "Service of type LoadBalancer"
@@ -217,10 +222,30 @@ def _load_balancer(item: Rendered, proxies: dict[tuple[str, str], dict[str, Any]
         if kourier.get("enabled") and kourier.get("service-type", "LoadBalancer") == "LoadBalancer":
             return "Kourier's gateway Service is a LoadBalancer (ingress.kourier.service-type)"
     if item.kind == "Gateway" and item.group == GATEWAY_GROUP:
-        reference = (spec.get("infrastructure") or {}).get("parametersRef") or {}
-        proxy = proxies.get((item.target_namespace, str(reference.get("name"))))
+        proxy = _envoy_proxy(item, proxies, classes)
         service = (((proxy or {}).get("spec") or {}).get("provider") or {}).get("kubernetes") or {}
         kind = (service.get("envoyService") or {}).get("type", "LoadBalancer")
         if kind == "LoadBalancer":
-            return "its gateway's Service is a LoadBalancer (no EnvoyProxy sets envoyService.type)"
+            return (
+                "its gateway's Service is a LoadBalancer (no EnvoyProxy of the Gateway or its "
+                "GatewayClass sets envoyService.type)"
+            )
     return ""
+
+
+def _envoy_proxy(
+    gateway: Rendered,
+    proxies: dict[tuple[str, str], dict[str, Any]],
+    classes: dict[str, dict[str, Any]],
+) -> dict[str, Any] | None:
+    """The EnvoyProxy Envoy Gateway runs a Gateway's proxies with: the Gateway's own
+    (`infrastructure.parametersRef`, its namespace), else its GatewayClass's (`parametersRef`)."""
+    spec = gateway.manifest.get("spec") or {}
+    own = (spec.get("infrastructure") or {}).get("parametersRef") or {}
+    if own.get("kind") == "EnvoyProxy":
+        return proxies.get((gateway.target_namespace, str(own.get("name"))))
+    gateway_class = classes.get(str(spec.get("gatewayClassName"))) or {}
+    shared = (gateway_class.get("spec") or {}).get("parametersRef") or {}
+    if shared.get("kind") == "EnvoyProxy":
+        return proxies.get((str(shared.get("namespace")), str(shared.get("name"))))
+    return None

@@ -139,21 +139,51 @@ def test_load_balancers_only_where_the_cluster_has_them(helm: Path) -> None:
 
 
 def test_gateways_without_a_service_type_ask_for_a_load_balancer() -> None:
-    gateway = {
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "Gateway",
-        "metadata": {"name": "edge", "namespace": "edge"},
-        "spec": {"infrastructure": {"parametersRef": {"kind": "EnvoyProxy", "name": "proxy"}}},
-    }
-    proxy = {
-        "apiVersion": "gateway.envoyproxy.io/v1alpha1",
-        "kind": "EnvoyProxy",
-        "metadata": {"name": "proxy", "namespace": "edge"},
-        "spec": {"provider": {"kubernetes": {"envoyService": {"type": "NodePort"}}}},
-    }
-    alone = [Rendered("edge", "urn:e", "edge", gateway)]
-    assert [f.subject for f in checks.check_load_balancers(alone, False)] == ["Gateway edge/edge"]
-    assert (
-        list(checks.check_load_balancers([*alone, Rendered("edge", "urn:e", "edge", proxy)], False))
-        == []
+    """The EnvoyProxy comes from the Gateway's own reference, else from its GatewayClass's."""
+
+    def gateway(spec: dict[str, Any]) -> Rendered:
+        manifest = {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": "edge", "namespace": "edge"},
+            "spec": {"gatewayClassName": "envoy", **spec},
+        }
+        return Rendered("edge", "urn:e", "edge", manifest)
+
+    def proxy(name: str, service_type: str) -> Rendered:
+        manifest = {
+            "apiVersion": "gateway.envoyproxy.io/v1alpha1",
+            "kind": "EnvoyProxy",
+            "metadata": {"name": name, "namespace": "edge"},
+            "spec": {"provider": {"kubernetes": {"envoyService": {"type": service_type}}}},
+        }
+        return Rendered("edge", "urn:e", "edge", manifest)
+
+    gateway_class = Rendered(
+        "edge",
+        "urn:e",
+        "edge",
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "GatewayClass",
+            "metadata": {"name": "envoy"},
+            "spec": {
+                "parametersRef": {"kind": "EnvoyProxy", "name": "shared", "namespace": "edge"}
+            },
+        },
     )
+    own = gateway({"infrastructure": {"parametersRef": {"kind": "EnvoyProxy", "name": "own"}}})
+    by_class = gateway({})
+
+    def subjects(*objects: Rendered) -> list[str]:
+        return [f.subject for f in checks.check_load_balancers(list(objects), False)]
+
+    assert subjects(own) == ["Gateway edge/edge"]
+    assert subjects(own, proxy("own", "NodePort")) == []
+    assert subjects(by_class, gateway_class) == ["Gateway edge/edge"]
+    assert subjects(by_class, gateway_class, proxy("shared", "NodePort")) == []
+    assert subjects(by_class, gateway_class, proxy("shared", "LoadBalancer")) == [
+        "Gateway edge/edge"
+    ]
+    # the Gateway's own EnvoyProxy replaces its class's
+    assert subjects(own, gateway_class, proxy("shared", "NodePort")) == ["Gateway edge/edge"]
