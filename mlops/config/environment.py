@@ -131,7 +131,8 @@ MAX_REQUEST_BYTES = Setting(
 REQUEST_LOG = Setting(
     "MLOPS_REQUEST_LOG",
     "where the predictor logs requests",
-    "http(s)://collector (CloudEvents), sqlite:///PATH or PATH.jsonl",
+    "s3://BUCKET/PREFIX (the platform's store), http(s)://collector (CloudEvents), "
+    "sqlite:///PATH or PATH.jsonl",
     _text,
 )
 REQUEST_LOG_DURABILITY = Setting(
@@ -139,6 +140,12 @@ REQUEST_LOG_DURABILITY = Setting(
     "when a logged request is written",
     "sync (before the answer, default) or buffered",
     _text,
+)
+REQUEST_LOG_FLUSH_SECONDS = Setting(
+    "MLOPS_REQUEST_LOG_FLUSH_SECONDS",
+    "how often a buffered request log writes a batch (one object on s3://)",
+    "seconds (default 0.05)",
+    float,
 )
 REQUEST_LOG_SAMPLE_RATE = Setting(
     "MLOPS_REQUEST_LOG_SAMPLE_RATE", "share of requests logged", "0.0-1.0 (default 1.0)", float
@@ -161,7 +168,7 @@ SHADOW_PROTOCOL = Setting(
 EXPLAIN = Setting(
     "MLOPS_EXPLAIN",
     "per-request explanations in the request log",
-    "none (default) or linear",
+    "none (default), linear, reference (per-feature perturbation) or auto",
     _text,
 )
 CODE_COMMIT = Setting(

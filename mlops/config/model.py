@@ -13,6 +13,7 @@ from mlops.config.namespaces import NAMESPACES
 
 EnvironmentName = Literal["local", "dev", "int", "prod"]
 GPU_RESOURCE = "nvidia.com/gpu"
+REQUEST_LOG_BUCKET = "request-logs"  # the logical bucket predictors append request logs to
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 HostName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
@@ -264,7 +265,13 @@ class StorageConfig(Strict):
 
     mode: Literal["in_cluster", "external", "s3"]
     buckets: list[Name] = Field(
-        default_factory=lambda: ["mlflow-artifacts", "datasets", "pipeline-artifacts"], min_length=1
+        default_factory=lambda: [
+            "mlflow-artifacts",
+            "datasets",
+            "pipeline-artifacts",
+            REQUEST_LOG_BUCKET,
+        ],
+        min_length=1,
     )
     volume_size_gb: int = Field(default=50, ge=1)  # the in-cluster store's persistent volume
     image: str = Field(default=SEAWEEDFS_IMAGE, pattern=IMAGE_PATTERN)  # the in-cluster server
@@ -422,6 +429,20 @@ class TenancyConfig(Strict):
     default_memory_limit: str = "1Gi"
 
 
+class RequestLogConfig(Strict):
+    """Every predictor's request log (Zwiesler 2.4): objects of JSON lines under
+    `s3://<request-logs bucket>/<prefix>/<model>/<date>/`, written in batches off the request
+    path. Predictors may only put objects there (no read, no delete)."""
+
+    enabled: bool = True
+    prefix: str = Field(default="serving", pattern=r"^[a-z0-9][a-z0-9._/-]{0,200}[a-z0-9]$")
+    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    mask: list[str] = Field(default_factory=list)  # input fields redacted before writing
+    # `auto`: coefficients for a linear model, reference perturbation for any other one
+    explain: Literal["none", "linear", "reference", "auto"] = "auto"
+    flush_seconds: float = Field(default=5.0, gt=0.0, le=300.0)  # one object per flush
+
+
 class ServingConfig(Strict):
     """KServe: RawDeployment by default (no Knative); Serverless enables canary traffic splits."""
 
@@ -429,11 +450,12 @@ class ServingConfig(Strict):
     ingress_domain: HostName  # InferenceService hosts are <name>-<namespace>.<ingress_domain>
     # The platform's own predictor image (images/Dockerfile, target predictor), from the platform's registry.
     predictor_image: str = Field(pattern=r"^[a-z0-9./:-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$")
-    # Where serving-runtime images (MLServer, sklearn server) are pulled from: Docker Hub by
-    # default, the environment's own mirror where `security.allowed_registries` is enforced.
+    # Where upstream serving images (KServe's storage initializer) are pulled from: Docker Hub
+    # by default, the environment's own mirror where `security.allowed_registries` is enforced.
     image_registry: str = Field(
         default="docker.io", pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"
     )
+    request_log: RequestLogConfig = Field(default_factory=RequestLogConfig)
 
 
 class MonitoringConfig(Strict):
@@ -583,6 +605,15 @@ class StackConfig(Strict):
     monitoring: MonitoringConfig = MonitoringConfig()
     auth: AuthConfig
     edge: EdgeConfig
+
+    @model_validator(mode="after")
+    def _request_logs_have_their_bucket(self) -> Self:
+        if self.serving.request_log.enabled and REQUEST_LOG_BUCKET not in self.storage.buckets:
+            raise ValueError(
+                f"storage.buckets: no '{REQUEST_LOG_BUCKET}' bucket for serving.request_log; "
+                f"add it, or set serving.request_log.enabled: false"
+            )
+        return self
 
     @model_validator(mode="after")
     def _every_route_is_governed(self) -> Self:

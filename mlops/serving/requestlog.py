@@ -32,7 +32,7 @@ from mlops.serving.sinks import Sink
 
 log = logging.getLogger(__name__)
 
-RECORD_TYPES = ("inference", "batch", "shadow")
+RECORD_TYPES = ("inference", "batch", "shadow", "response")
 DURABILITY = ("sync", "buffered")
 MAX_CLIENT_ID = 128
 
@@ -102,6 +102,10 @@ class RequestLogger:
         if durability == "buffered":
             self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
             self._thread.start()
+
+    def keeps(self, request_id: str) -> bool:
+        """Whether this request's records are sampled (decided by the id alone)."""
+        return sampled(request_id, self.sample_rate)
 
     def log(
         self,
