@@ -23,7 +23,7 @@ from mlops.config.model import (
 )
 from mlops.config.namespaces import NAMESPACES
 from mlops.config.object_store import StoreEndpoint, client_env
-from mlops.serving.runtime import PORT, RUNTIME_NAME, RequestLogSettings, predictor_container
+from mlops.serving.runtime import PORT, RUNTIME_NAME, predictor_container, request_log_settings
 
 KSERVE_CONTROLLER = "kserve-controller-manager"
 CONTROLLER_SELECTOR = {"control-plane": KSERVE_CONTROLLER, "controller-tools.k8s.io": "1.0"}
@@ -248,22 +248,6 @@ def knative_serving_spec(args: KServeArgs) -> dict[str, Any]:
             },
         },
     }
-
-
-def request_log_settings(serving: ServingConfig, bucket: str) -> RequestLogSettings | None:
-    """The stack's `serving.request_log` as the runtime's settings: off, or batches of JSON
-    lines under `s3://<bucket>/<prefix>` (`bucket` is the request-logs bucket's real name)."""
-    config = serving.request_log
-    if not config.enabled:
-        return None
-    return RequestLogSettings(
-        sink=f"s3://{bucket}/{config.prefix}",
-        sample_rate=config.sample_rate,
-        mask=tuple(config.mask),
-        explain=config.explain,
-        durability="buffered",  # off the request path: a slow store never slows an answer
-        flush_seconds=config.flush_seconds,
-    )
 
 
 def serving_runtimes(args: KServeArgs, request_log_bucket: str = "") -> dict[str, dict[str, Any]]:

@@ -122,9 +122,7 @@ class ObjectStorage(pulumi.ComponentResource):
             appends = [self.buckets[bucket] for bucket in grant.appends]
             self.access_policies[consumer] = pulumi.Output.all(
                 key_arn, self.buckets[grant.bucket], *appends
-            ).apply(
-                lambda values, grant=grant: _s3_policy(values[0], values[1], grant, values[2:])
-            )
+            ).apply(lambda values, grant=grant: _s3_policy(values[0], values[1], grant, values[2:]))
 
     def _in_cluster(self, name: str, args: ObjectStorageArgs, endpoint: StoreEndpoint) -> None:
         """SeaweedFS, and each consumer's generated key in a Secret of its namespace."""

@@ -25,7 +25,7 @@ def _plan(platform: steps.Platform) -> list[tuple[str, str, Callable[[], Any]]]:
          lambda: steps.scratch_clone(platform)),
         ("services", "MLflow tracking server and Audit API on SQLite",
          lambda: steps.start_services(platform)),
-        ("train", "training pipeline (int mode), evidence to the Audit API",
+        ("train", "training pipeline (prod mode: full data, search), evidence to the Audit API",
          lambda: steps.train(platform)),
         ("promote-dev", "gate registry-to-serving-dev, pull-request branch, merge",
          lambda: steps.promote(platform, "dev")),

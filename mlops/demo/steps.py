@@ -99,19 +99,24 @@ def start_services(platform: Platform) -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
+TRAINING_MODE = "prod"  # serving-int admits only prod-mode models (registry-to-serving-int)
+
+
 def train(platform: Platform) -> None:
-    """The training pipeline in int mode (sub-sampled data, the same steps as prod), evidence
-    to the Audit API, the model and its handover registered in MLflow with alias `candidate`."""
+    """The training pipeline in prod mode (analytics-prod: the full data and the hyper-parameter
+    search), evidence to the Audit API, the model and its handover registered in MLflow with
+    alias `candidate`."""
     from pipelines.credit_risk.local import run_local
 
-    result = run_local("int", platform.workspace.pipeline, tracking_uri=platform.tracking_uri,
-                       audit_url=platform.audit_url)  # fmt: skip
+    result = run_local(TRAINING_MODE, platform.workspace.pipeline,
+                       tracking_uri=platform.tracking_uri, audit_url=platform.audit_url)  # fmt: skip
     if not result.candidate:
         raise CheckFailedError(f"analytics gates failed: {result.gate_failures}")
     platform.version = result.version
     platform.training = {
         "run": result.run, "version": result.version, "mlflow_run_id": result.mlflow_run_id,
         "model_uri": result.model_uri, "test.roc_auc": result.metrics.get("test.roc_auc"),
+        "mode": TRAINING_MODE,
     }  # fmt: skip
 
 

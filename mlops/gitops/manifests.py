@@ -228,7 +228,9 @@ def _inference_service(
         labels["networking.kserve.io/visibility"] = "cluster-local"
     env_vars = [
         {"name": name, "value": value}
-        for name, value in model_env(release.model, str(item.version), item.digest, env.name).items()
+        for name, value in model_env(
+            release.model, str(item.version), item.digest, env.name
+        ).items()
     ]
     shadows = [other for other in served if other.role == "shadow"]
     if shadows and item.role == "primary":

@@ -77,9 +77,7 @@ def reference_values(frame: pd.DataFrame) -> dict[str, Any]:
             continue
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             median = float(series.median())
-            values[str(column)] = (
-                int(round(median)) if pd.api.types.is_integer_dtype(series) else median
-            )
+            values[str(column)] = round(median) if pd.api.types.is_integer_dtype(series) else median
         else:
             mode = series.mode().iloc[0]
             values[str(column)] = mode.item() if isinstance(mode, np.generic) else mode
@@ -120,7 +118,10 @@ class ReferenceExplainer:
             moved = scores[i * (k + 1) + 1 : (i + 1) * (k + 1)]
             result.append(
                 {
-                    **{column: float(own - value) for column, value in zip(features, moved, strict=True)},
+                    **{
+                        column: float(own - value)
+                        for column, value in zip(features, moved, strict=True)
+                    },
                     "_score": float(own),
                 }
             )

@@ -8,13 +8,12 @@ import socket
 from typing import Any
 
 import kserve
-from kserve.model_server import FASTAPI_APP_IMPORT_STRING, app
 from fastapi import HTTPException, Request
+from kserve.model_server import FASTAPI_APP_IMPORT_STRING, app
 from kserve.protocol.rest.server import RESTServer
 
 from mlops.serving.edge import RequestEdge
 from mlops.serving.requestlog import client_id
-
 
 RESPONSES_PATH = "/v1/models/{name}/responses"
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.config import environment as settings
+from mlops.config.model import ServingConfig
 
 RUNTIME_NAME = "platform-predictor"
 CONTAINER_NAME = "kserve-container"
@@ -40,6 +41,23 @@ class RequestLogSettings:
     explain: str = "auto"
     durability: str = "buffered"
     flush_seconds: float = 5.0
+
+
+def request_log_settings(serving: ServingConfig, bucket: str) -> RequestLogSettings | None:
+    """The stack's `serving.request_log` as the runtime's settings: off, or batches of JSON
+    lines under `s3://<bucket>/<prefix>` (`bucket` is the request-logs bucket's real name),
+    written off the request path so a slow store never slows an answer."""
+    config = serving.request_log
+    if not config.enabled:
+        return None
+    return RequestLogSettings(
+        sink=f"s3://{bucket}/{config.prefix}",
+        sample_rate=config.sample_rate,
+        mask=tuple(config.mask),
+        explain=config.explain,
+        durability="buffered",
+        flush_seconds=config.flush_seconds,
+    )
 
 
 def predictor_container(

@@ -33,6 +33,7 @@ from mlops.pipelines.provenance import (
 )
 from mlops.repository import REPO_ROOT
 from mlops.serving.digest import artifact_digest
+from mlops.serving.explain import REFERENCE_KEY, reference_values
 from pipelines.credit_risk import data, model_card
 from pipelines.credit_risk.config import Candidate
 from pipelines.credit_risk.context import RunContext
@@ -175,6 +176,8 @@ def register(
                 code_paths=[str(_model_code(scratch))],
                 pyfunc_predict_fn="predict_proba",
                 skops_trusted_types=TRUSTED_TYPES,
+                # what the predictor's `reference` explanations perturb towards
+                metadata={REFERENCE_KEY: reference_values(inputs(sample))},
             )
         storage_uri = ctx.client.get_logged_model(info.model_id).artifact_location
         model_digest = artifact_digest(_local(storage_uri, scratch / "model"))

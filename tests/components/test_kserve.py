@@ -1,11 +1,11 @@
 import pulumi
 import pytest
 
-from components.kserve import KServe, KServeArgs, request_log_settings, serving_runtimes
+from components.kserve import KServe, KServeArgs, serving_runtimes
 from mlops.config.model import StackConfig
 from mlops.config.object_store import store_endpoint
-from mlops.serving.runtime import predictor_container
 from mlops.plan.runner import capture
+from mlops.serving.runtime import predictor_container, request_log_settings
 from tests.components.helpers import of_type, schema_errors
 from tests.components.pulumi_mocks import assert_equal, pulumi_mocks  # noqa: F401
 

@@ -115,6 +115,7 @@ class World:
             (names.EVAL_GAIN_OVER_BASELINE, 0.07, "measurement", {}),
             (names.FAIRNESS_DEMOGRAPHIC_PARITY, 0.04, "measurement", {}),
             (names.FAIRNESS_EQUALIZED_ODDS, 0.05, "measurement", {}),
+            (names.ANALYTICS_VERDICT, {"passed": True, "rules": []}, "verdict", {}),
             (names.HANDOVER_DOCUMENT, {"files": ["handover.json"]}, "document",
              {names.ARTIFACT_MODEL: evaluated, names.ARTIFACT_DATA: validated}),
         ]  # fmt: skip
