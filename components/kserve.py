@@ -69,6 +69,7 @@ class KServeArgs:
     # pods reach the store (None on S3: IRSA and the regional endpoint)
     request_log_bucket: pulumi.Input[str] = REQUEST_LOG_BUCKET
     store: StoreEndpoint | None = None
+    region: str | None = None  # S3's region (the SDK needs one even with IRSA)
 
 
 class KServe(pulumi.ComponentResource):
@@ -266,7 +267,7 @@ def serving_runtimes(args: KServeArgs, request_log_bucket: str = "") -> dict[str
     container = predictor_container(
         args.serving.predictor_image,
         request_log,
-        client_env(args.store) if args.store is not None else (),
+        client_env(args.store) if args.store is not None else _region_env(args.region),
     )
     return {
         RUNTIME_NAME: {
@@ -296,6 +297,10 @@ def serving_runtimes(args: KServeArgs, request_log_bucket: str = "") -> dict[str
             ],
         }
     }
+
+
+def _region_env(region: str | None) -> list[dict[str, str]]:
+    return [{"name": "AWS_DEFAULT_REGION", "value": region}] if region else []
 
 
 def _runtime(

@@ -201,6 +201,7 @@ class Platform(pulumi.ComponentResource):
                 knative_namespace=NAMESPACES["knative_serving"].name,
                 request_log_bucket=self.storage.buckets.get(REQUEST_LOG_BUCKET, ""),
                 store=self.storage.endpoint,
+                region=config.cloud.region,
             ),
             opts=self._on_cluster(self.gateway_api),
         )

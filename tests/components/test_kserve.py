@@ -183,7 +183,13 @@ def test_the_runtime_container_is_the_one_the_demo_runs(stack_configs):
 @pytest.mark.parametrize("stack", ["local", "dev", "int", "prod"])
 def test_every_cluster_logs_requests_as_its_stack_says(stack_configs, stack):
     config = stack_configs[stack]
-    args = KServeArgs(**{**vars(args_for(config)), "store": store_endpoint(config.storage)})
+    args = KServeArgs(
+        **{
+            **vars(args_for(config)),
+            "store": store_endpoint(config.storage),
+            "region": config.cloud.region,
+        }
+    )
     (container,) = serving_runtimes(args, "real-bucket")["platform-predictor"]["containers"]
     env = {item["name"]: item for item in container["env"]}
     log = config.serving.request_log
@@ -195,6 +201,7 @@ def test_every_cluster_logs_requests_as_its_stack_says(stack_configs, stack):
     in_cluster = config.storage.mode == "in_cluster"
     assert ("AWS_SECRET_ACCESS_KEY" in env) is in_cluster
     assert ("AWS_ENDPOINT_URL" in env) is in_cluster
+    assert "AWS_DEFAULT_REGION" in env
 
 
 def test_request_logging_off_sets_no_sink(stack_configs):

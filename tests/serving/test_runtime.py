@@ -68,9 +68,9 @@ def runtime(credit_risk_model: Trained, stack_configs, tmp_path_factory) -> Iter
     and args; only the pod's share (port, model directory, the InferenceService's model settings)
     and the sink (a file here, the object store in the cluster) are local."""
     work = tmp_path_factory.mktemp("runtime")
-    (container,) = serving_runtimes(args_for(stack_configs["local"]), "request-logs")[
-        RUNTIME_NAME
-    ]["containers"]
+    (container,) = serving_runtimes(args_for(stack_configs["local"]), "request-logs")[RUNTIME_NAME][
+        "containers"
+    ]
     port = free_port()
     log = work / "requests.jsonl"
     argv, env = local_process(
