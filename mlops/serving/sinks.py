@@ -176,7 +176,7 @@ def s3_client() -> Any:
     import os
 
     import boto3
-    from botocore.config import Config
+    from boto3.session import Config
 
     style = "path" if os.environ.get("AWS_ENDPOINT_URL") else "auto"
     return boto3.client(
@@ -223,8 +223,6 @@ class S3Sink:
 def read_s3_records(url: str, client: Any | None = None) -> list[dict[str, Any]]:
     """Every record under an `s3://` request-log prefix, oldest object first (names sort by
     model, day and time)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     bucket, prefix = split_s3_url(url)
     client = client or s3_client()
     records: list[dict[str, Any]] = []
@@ -240,7 +238,9 @@ def read_s3_records(url: str, client: Any | None = None) -> list[dict[str, Any]]
                 for n, line in enumerate(text.splitlines(), 1)
                 if line.strip()
             ]
-    except (BotoCoreError, ClientError) as error:
+    except BadInputError:
+        raise
+    except Exception as error:  # botocore's many kinds: refused, unreachable, no credentials
         raise BadInputError(f"{url}: cannot read the request log: {error}") from None
     return records
 
