@@ -115,12 +115,14 @@ def local_process(
     host: str = "127.0.0.1",
 ) -> tuple[list[str], dict[str, str]]:
     """argv and environment to run `container`'s own entrypoint as a local process: its command
-    from this Python environment's scripts, its args and every literal setting it declares, with
+    from this Python environment's scripts (run by its interpreter, as the shebang would), its args and every literal setting it declares, with
     the pod's share (address, port, model directory, the InferenceService's model settings)
     and `overrides` (such as a local request-log sink) on top. Settings taken from Secrets
     (`valueFrom`) are the cluster's; a local run passes its own in `overrides`."""
-    command = [str(Path(sys.executable).parent / part) if i == 0 else part
-               for i, part in enumerate(container["command"])]  # fmt: skip
+    # the script as its shebang runs it, so the process's command line is this argv (the demo's
+    # supervisor stops a process only while it still runs the command it recorded)
+    program, *rest = container["command"]
+    command = [sys.executable, str(Path(sys.executable).parent / program), *rest]
     env = {item["name"]: str(item["value"]) for item in container["env"] if "value" in item}
     env |= {
         settings.HTTP_HOST.name: host,

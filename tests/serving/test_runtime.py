@@ -96,7 +96,10 @@ def runtime(credit_risk_model: Trained, stack_configs, tmp_path_factory) -> Iter
 
 
 def test_the_runtime_is_the_predictor_image_entrypoint(runtime: Running):
-    assert Path(runtime.argv[0]).name == "mlops" and runtime.argv[1:] == ["serve"]
+    assert Path(runtime.argv[1]).name == "mlops" and runtime.argv[2:] == ["serve"]
+    assert Path(f"/proc/{runtime.process.pid}/cmdline").read_bytes().split(b"\0")[:-1] == [
+        part.encode() for part in runtime.argv
+    ]
     local = load_stack(REPO_ROOT / "stacks", "local").serving.request_log
     assert local.enabled and local.explain == "auto"
 
@@ -105,6 +108,7 @@ def test_requests_are_logged_with_metadata_response_and_tree_explanations(
     runtime: Running, credit_risk_model: Trained
 ):
     rows = applications(3, seed=5)
+    rows[1]["employment_years"] = None  # optional in the model's signature: logged as null
     answer = httpx.post(f"{runtime.url}/v1/models/{MODEL}:predict", json={"instances": rows})
     assert answer.status_code == 200, answer.text
     request_id = answer.headers["x-request-id"]
@@ -135,6 +139,7 @@ def test_requests_are_logged_with_metadata_response_and_tree_explanations(
     assert (first["model"], first["version"], first["environment"]) == (MODEL, "3", "int")
     assert first["digest"] == credit_risk_model.digest
     assert len(first["input"]) == 3 and first["input"][0]["age"] == rows[0]["age"]
+    assert first["input"][1]["employment_years"] is None
     assert {row["income"] for row in first["input"]} == {"***"}  # masked as the stack says
     assert first["output"] == answer.json()["predictions"]
     explanation = first["explanation"]
