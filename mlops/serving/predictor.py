@@ -130,24 +130,12 @@ class MlflowPredictor(kserve.Model):
                     inputs=rows,
                     outputs=outputs,
                     latency_ms=elapsed * 1000,
-                    explanation=self._explain(request_id, frame),
                     client=client,
+                    explain=frame if self.explainer is not None else None,
                 )
             if self.shadow is not None and (headers or {}).get("x-mlops-shadow") != "1":
                 self.shadow.mirror(request_id, rows, outputs)
         return answer
-
-    def _explain(self, request_id: str, frame: Any) -> Any:
-        """The explanation of a request the log keeps (none for skipped ones: it costs a
-        batched prediction); a failing explainer is recorded, never fails the answer."""
-        if self.explainer is None or self.request_logger is None:
-            return None
-        if not self.request_logger.keeps(request_id):
-            return None
-        try:
-            return self.explainer(frame)
-        except Exception as error:
-            return {"error": f"{type(error).__name__}: {error}"[: edge.MAX_ERROR_CHARS]}
 
     def _failed(
         self, context: edge.RequestContext, frame: Any, started: float, status: str, error: str

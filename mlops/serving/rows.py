@@ -1,6 +1,7 @@
 """Rows and predictions as plain JSON values: the form the request log and batch outputs keep
 (kept free of KServe so batch scoring does not import the server)."""
 
+import math
 from typing import Any
 
 import numpy as np
@@ -36,4 +37,4 @@ def _values(column: pd.Series) -> list[Any]:
 
 
 def _missing(value: Any) -> bool:
-    return value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+    return value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))

@@ -79,6 +79,7 @@ def build(config: ServeConfig):  # -> MlflowPredictor (KServe imported lazily)
             masker=Masker(config.mask_fields, config.mask_mode),
             durability=config.log_durability,
             flush_interval=config.log_flush_seconds,
+            explainer=predictor.explainer,
         )
     if config.shadow_url:
         predictor.shadow = ShadowMirror(
