@@ -94,38 +94,31 @@ class ReferenceExplainer:
 
     def __call__(self, frame: pd.DataFrame) -> list[dict[str, float]]:
         features = [column for column in frame.columns if column in self.reference]
-        k = len(features)
-        blocks = []
-        for i in range(len(frame)):
-            row = frame.iloc[[i]]
-            block = pd.concat([row] * (k + 1), ignore_index=True)
-            for j, column in enumerate(features, start=1):
-                block.loc[j, column] = self.reference[column]
-            blocks.append(block)
-        batch = pd.concat(blocks, ignore_index=True).astype(frame.dtypes.to_dict())
-        scores = np.asarray(self.score(batch), dtype=float)
+        k, n = len(features), len(frame)
+        # rows i*(k+1) .. i*(k+1)+k: row i as is, then with feature j at its reference; built
+        # column by column (per-row pandas edits cost more than the model's own prediction)
+        batch = frame.iloc[np.repeat(np.arange(n), k + 1)].reset_index(drop=True)
+        for j, column in enumerate(features, start=1):
+            values = batch[column].to_numpy(copy=True)
+            if values.dtype.kind in "iub" and not isinstance(self.reference[column], int | bool):
+                values = values.astype(float)
+            values[np.arange(n) * (k + 1) + j] = self.reference[column]
+            batch[column] = values
+        scores = np.asarray(self.score(batch.astype(frame.dtypes.to_dict())), dtype=float)
         if scores.ndim == 2:
             first = scores[:: k + 1]
             picked = (
-                np.full(len(frame), scores.shape[1] - 1)
+                np.full(n, scores.shape[1] - 1)
                 if scores.shape[1] == 2
                 else np.argmax(first, axis=1)
             )
             scores = scores[np.arange(len(scores)), np.repeat(picked, k + 1)]
-        result = []
-        for i in range(len(frame)):
-            own = scores[i * (k + 1)]
-            moved = scores[i * (k + 1) + 1 : (i + 1) * (k + 1)]
-            result.append(
-                {
-                    **{
-                        column: float(own - value)
-                        for column, value in zip(features, moved, strict=True)
-                    },
-                    "_score": float(own),
-                }
-            )
-        return result
+        grid = scores.reshape(n, k + 1)
+        shifts = grid[:, :1] - grid[:, 1:]
+        return [
+            {**dict(zip(features, map(float, row), strict=True)), "_score": float(own)}
+            for row, own in zip(shifts, grid[:, 0], strict=True)
+        ]
 
 
 def _scorer(pyfunc: Any) -> Any:
