@@ -194,6 +194,30 @@ DRIFT_REPORT = Setting(
     "(set by `mlops drift`, read by your command)",
     _path,
 )
+PROMETHEUS = Setting(
+    "MLOPS_PROMETHEUS",
+    "the Prometheus `mlops evidence collect` reads serving figures from (`--prometheus`)",
+    "an http(s) URL of Prometheus's HTTP API (unset: the predictors' metrics endpoints)",
+    _text,
+)
+REQUEST_LOG = Setting(
+    "MLOPS_REQUEST_LOG",
+    "the request log `mlops evidence` reads predictions and inputs from (`--request-log`)",
+    "sqlite:///PATH or PATH.jsonl",
+    _text,
+)
+KFP = Setting(
+    "MLOPS_KFP",
+    "the Kubeflow Pipelines API a breach submits a retraining run to (`--kfp`)",
+    "an http(s) URL (unset: the request is recorded, not sent)",
+    _text,
+)
+KFP_TOKEN = Setting(
+    "MLOPS_KFP_TOKEN",
+    "bearer token for the Kubeflow Pipelines API (retraining runs)",
+    "a token KFP accepts",
+    _text,
+)
 BUCKET = Setting(
     "MLOPS_BUCKET",
     "set in notebook pods: the object-store bucket of the environment",

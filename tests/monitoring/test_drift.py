@@ -141,5 +141,5 @@ def test_a_shift_past_the_last_edge_the_old_serving_binning_missed_is_seen():
 def test_a_schema_that_is_not_one_is_bad_input(tmp_path):
     path = tmp_path / "schema.json"
     path.write_text('{"rows": 3, "columns": [{"name": "x"}]}')
-    with pytest.raises(BadInputError, match="schema.json: not a data schema with reference bins"):
+    with pytest.raises(BadInputError, match=r"schema\.json: not a data schema with reference bins"):
         load_reference(path)
