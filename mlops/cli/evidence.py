@@ -104,7 +104,7 @@ def collect(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
 ) -> None:
     """One run of the mapper: serving figures, request-log drift, the live verdict."""
-    from mlops.evidence.collect import CollectOptions, Goals, collect
+    from mlops.evidence.collect import CollectOptions, Goals, collect, gather
     from mlops.evidence.live import LiveSourceError
     from mlops.monitoring.drift import DriftThresholds
 
@@ -115,11 +115,15 @@ def collect(
         thresholds=DriftThresholds(psi_threshold=psi_threshold, min_samples=min_samples),
         max_rows=max_rows, retraining=_retraining(kfp, kfp_pipeline, kfp_experiment),
     )  # fmt: skip
-    audit = _audit(audit_url, audit_token)
+    if not audit_url:
+        raise BadInputError(f"--audit: required (or {settings.AUDIT.name}): the evidence log")
     try:
-        result = collect(audit, options)
+        inputs = gather(options)
     except LiveSourceError as error:
         raise CheckFailedError(f"serving figures unavailable: {error}") from None
+    audit = _audit(audit_url, audit_token)
+    try:
+        result = collect(audit, options, inputs)
     finally:
         audit.close()
     if as_json:

@@ -247,17 +247,32 @@ def _assess(audit: AuditClient, recorder: _Recorder, done: SubjectResult, rules:
                         {"request": _digest(outcome["request"])})  # fmt: skip
 
 
-def collect(audit: AuditClient, options: CollectOptions) -> CollectResult:
-    """One collection run; see the module docstring for what it records."""
+@dataclass
+class Inputs:
+    """What a run reads before it writes anything: bad input fails here, with nothing written."""
+
+    live: LiveReading
+    records: list[dict[str, Any]]
+    reference: pd.DataFrame | dict[str, FeatureReference] | None
+
+
+def gather(options: CollectOptions) -> Inputs:
     from mlops.serving.sinks import read_records
 
     live = read_live(options.prometheus, options.metrics_urls, options.window)
-    result = CollectResult(options.environment, live.source, live.detail)
-    records: list[dict[str, Any]] = []
-    if options.request_log:
-        since = previous_run(audit, options.environment)
-        records = recent_records(read_records(options.request_log), since)
+    records = read_records(options.request_log) if options.request_log else []
     reference = _reference(options.reference) if options.reference else None
+    return Inputs(live, records, reference)
+
+
+def collect(
+    audit: AuditClient, options: CollectOptions, inputs: Inputs | None = None
+) -> CollectResult:
+    """One collection run; see the module docstring for what it records."""
+    inputs = inputs or gather(options)
+    live, reference = inputs.live, inputs.reference
+    result = CollectResult(options.environment, live.source, live.detail)
+    records = recent_records(inputs.records, previous_run(audit, options.environment))
     if reference is None or not options.request_log:
         result.notes.append("drift not assessed: needs --request-log and --reference")
     subjects = _subjects(live, records, options.model)
