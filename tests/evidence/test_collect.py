@@ -158,6 +158,6 @@ def test_the_cli_collects_from_the_schema_reference_and_exits_1_on_a_breach(
 )
 def test_bad_input_is_one_message_and_exit_2(mlops, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
-    code, out, err = mlops("evidence", "collect", "--env", "prod", *args)
+    code, _, err = mlops("evidence", "collect", "--env", "prod", *args)
     assert code == 2 and message in err and "Traceback" not in err
-    assert not (tmp_path / "x.db").exists() or message != "no --metrics-url given"
+    assert not (tmp_path / "x.db").exists()  # nothing written
