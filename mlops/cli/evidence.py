@@ -73,8 +73,8 @@ def collect(
         Path | None,
         typer.Option(
             "--reference",
-            help="Training reference: a data schema (.json, its "
-            "reference bins) or rows (.csv, .jsonl, .parquet).",
+            help="Training reference: a data schema (.json, its reference bins) or rows "
+            "(.csv, .jsonl, .parquet); default: the training pipeline's committed schema.",
         ),
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="Only this model.")] = None,
@@ -108,6 +108,10 @@ def collect(
     from mlops.evidence.live import LiveSourceError
     from mlops.monitoring.drift import DriftThresholds
 
+    if request_log and reference is None:
+        from pipelines.credit_risk.schema import SCHEMA_PATH
+
+        reference = SCHEMA_PATH  # what the pipeline's data validation compares against
     options = CollectOptions(
         environment=env, prometheus=prometheus, metrics_urls=list(metrics_url or []),
         window=window, request_log=request_log, reference=reference, model=model,
