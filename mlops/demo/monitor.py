@@ -1,0 +1,143 @@
+"""The demo's operation phase (IML4E's continuous audit, Zwiesler 2.4): Prometheus scrapes the
+prod predictor, the evidence collector (`mlops evidence collect`, the same code as the cluster's
+CronJob) runs once on realistic traffic, then once more after a drift is injected, which
+revokes the certificate issued over its live verdict and asks for a retraining run.
+
+Prometheus is Debian's package, started like every other service of the demo (own session,
+loopback, stopped by pid); without the binary the collector reads the predictor's metrics
+endpoint and says so. The demo has no Kubeflow Pipelines: the retraining request is recorded
+as evidence and written out, not sent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mlops.demo import applications
+from mlops.demo.processes import Service, free_port
+from mlops.demo.services import child_env
+from mlops.demo.steps import MODEL, Platform, predict_url
+from mlops.errors import CheckFailedError
+
+PROMETHEUS = "/usr/bin/prometheus"  # Debian's package `prometheus`
+WINDOW = "5m"
+ROWS = 400  # logged rows the collector assesses per run (the newest)
+BATCH = 20  # rows per request
+LIVE_GATE = "live-prod"
+
+
+def prometheus_binary() -> str | None:
+    found = shutil.which("prometheus")
+    return found or (PROMETHEUS if Path(PROMETHEUS).is_file() else None)
+
+
+def start_prometheus(platform: Platform) -> None:
+    """Prometheus scraping the prod predictor every second, its data in the work directory."""
+    binary = prometheus_binary()
+    if binary is None or platform.predictor is None or not platform.predictor.url:
+        platform.monitoring["prometheus"] = "absent: no prometheus binary (Debian package)"
+        return
+    directory = platform.workspace.root / "prometheus"
+    directory.mkdir(parents=True, exist_ok=True)
+    target = platform.predictor.url.removeprefix("http://")
+    config = directory / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        "scrape_configs:\n"
+        f"  - job_name: predictor-prod\n    static_configs: [{{targets: ['{target}']}}]\n"
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [binary, f"--config.file={config}", f"--storage.tsdb.path={directory / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1d"]  # fmt: skip
+    service = platform.supervisor.start(
+        "prometheus", argv, platform.workspace.logs / "prometheus.log", port=port, url=url,
+        health=f"{url}/-/ready", env=child_env(), cwd=directory,
+    )  # fmt: skip
+    platform.supervisor.wait_ready(service)
+    platform.prometheus = service
+    platform.monitoring["prometheus"] = url
+
+
+def _send(predictor: Service, rows: list[dict[str, Any]]) -> None:
+    with httpx.Client(timeout=30) as http:
+        for start in range(0, len(rows), BATCH):
+            answer = http.post(
+                predict_url(predictor), json={"instances": rows[start : start + BATCH]}
+            )
+            if answer.status_code != 200:
+                raise CheckFailedError(f"predictor-prod: {answer.status_code} {answer.text[:200]}")
+
+
+def _collect(platform: Platform) -> dict[str, Any]:
+    from mlops.evidence.collect import CollectOptions, collect
+    from mlops.evidence.retrain import Retraining
+    from pipelines.credit_risk.schema import SCHEMA_PATH
+
+    assert platform.predictor is not None and platform.predictor.url
+    options = CollectOptions(
+        environment="prod", prometheus=platform.monitoring.get("prometheus")
+        if platform.prometheus else None, metrics_urls=[f"{platform.predictor.url}/metrics"],
+        window=WINDOW, request_log=str(platform.workspace.serving / "prod-requests.jsonl"),
+        reference=SCHEMA_PATH, model=MODEL, max_rows=ROWS,
+        retraining=Retraining(None, "credit-risk", "credit-risk-release"),
+    )  # fmt: skip
+    audit = platform.audit_client()
+    try:
+        result = collect(audit, options)
+    finally:
+        audit.close()
+    return result.as_dict()
+
+
+def _one(result: dict[str, Any]) -> dict[str, Any]:
+    subjects = [s for s in result["subjects"] if s["model"] == MODEL]
+    if len(subjects) != 1:
+        raise CheckFailedError(f"evidence collector: expected {MODEL} alone, got {result}")
+    return subjects[0]
+
+
+def monitor(platform: Platform) -> None:
+    """Realistic traffic (fresh applications), then one collection: its verdict must pass."""
+    assert platform.predictor is not None
+    _send(platform.predictor, applications.applications(ROWS, seed=31))
+    result = _collect(platform)
+    done = _one(result)
+    if not done["verdict"] or not done["verdict"]["passed"]:
+        raise CheckFailedError(f"live goals not met on realistic traffic: {done['verdict']}")
+    platform.monitoring["first"] = {"live": result["live"], "measurements": done["measurements"],
+                                    "drift": done["drift"], "verdict": done["verdict"]}  # fmt: skip
+    platform.live_gates = [LIVE_GATE]
+
+
+def drift(platform: Platform) -> None:
+    """Shifted traffic (incomes up 60 %, every loan over 72 months), then the next collection:
+    the breach revokes the certificate and requests retraining; written to reports/."""
+    assert platform.predictor is not None
+    frame = applications.frame(ROWS, seed=32)
+    frame["income"] = frame["income"] * 1.6
+    frame["loan_term_months"] = 72
+    from mlops.serving.equivalence import instances
+
+    _send(platform.predictor, instances(frame))
+    result = _collect(platform)
+    done = _one(result)
+    if not done["revoked"] or not done["retraining"]:
+        raise CheckFailedError(
+            f"an injected drift neither revoked nor requested retraining: {done}"
+        )
+    path = platform.workspace.reports / "evidence-collect.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    request = platform.workspace.reports / "retraining-request.json"
+    request.write_text(json.dumps(done["retraining"]["request"], indent=2) + "\n")
+    platform.monitoring["drift"] = {
+        "breached": [f["feature"] for f in done["drift"]["breached"]],
+        "failed": done["verdict"]["failed"], "revoked": done["revoked"],
+        "retraining": {k: v for k, v in done["retraining"].items() if k != "request"},
+        "retraining_request": str(request), "report": str(path),
+    }  # fmt: skip
