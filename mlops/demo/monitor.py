@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 
 from mlops.demo import applications
-from mlops.demo.processes import Service, free_port
+from mlops.demo.processes import free_port
 from mlops.demo.services import child_env
 from mlops.demo.steps import MODEL, Platform, predict_url
 from mlops.errors import CheckFailedError
@@ -28,6 +29,7 @@ PROMETHEUS = "/usr/bin/prometheus"  # Debian's package `prometheus`
 WINDOW = "5m"
 ROWS = 400  # logged rows the collector assesses per run (the newest)
 BATCH = 20  # rows per request
+SENT = 4 * ROWS  # at most, until ROWS are logged
 LIVE_GATE = "live-prod"
 
 
@@ -64,14 +66,47 @@ def start_prometheus(platform: Platform) -> None:
     platform.monitoring["prometheus"] = url
 
 
-def _send(predictor: Service, rows: list[dict[str, Any]]) -> None:
+def _request_log(platform: Platform) -> Path:
+    return platform.workspace.serving / "prod-requests.jsonl"
+
+
+def _logged_rows(log: Path, offset: int) -> tuple[int, int]:
+    """Input rows of the records appended to the request log after byte `offset`."""
+    if not log.is_file():
+        return 0, offset
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        text = handle.read()
+    complete = text[: text.rfind(b"\n") + 1]
+    rows = 0
+    for line in complete.splitlines():
+        record = json.loads(line)
+        if record.get("status") == "ok" and isinstance(record.get("input"), list):
+            rows += len(record["input"])
+    return rows, offset + len(complete)
+
+
+def _send(platform: Platform, frame: pd.DataFrame) -> int:
+    """Send `frame` in requests of BATCH rows until ROWS of them are in the request log (a
+    predictor may sample, or lose a record it cannot write); the rows logged."""
+    from mlops.serving.equivalence import instances
+
+    assert platform.predictor is not None
+    log = _request_log(platform)
+    offset = log.stat().st_size if log.is_file() else 0
+    logged = 0
+    rows = instances(frame)
     with httpx.Client(timeout=30) as http:
         for start in range(0, len(rows), BATCH):
-            answer = http.post(
-                predict_url(predictor), json={"instances": rows[start : start + BATCH]}
-            )
+            answer = http.post(predict_url(platform.predictor),
+                               json={"instances": rows[start:start + BATCH]})  # fmt: skip
             if answer.status_code != 200:
                 raise CheckFailedError(f"predictor-prod: {answer.status_code} {answer.text[:200]}")
+            found, offset = _logged_rows(log, offset)
+            logged += found
+            if logged >= ROWS:
+                return logged
+    raise CheckFailedError(f"{log}: {logged} of {len(rows)} rows sent were logged; {ROWS} needed")
 
 
 def _collect(platform: Platform) -> dict[str, Any]:
@@ -83,7 +118,7 @@ def _collect(platform: Platform) -> dict[str, Any]:
     options = CollectOptions(
         environment="prod", prometheus=platform.monitoring.get("prometheus")
         if platform.prometheus else None, metrics_urls=[f"{platform.predictor.url}/metrics"],
-        window=WINDOW, request_log=str(platform.workspace.serving / "prod-requests.jsonl"),
+        window=WINDOW, request_log=str(_request_log(platform)),
         reference=SCHEMA_PATH, model=MODEL, max_rows=ROWS,
         retraining=Retraining(None, "credit-risk", "credit-risk-release"),
     )  # fmt: skip
@@ -104,8 +139,7 @@ def _one(result: dict[str, Any]) -> dict[str, Any]:
 
 def monitor(platform: Platform) -> None:
     """Realistic traffic (fresh applications), then one collection: its verdict must pass."""
-    assert platform.predictor is not None
-    _send(platform.predictor, applications.applications(ROWS, seed=31))
+    _send(platform, applications.frame(SENT, seed=31))
     result = _collect(platform)
     done = _one(result)
     if not done["verdict"] or not done["verdict"]["passed"]:
@@ -118,13 +152,10 @@ def monitor(platform: Platform) -> None:
 def drift(platform: Platform) -> None:
     """Shifted traffic (incomes up 60 %, every loan over 72 months), then the next collection:
     the breach revokes the certificate and requests retraining; written to reports/."""
-    assert platform.predictor is not None
-    frame = applications.frame(ROWS, seed=32)
+    frame = applications.frame(SENT, seed=32)
     frame["income"] = frame["income"] * 1.6
     frame["loan_term_months"] = 72
-    from mlops.serving.equivalence import instances
-
-    _send(platform.predictor, instances(frame))
+    _send(platform, frame)
     result = _collect(platform)
     done = _one(result)
     if not done["revoked"] or not done["retraining"]:
