@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from mlops.errors import CheckFailedError
 
 PROMETHEUS = "/usr/bin/prometheus"  # Debian's package `prometheus`
 WINDOW = "5m"
+SCRAPE_S = 1.0  # Prometheus's scrape interval here
 ROWS = 400  # logged rows the collector assesses per run (the newest)
 BATCH = 20  # rows per request
 SENT = 4 * ROWS  # at most, until ROWS are logged
@@ -49,7 +51,7 @@ def start_prometheus(platform: Platform) -> None:
     target = platform.predictor.url.removeprefix("http://")
     config = directory / "prometheus.yml"
     config.write_text(
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"global: {{scrape_interval: {SCRAPE_S:g}s, evaluation_interval: {SCRAPE_S:g}s}}\n"
         "scrape_configs:\n"
         f"  - job_name: predictor-prod\n    static_configs: [{{targets: ['{target}']}}]\n"
     )
@@ -109,6 +111,28 @@ def _send(platform: Platform, frame: pd.DataFrame) -> int:
     raise CheckFailedError(f"{log}: {logged} of {len(rows)} rows sent were logged; {ROWS} needed")
 
 
+def _wait_scraped(platform: Platform, timeout: float = 15.0) -> None:
+    """Until Prometheus has scraped every request the predictor counted (and once more), so
+    that its window covers the traffic just sent; a cron run has minutes between them."""
+    from mlops.evidence.live import LiveReading, parse_metrics
+
+    if platform.prometheus is None or platform.predictor is None:
+        return
+    query = f'sum(mlops_predictor_requests_total{{model="{MODEL}"}})'
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=5) as http:
+        reading = LiveReading("metrics-endpoints", "")
+        parse_metrics(http.get(f"{platform.predictor.url}/metrics").text, reading)
+        counted = sum(f.requests for f in reading.figures.values())
+        while time.monotonic() < deadline:
+            body = http.get(f"{platform.prometheus.url}/api/v1/query", params={"query": query})
+            result = body.json().get("data", {}).get("result", [])
+            if result and float(result[0]["value"][1]) >= counted:
+                time.sleep(SCRAPE_S)  # one more sample: rate() needs two after the traffic
+                return
+            time.sleep(0.2)
+
+
 def _collect(platform: Platform) -> dict[str, Any]:
     from mlops.evidence.collect import CollectOptions, collect
     from mlops.evidence.retrain import Retraining
@@ -140,10 +164,13 @@ def _one(result: dict[str, Any]) -> dict[str, Any]:
 def monitor(platform: Platform) -> None:
     """Realistic traffic (fresh applications), then one collection: its verdict must pass."""
     _send(platform, applications.frame(SENT, seed=31))
+    _wait_scraped(platform)
     result = _collect(platform)
     done = _one(result)
     if not done["verdict"] or not done["verdict"]["passed"]:
         raise CheckFailedError(f"live goals not met on realistic traffic: {done['verdict']}")
+    if not done["measurements"]:
+        raise CheckFailedError(f"no serving figures for {MODEL} from {result['live']['detail']}")
     platform.monitoring["first"] = {"live": result["live"], "measurements": done["measurements"],
                                     "drift": done["drift"], "verdict": done["verdict"]}  # fmt: skip
     platform.live_gates = [LIVE_GATE]
