@@ -3,11 +3,14 @@ quality goals come from the stack, its pod passes the restricted Pod Security pr
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from mlops.config.loader import load_stack
+from mlops.errors import BadInputError
 from mlops.gitops.collector import collector_args
 from mlops.gitops.tree import render_environment
 from mlops.preflight.podsecurity import violations
@@ -56,3 +59,11 @@ def test_the_collector_pod_is_restricted_and_has_no_api_token():
         assert spec["automountServiceAccountToken"] is False
         token = next(e for e in spec["containers"][0]["env"] if e["name"] == "MLOPS_AUDIT_TOKEN")
         assert token["valueFrom"]["secretKeyRef"]["name"] == "evidence-collector-audit"
+
+
+def test_a_bad_schedule_in_the_stack_is_bad_input_naming_the_key(tmp_path):
+    shutil.copytree(REPO / "stacks", tmp_path / "stacks")
+    stack = tmp_path / "stacks" / "Pulumi.prod.yaml"
+    stack.write_text(stack.read_text().replace('schedule: "*/15 * * * *"', 'schedule: "hourly"'))
+    with pytest.raises(BadInputError, match=r"monitoring\.collector\.schedule"):
+        load_stack(tmp_path / "stacks", "prod")
