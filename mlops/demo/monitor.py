@@ -163,6 +163,9 @@ def _one(result: dict[str, Any]) -> dict[str, Any]:
 
 def monitor(platform: Platform) -> None:
     """Realistic traffic (fresh applications), then one collection: its verdict must pass."""
+    # a sample before the traffic: Prometheus scrapes with a timeout of its interval and a
+    # predictor busy with the load test may not have answered any; increase() needs a start
+    _wait_scraped(platform)
     _send(platform, applications.frame(SENT, seed=31))
     _wait_scraped(platform)
     result = _collect(platform)
