@@ -78,6 +78,13 @@ def collect(
         ),
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="Only this model.")] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="Ground truth where present: as for `outcomes`, recorded with this run.",
+        ),
+    ] = None,
     max_p95_latency_ms: Annotated[float, typer.Option("--max-p95-latency-ms", min=0)] = 300.0,
     max_error_rate: Annotated[float, typer.Option("--max-error-rate", min=0, max=1)] = 0.005,
     max_drifted_features: Annotated[int, typer.Option("--max-drifted-features", min=0)] = 0,
@@ -125,9 +132,16 @@ def collect(
         inputs = gather(options)
     except LiveSourceError as error:
         raise CheckFailedError(f"serving figures unavailable: {error}") from None
+    measured = _outcomes(labels, request_log, inputs.records) if labels else []
     audit = _audit(audit_url, audit_token)
     try:
         result = collect(audit, options, inputs)
+        if labels:
+            from mlops.evidence.outcomes import record_quality
+
+            result.entries += record_quality(audit, env, measured, labels)
+            result.notes.append(f"ground truth from {labels}: " + "; ".join(
+                f"{m.model} v{m.version} ROC AUC {m.roc_auc}" for m in measured))  # fmt: skip
     finally:
         audit.close()
     if as_json:
@@ -152,6 +166,14 @@ def collect(
             "live quality goals breached: "
             + ", ".join(f"{s.model} v{s.version}" for s in result.breached)
         )
+
+
+def _outcomes(labels: Path, request_log: str | None, records: list) -> list:
+    from mlops.evidence.outcomes import GROUP, join, quality
+
+    if not request_log:
+        raise BadInputError("--labels: needs --request-log (the predictions to join)")
+    return quality(join(labels, records, GROUP), GROUP)
 
 
 @app.command("outcomes")

@@ -22,6 +22,7 @@ from mlops.errors import BadInputError
 
 LABEL_COLUMNS = ("request_id", "label")
 SOURCE = "evidence-outcomes"
+GROUP = "sex"  # the sensitive attribute the fairness gates slice by
 
 
 @dataclass

@@ -81,3 +81,15 @@ def test_bad_labels_are_one_message_and_exit_2(mlops, predictor, labelled, tmp_p
     assert code == 2, err
     assert message.format(first=first) in err and "Traceback" not in err
     assert not audit.exists()
+
+
+def test_collect_records_ground_truth_where_present(mlops, predictor, labelled, audit):
+    url, client = audit
+    path, _ = labelled
+    code, out, err = mlops("evidence", "collect", "--env", "prod", "--metrics-url", predictor.metrics,
+                           "--request-log", str(predictor.log), "--labels", str(path),
+                           "--max-p95-latency-ms", "10000", "--audit", url, "--json")  # fmt: skip
+    assert code in (0, 1), err  # the drift verdict is not what this test is about
+    assert any(note.startswith(f"ground truth from {path}") for note in json.loads(out)["notes"])
+    (auc,) = client.query(Subject(model="credit", version="7"), name="live.roc_auc")
+    assert auc.subject.environment == "prod" and 0 <= auc.value <= 1
