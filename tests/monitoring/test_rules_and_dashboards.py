@@ -122,4 +122,3 @@ def test_no_two_rules_share_a_name_across_the_platform_and_the_rendered_models()
         duplicates = sorted({n for n in names if names.count(n) > 1})
         assert duplicates == [], f"{env}: {duplicates}"
     assert "ModelErrorRateHigh" not in platform  # rendered per model instead
-
