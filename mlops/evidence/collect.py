@@ -13,7 +13,8 @@ environment in the subject and source `evidence-collector`:
 - on a model breach (drift; not latency or errors, which retraining does not fix) a retraining
   run requested from Kubeflow Pipelines: `retraining.requested` (1 submitted, 0 not) with the
   run id in the subject and the request's digest;
-- `evidence.collected`: the run's marker; the next run reads the request log after it.
+- `evidence.collected`: the run's marker; the next run reads the request log after it (after a
+  week without a run, the newest `max_rows` rows).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from mlops.evidence.live import LiveReading, read_live
 from mlops.evidence.retrain import Retraining, submit
 from mlops.governance.certificates import REVOKED
 from mlops.governance.client import AuditClient, Entry, Subject
+from mlops.governance.entry import TIME_FORMAT
 from mlops.governance.quality import Rule, Verdict, record_verdict
 from mlops.monitoring.drift import (
     DriftReport,
@@ -45,6 +47,7 @@ from mlops.monitoring.drift import (
 SOURCE = "evidence-collector"
 MARKER = "evidence.collected"
 RETRAINING = "retraining.requested"
+LOOKBACK_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,9 @@ def _parse_time(text: str) -> datetime | None:
 
 def previous_run(audit: AuditClient, environment: str) -> datetime | None:
     """When the previous collection of this environment finished (its marker entry)."""
-    markers = audit.query(Subject(environment=environment), name=MARKER)
+    # only the last week's markers: the log keeps every run's, and the newest is all we need
+    week_ago = (datetime.now(UTC) - timedelta(days=LOOKBACK_DAYS)).strftime(TIME_FORMAT)
+    markers = audit.query(Subject(environment=environment), name=MARKER, since=week_ago)
     return _parse_time(markers[-1].time) if markers else None
 
 
