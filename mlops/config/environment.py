@@ -61,6 +61,12 @@ AUDIT_TOKEN = Setting(
     "a token listed in the service's tokens file",
     _text,
 )
+AUDIT_TOKEN_FILE = Setting(
+    "MLOPS_AUDIT_TOKEN_FILE",
+    "a file holding the bearer token for the Audit API, where `MLOPS_AUDIT_TOKEN` is unset",
+    "a file path (a mounted Secret's key)",
+    _path,
+)
 AUDIT_TOKENS_FILE = Setting(
     "MLOPS_AUDIT_TOKENS_FILE",
     "the Audit API's tokens, mounted from a Secret",

@@ -23,6 +23,7 @@ from mlops.config.namespaces import (
 from mlops.gitops.environment import Environment
 
 NAME = "evidence-collector"
+TOKEN_DIR = "/etc/mlops/audit"
 DIRECTORY = "evidence-collector"
 PROMETHEUS_SERVICE = "kube-prometheus-stack-prometheus"  # components/monitoring.py's release
 
@@ -75,14 +76,12 @@ def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, An
         "env": [
             {"name": settings.ENVIRONMENT.name, "value": env.name},
             {"name": settings.AUDIT.name, "value": audit},
-            {
-                "name": settings.AUDIT_TOKEN.name,
-                "valueFrom": {
-                    "secretKeyRef": {"name": COLLECTOR_AUDIT_SECRET, "key": COLLECTOR_AUDIT_KEY}
-                },
-            },
+            {"name": settings.AUDIT_TOKEN_FILE.name, "value": f"{TOKEN_DIR}/{COLLECTOR_AUDIT_KEY}"},
         ],
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (an emptyDir)
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (an emptyDir)
+            {"name": "audit-token", "mountPath": TOKEN_DIR, "readOnly": True},
+        ],
         "securityContext": security,
         "resources": {
             "requests": {"cpu": "100m", "memory": "256Mi"},
@@ -99,7 +98,14 @@ def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, An
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "containers": [container],
-        "volumes": [{"name": "tmp", "emptyDir": {}}],
+        "volumes": [
+            {"name": "tmp", "emptyDir": {}},
+            # the token as a file, not an environment variable (a process listing shows those)
+            {
+                "name": "audit-token",
+                "secret": {"secretName": COLLECTOR_AUDIT_SECRET, "defaultMode": 0o440},
+            },
+        ],
     }
     return {
         "apiVersion": "batch/v1",

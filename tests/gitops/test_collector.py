@@ -57,8 +57,11 @@ def test_the_collector_pod_is_restricted_and_has_no_api_token():
         assert violations(job, "restricted") == []
         spec = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
         assert spec["automountServiceAccountToken"] is False
-        token = next(e for e in spec["containers"][0]["env"] if e["name"] == "MLOPS_AUDIT_TOKEN")
-        assert token["valueFrom"]["secretKeyRef"]["name"] == "evidence-collector-audit"
+        variables = {e["name"]: e for e in spec["containers"][0]["env"]}
+        assert "MLOPS_AUDIT_TOKEN" not in variables  # a file from the Secret, not a variable
+        assert variables["MLOPS_AUDIT_TOKEN_FILE"]["value"] == "/etc/mlops/audit/token"
+        volume = next(v for v in spec["volumes"] if v["name"] == "audit-token")
+        assert volume["secret"]["secretName"] == "evidence-collector-audit"
 
 
 def test_a_bad_schedule_in_the_stack_is_bad_input_naming_the_key(tmp_path):
