@@ -32,7 +32,6 @@ from mlops.serving.sinks import Sink
 
 log = logging.getLogger(__name__)
 
-RECORD_TYPES = ("inference", "batch", "shadow")
 DURABILITY = ("sync", "buffered")
 MAX_CLIENT_ID = 128
 

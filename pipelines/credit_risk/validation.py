@@ -11,8 +11,6 @@ import pandas as pd
 from mlops.monitoring.drift import categorical_psi_against, numeric_psi_against
 from pipelines.credit_risk.schema import Column, Schema
 
-RULES = ("present", "type", "not_null", "missing_fraction", "range", "categories", "drift")
-
 
 @dataclass(frozen=True)
 class Finding:
