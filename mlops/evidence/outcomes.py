@@ -90,27 +90,34 @@ def join(path: Path, records: list[dict[str, Any]], group: str) -> pd.DataFrame:
         for key in ("id", "client_id"):
             if record.get(key):
                 by_id.setdefault(str(record[key]), record)
-    rows, unknown = [], []
-    for position, item in enumerate(labels.itertuples(index=False)):
-        record = by_id.get(item.request_id)
+    ids: list[str] = labels["request_id"].tolist()
+    positions: list[int] = labels["row"].tolist()
+    outcomes: list[int] = labels["label"].tolist()
+    groups: list[Any] = labels[group].tolist() if group in labels.columns else [None] * len(ids)
+    rows: list[dict[str, Any]] = []
+    unknown: list[str] = []
+    for position, (request_id, row, label, given) in enumerate(
+        zip(ids, positions, outcomes, groups, strict=True)
+    ):
+        record = by_id.get(request_id)
         outputs = record.get("output") if record else None
-        if record is None or not isinstance(outputs, list) or item.row >= len(outputs):
-            unknown.append(f"{item.request_id}#{item.row}")
+        if record is None or not isinstance(outputs, list) or row >= len(outputs):
+            unknown.append(f"{request_id}#{row}")
             continue
         try:
-            score = score_of(outputs[item.row])
+            score = score_of(outputs[row])
         except (TypeError, ValueError) as error:
             raise BadInputError(
-                f"{path}: row {position + 1}: request {item.request_id}: logged output is not a "
+                f"{path}: row {position + 1}: request {request_id}: logged output is not a "
                 f"score ({error})"
             ) from None
-        inputs = record.get("input") if isinstance(record.get("input"), list) else []
-        logged = inputs[item.row] if item.row < len(inputs) else {}
-        group_value = getattr(item, group, None) if group in labels.columns else None
+        inputs = record.get("input")
+        logged = inputs[row] if isinstance(inputs, list) and row < len(inputs) else {}
+        group_value = given
         if group_value is None or (isinstance(group_value, float) and math.isnan(group_value)):
             group_value = logged.get(group) if isinstance(logged, dict) else None
         rows.append({"model": str(record.get("model")), "version": str(record.get("version")),
-                     "score": score, "label": int(item.label), "group": group_value})  # fmt: skip
+                     "score": score, "label": int(label), "group": group_value})  # fmt: skip
     if unknown:
         raise BadInputError(
             f"{path}: {len(unknown)} of {len(labels)} outcomes match no logged prediction "
