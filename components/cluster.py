@@ -2,6 +2,7 @@
 a private API endpoint (public only to listed CIDRs where a stack allows it), OIDC for workload
 identity, the three node pools, and the add-ons the platform needs (EBS CSI for volumes)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -30,8 +31,8 @@ class EksClusterArgs:
     kubernetes_version: str
     node_pools: NodePools
     exposure: ExposureConfig
-    private_subnet_ids: list[pulumi.Input[str]]
-    public_subnet_ids: list[pulumi.Input[str]]
+    private_subnet_ids: Sequence[pulumi.Input[str]]
+    public_subnet_ids: Sequence[pulumi.Input[str]]
     tags: dict[str, str]
 
 
@@ -84,7 +85,7 @@ class EksCluster(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        issuer = cluster.identities.apply(_oidc_issuer)
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=issuer,
@@ -101,7 +102,7 @@ class EksCluster(pulumi.ComponentResource):
                     pool_name=pool.replace("_", "-"),
                     settings=getattr(args.node_pools, pool),
                     node_role_arn=node_role.arn,
-                    subnet_ids=args.private_subnet_ids,
+                    subnet_ids=list(args.private_subnet_ids),
                     kms_key_arn=key.arn,
                     tags=args.tags,
                 ),
@@ -207,3 +208,11 @@ def _kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str) ->
         },
         sort_keys=False,
     )
+
+
+def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The URL of the cluster's OIDC issuer (EKS reports it once the cluster exists)."""
+    oidcs = (identities[0].oidcs if identities else None) or []
+    if not oidcs or not oidcs[0].issuer:
+        raise ValueError("EKS reported no OIDC issuer for the cluster")
+    return oidcs[0].issuer

@@ -5,6 +5,7 @@ installs once), or RDS (encrypted, private, backed up, TLS forced) elsewhere.
 Each service gets its own instance, so the evidence log never shares a blast radius with the
 experiment tracker."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ class DatabaseArgs:
     cluster_name: str = ""
     vpc_id: pulumi.Input[str] | None = None
     vpc_cidr: str | None = None
-    private_subnet_ids: list[pulumi.Input[str]] | None = None
+    private_subnet_ids: Sequence[pulumi.Input[str]] | None = None
     tags: dict[str, str] | None = None
 
 
@@ -138,6 +139,8 @@ class Database(pulumi.ComponentResource):
     def _rds(
         self, name: str, args: DatabaseArgs, password: random.RandomPassword
     ) -> pulumi.Output[str]:
+        if args.vpc_cidr is None:  # the platform passes its network to every RDS database
+            raise ValueError(f"{name}: an RDS database needs the environment's VPC")
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
         key = rotating_key(

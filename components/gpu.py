@@ -49,7 +49,7 @@ class GpuStack(pulumi.ComponentResource):
     """Device plugin and DCGM exporter on the GPU pools; their node selectors for workloads."""
 
     gpu_node_selector_labels: dict[str, dict[str, str]]
-    gpu_tolerations: list[dict[str, str]]
+    gpu_tolerations: list[k8s.core.v1.TolerationArgsDict]
 
     def __init__(
         self, name: str, args: GpuStackArgs, opts: pulumi.ResourceOptions | None = None
@@ -146,7 +146,8 @@ class GpuStack(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=RUNTIME_CLASS),
             handler=RUNTIME_CLASS,
             scheduling=k8s.node.v1.SchedulingArgs(
-                node_selector=shared or None, tolerations=self.gpu_tolerations
+                node_selector=shared or None,
+                tolerations=[k8s.core.v1.TolerationArgs(**t) for t in self.gpu_tolerations],
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -173,9 +174,9 @@ class GpuStack(pulumi.ComponentResource):
         )
 
 
-def _tolerations(pools: list[NodePool]) -> list[dict[str, str]]:
+def _tolerations(pools: list[NodePool]) -> list[k8s.core.v1.TolerationArgsDict]:
     """Tolerate every taint of the GPU pools (whatever its value), the GPU taint first."""
-    seen: dict[tuple[str, str], dict[str, str]] = {}
+    seen: dict[tuple[str, str], k8s.core.v1.TolerationArgsDict] = {}
     for taint in sorted(
         (taint for pool in pools for taint in pool.taints),
         key=lambda taint: (taint.key != GPU_RESOURCE, taint.key, taint.effect),

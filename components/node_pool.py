@@ -6,6 +6,7 @@ carries node-template tags (labels, taints, GPUs): with them the autoscaler know
 GPU pod fits this pool and no other. (EKS gives the autoscaler a managed group's labels and
 taints only until its first scale-up; the tags hold after it.)"""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -100,7 +101,7 @@ class NodePool(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
         )
-        group = node_group.resources.apply(lambda found: found[0].autoscaling_groups[0].name)
+        group = node_group.resources.apply(_autoscaling_group)
         for key, value in node_template_tags(args.pool_name, settings).items():
             aws.autoscaling.Tag(
                 f"{name}-{key.removeprefix(NODE_TEMPLATE + '/').replace('/', '-')}",
@@ -121,3 +122,11 @@ def node_template_tags(pool_name: str, settings: NodePoolConfig) -> dict[str, st
     if settings.gpu_count:
         tags[f"{NODE_TEMPLATE}/resources/{GPU_RESOURCE}"] = str(settings.gpu_count)
     return tags
+
+
+def _autoscaling_group(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
+    """The name of the Auto Scaling group EKS made for a node group (reported once it exists)."""
+    groups = (resources[0].autoscaling_groups if resources else None) or []
+    if not groups or not groups[0].name:
+        raise ValueError("EKS reported no Auto Scaling group for the node group")
+    return groups[0].name

@@ -415,9 +415,12 @@ class Platform(pulumi.ComponentResource):
 
     def _aws_cluster(self) -> k8s.Provider:
         config = self._config
+        region = config.cloud.region
+        if region is None:  # CloudConfig refuses mode aws without one; this narrows the type
+            raise ValueError("cloud.region: mode aws needs a region")
         aws_provider = aws.Provider(
             "aws",
-            region=config.cloud.region,
+            region=region,
             default_tags=aws.ProviderDefaultTagsArgs(tags=self.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -452,7 +455,7 @@ class Platform(pulumi.ComponentResource):
             "cluster-autoscaler",
             ClusterAutoscalerArgs(
                 cluster_name=self.cluster_name,
-                region=config.cloud.region,
+                region=region,
                 oidc_provider_arn=self.cluster.oidc_provider_arn,
                 oidc_issuer=self.cluster.oidc_issuer,
                 chart=config.charts.cluster_autoscaler,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mlops.config.model import AccessConfig, GpuConfig, SecurityConfig, TenancyConfig
+from mlops.config.model import AccessConfig, GpuConfig, Role, SecurityConfig, TenancyConfig
 from mlops.config.namespaces import (
     NAMESPACES,
     ExternalFlow,
@@ -20,47 +20,44 @@ ENVIRONMENT_LABEL = "mlops.platform/environment"
 DNS_PORT = 53
 API_SERVER_PORTS = (443, 6443)
 Peers = list[k8s.networking.v1.NetworkPolicyPeerArgs]
+Rule = k8s.rbac.v1.PolicyRuleArgs
 
 READ_VERBS = ["get", "list", "watch"]
 WRITE_VERBS = [*READ_VERBS, "create", "update", "patch", "delete"]
 
 # What each platform role may do inside the namespaces it is bound to. Nobody but CI writes in
 # serving namespaces through Kubernetes: models reach them through Git and Argo CD.
-ROLE_RULES: dict[str, list[dict[str, object]]] = {
+ROLE_RULES: dict[Role, list[Rule]] = {
     "data-scientist": [
-        {
-            "apiGroups": [""],
-            "resources": ["pods", "pods/log", "services", "configmaps"],
-            "verbs": READ_VERBS,
-        },
-        {
-            "apiGroups": ["argoproj.io", "kubeflow.org"],
-            "resources": ["workflows", "notebooks"],
-            "verbs": WRITE_VERBS,
-        },
+        Rule(
+            api_groups=[""],
+            resources=["pods", "pods/log", "services", "configmaps"],
+            verbs=READ_VERBS,
+        ),
+        Rule(
+            api_groups=["argoproj.io", "kubeflow.org"],
+            resources=["workflows", "notebooks"],
+            verbs=WRITE_VERBS,
+        ),
     ],
     "ml-engineer": [
-        {
-            "apiGroups": [""],
-            "resources": ["pods", "pods/log", "services", "configmaps", "events"],
-            "verbs": READ_VERBS,
-        },
-        {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": READ_VERBS},
-        {
-            "apiGroups": ["argoproj.io", "kubeflow.org"],
-            "resources": ["workflows", "notebooks"],
-            "verbs": WRITE_VERBS,
-        },
-        {
-            "apiGroups": ["serving.kserve.io"],
-            "resources": ["inferenceservices"],
-            "verbs": READ_VERBS,
-        },
+        Rule(
+            api_groups=[""],
+            resources=["pods", "pods/log", "services", "configmaps", "events"],
+            verbs=READ_VERBS,
+        ),
+        Rule(api_groups=["apps"], resources=["deployments", "replicasets"], verbs=READ_VERBS),
+        Rule(
+            api_groups=["argoproj.io", "kubeflow.org"],
+            resources=["workflows", "notebooks"],
+            verbs=WRITE_VERBS,
+        ),
+        Rule(api_groups=["serving.kserve.io"], resources=["inferenceservices"], verbs=READ_VERBS),
     ],
     "auditor": [
-        {
-            "apiGroups": ["", "apps", "serving.kserve.io", "argoproj.io"],
-            "resources": [
+        Rule(
+            api_groups=["", "apps", "serving.kserve.io", "argoproj.io"],
+            resources=[
                 "pods",
                 "services",
                 "deployments",
@@ -68,21 +65,17 @@ ROLE_RULES: dict[str, list[dict[str, object]]] = {
                 "applications",
                 "events",
             ],
-            "verbs": READ_VERBS,
-        },
+            verbs=READ_VERBS,
+        ),
     ],
     "ci": [
-        {
-            "apiGroups": [""],
-            "resources": ["pods", "pods/log", "services", "configmaps"],
-            "verbs": READ_VERBS,
-        },
-        {"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": WRITE_VERBS},
-        {
-            "apiGroups": ["serving.kserve.io"],
-            "resources": ["inferenceservices"],
-            "verbs": READ_VERBS,
-        },
+        Rule(
+            api_groups=[""],
+            resources=["pods", "pods/log", "services", "configmaps"],
+            verbs=READ_VERBS,
+        ),
+        Rule(api_groups=["argoproj.io"], resources=["workflows"], verbs=WRITE_VERBS),
+        Rule(api_groups=["serving.kserve.io"], resources=["inferenceservices"], verbs=READ_VERBS),
     ],
 }
 
@@ -182,12 +175,17 @@ class Tenancy(pulumi.ComponentResource):
         net = k8s.networking.v1
         everything = k8s.meta.v1.LabelSelectorArgs()
 
-        def policy(suffix: str, types: list[str], **rules: object) -> None:
+        def policy(
+            suffix: str,
+            types: list[str],
+            ingress: list[net.NetworkPolicyIngressRuleArgs] | None = None,
+            egress: list[net.NetworkPolicyEgressRuleArgs] | None = None,
+        ) -> None:
             net.NetworkPolicy(
                 f"{namespace.name}-{suffix}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=suffix, namespace=namespace.name),
                 spec=net.NetworkPolicySpecArgs(
-                    pod_selector=everything, policy_types=types, **rules
+                    pod_selector=everything, policy_types=types, ingress=ingress, egress=egress
                 ),
                 opts=opts,
             )
@@ -235,7 +233,7 @@ class Tenancy(pulumi.ComponentResource):
             if external.source == key:
                 allow_out(f"allow-to-{external.name}", [_cidr_peer(external.cidr)], external.ports)
 
-    def _cluster_role(self, role: str) -> None:
+    def _cluster_role(self, role: Role) -> None:
         k8s.rbac.v1.ClusterRole(
             f"role-{role}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"mlops-{role}"),
@@ -244,7 +242,7 @@ class Tenancy(pulumi.ComponentResource):
         )
 
     def _role_binding(
-        self, role: str, namespace: PlatformNamespace, opts: pulumi.ResourceOptions
+        self, role: Role, namespace: PlatformNamespace, opts: pulumi.ResourceOptions
     ) -> None:
         k8s.rbac.v1.RoleBinding(
             f"{namespace.name}-{role}",

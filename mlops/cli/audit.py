@@ -28,6 +28,7 @@ from mlops.errors import BadInputError, CheckFailedError
 from mlops.files import check_writable, write_output
 from mlops.governance.auth import load_tokens, token_digest
 from mlops.governance.db import DbUrl
+from mlops.governance.kinds import Kind
 from mlops.inputs import load_json
 from mlops.sockets import listen
 
@@ -189,7 +190,7 @@ def append(
     unit: Annotated[str | None, typer.Option(help="Unit, e.g. ratio, ms.")] = None,
     source: Annotated[str, typer.Option(help="Producing tool.")] = "cli",
     kind: Annotated[
-        str, typer.Option(help="measurement, verdict, oversight or document.")
+        Kind, typer.Option(help="measurement, verdict, oversight or document.")
     ] = "measurement",
     artifact: Annotated[list[str] | None, typer.Option(help="NAME=ALGO:HEX, repeatable.")] = None,
     key: KeyOpt = None,
@@ -395,17 +396,18 @@ def gate(
     import re
 
     from mlops.governance.client import EmbeddedAuditClient
-    from mlops.governance.quality import evaluate, record_verdict
+    from mlops.governance.quality import as_op, evaluate, record_verdict
 
     pattern = re.compile(r"^\s*([A-Za-z0-9_.:/@+-]+)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
     requirements = []
     for text in require:
         match = pattern.match(text)
-        if not match:
+        op = as_op(match[2]) if match else None
+        if match is None or op is None:
             raise BadInputError(
                 f"--require: {text!r}; allowed: MEASUREMENT OP VALUE with OP in >= > <= < == !="
             )
-        requirements.append((match[1], match[2], _value(match[3])))
+        requirements.append((match[1], op, _value(match[3])))
     chosen = _subject(subject)
     client = EmbeddedAuditClient(_open_url(db), key)
     try:

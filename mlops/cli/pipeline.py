@@ -166,6 +166,8 @@ def _submit(
             )
         except Exception as error:  # the client raises many kinds; all mean "not submitted"
             raise BadInputError(f"--host: {host}: submission failed: {error}") from None
+    if not created.run_id:
+        raise CheckFailedError(f"--host: {host}: the KFP API accepted the run but named no run id")
     result = {"host": host, "run_id": created.run_id, "mode": mode}
     if as_json:
         print_json(result)

@@ -175,26 +175,29 @@ def serve(
         expected_digest = expected_digest or rel_digest
     fields = [*(mask or []), *(f.strip() for f in mask_env.split(",") if f.strip())]
     try:
-        config = ServeConfig(
-            model_uri=model_uri,
-            name=name or "model",
-            version=version or "",
-            expected_digest=expected_digest or None,
-            environment=environment,
-            host=host,
-            port=port,
-            **({} if max_request_bytes is None else {"max_request_bytes": max_request_bytes}),
-            log_sink=log_sink,
-            log_durability=log_durability,
-            log_flush_seconds=log_flush_seconds,
-            sample_rate=sample_rate,
-            mask_fields=fields,
-            mask_mode=mask_mode,
-            shadow_url=shadow_url or None,
-            shadow_model=shadow_model,
-            shadow_percent=shadow_percent,
-            shadow_protocol=shadow_protocol,
-            explain=explain,
+        # validated from text, as the options arrive (the model refuses what is not allowed)
+        config = ServeConfig.model_validate(
+            {
+                "model_uri": model_uri,
+                "name": name or "model",
+                "version": version or "",
+                "expected_digest": expected_digest or None,
+                "environment": environment,
+                "host": host,
+                "port": port,
+                **({} if max_request_bytes is None else {"max_request_bytes": max_request_bytes}),
+                "log_sink": log_sink,
+                "log_durability": log_durability,
+                "log_flush_seconds": log_flush_seconds,
+                "sample_rate": sample_rate,
+                "mask_fields": fields,
+                "mask_mode": mask_mode,
+                "shadow_url": shadow_url or None,
+                "shadow_model": shadow_model,
+                "shadow_percent": shadow_percent,
+                "shadow_protocol": shadow_protocol,
+                "explain": explain,
+            }
         )
     except ValidationError as error:
         raise BadInputError(f"mlops serve: {validation_problems(error)}") from None

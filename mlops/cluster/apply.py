@@ -74,7 +74,8 @@ class Applier:
         if dry_run:
             query.append(("dryRun", "All"))
         try:
-            response = self.api.call_api(
+            # kubernetes' client is untyped; unloaded (_preload_content=False), this is urllib3's
+            response: Any = self.api.call_api(
                 resource.path(name=metadata["name"], namespace=namespace), "PATCH",
                 query_params=query, header_params={"Content-Type": APPLY_PATCH, "Accept": "application/json"},
                 body=obj, auth_settings=["BearerToken"], _preload_content=False,
@@ -87,6 +88,6 @@ class Applier:
 
 def _message(error: ApiException) -> str:
     try:
-        return json.loads(error.body)["message"]
+        return json.loads(error.body or "")["message"]
     except (TypeError, ValueError, KeyError):
         return str(error.reason)

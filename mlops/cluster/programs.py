@@ -77,9 +77,9 @@ def command_lines(layout: Layout, ports: dict[str, int], binaries: dict[str, Pat
     encryption = pki / "encryption.yaml"
     encryption_config(encryption)
     server = f"https://127.0.0.1:{ports['apiserver']}"
-    for component, (user, groups) in IDENTITIES.items():
-        pair = authority.issue(component, user, groups)
-        path = layout.kubeconfig if component == "admin" else layout.component_kubeconfig(component)
+    for identity, (user, groups) in IDENTITIES.items():
+        pair = authority.issue(identity, user, groups)
+        path = layout.kubeconfig if identity == "admin" else layout.component_kubeconfig(identity)
         kubeconfig(path, server, ca, pair, context)
     etcd_url = f"https://127.0.0.1:{ports['etcd']}"
     peer_url = f"https://127.0.0.1:{ports['etcd_peer']}"

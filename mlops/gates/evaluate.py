@@ -18,9 +18,7 @@ from mlops.gates.rules import EVALUATORS, Check
 from mlops.gates.spec import Gate, file_digest
 from mlops.gitops.descriptor import load_release
 from mlops.governance.entry import Entry
-from mlops.governance.quality import Rule, Verdict, record_verdict
-
-QUALITY_OPS = (">=", ">", "<=", "<", "==", "!=")
+from mlops.governance.quality import Rule, Verdict, as_op, record_verdict
 
 
 @dataclass
@@ -88,11 +86,11 @@ def verdict(result: GateResult) -> Verdict:
     """The result in the governance verdict format (what certificates watch)."""
     rules = []
     for check in result.checks:
-        standard = check.op in QUALITY_OPS
+        op = as_op(check.op)
         rules.append(
             Rule(
-                measurement=check.name, op=check.op if standard else "==",
-                required=check.required if standard else f"{check.op} {check.required}",
+                measurement=check.name, op=op or "==",
+                required=check.required if op else f"{check.op} {check.required}",
                 actual=check.actual, passed=check.passed, evidence_seq=check.evidence_seq,
             )
         )  # fmt: skip

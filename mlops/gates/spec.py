@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from mlops.errors import BadInputError
 from mlops.gates import evidence_names as names
+from mlops.governance.quality import Op
 from mlops.yamlio import load_yaml
 
 GATES_DIR = "policies/gates"
 SCHEMA_FILE = "gate.schema.json"
 MODEL_ENVS = ("dev", "int", "prod")
 CODE_ENVS = ("analytics-int", "analytics-prod")
-Op = Literal[">=", ">", "<=", "<", "==", "!="]
 EvidenceName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,255}$")]
 RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 EnvName = Literal["dev", "int", "prod", "analytics-int", "analytics-prod"]

@@ -29,6 +29,7 @@ from mlops.governance.auth import Role, token_digest
 from mlops.governance.certificates import RETEST_DAYS, VALID_DAYS, Certifier
 from mlops.governance.documentation import to_csv, to_json
 from mlops.governance.entry import Entry, Subject
+from mlops.governance.kinds import Kind
 from mlops.governance.log import EvidenceLog, NewEntry
 from mlops.governance.reporting import render_html
 from mlops.governance.selfassessment import model_card_markdown, quality_record
@@ -129,10 +130,12 @@ class PublicRecords(BaseModel):
         models = AUDIT_PUBLIC_MODELS.get("")
         sections = AUDIT_PUBLIC_SECTIONS.get()
         try:
-            return cls(
-                models=frozenset(m.strip() for m in models.split(",") if m.strip()),
-                **({"sections": frozenset(x.strip() for x in sections.split(",") if x.strip())}
-                   if sections else {}),
+            return cls.model_validate(
+                {
+                    "models": frozenset(m.strip() for m in models.split(",") if m.strip()),
+                    **({"sections": frozenset(x.strip() for x in sections.split(",") if x.strip())}
+                       if sections else {}),
+                }
             )  # fmt: skip
         except ValueError as error:
             raise BadInputError(
@@ -298,7 +301,6 @@ def create_app(  # noqa: PLR0915 - one nested function per route, closing over t
         )
 
     readers = Depends(require(*READERS))
-    Kind = Literal["measurement", "verdict", "oversight", "certificate", "document"]
 
     @app.get("/v1/entries", tags=["documentation"], dependencies=[readers], responses=PROTECTED)
     def query(

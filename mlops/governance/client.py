@@ -42,6 +42,7 @@ from mlops.governance import keys
 from mlops.governance.certificates import Certifier
 from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.entry import Entry, Subject
+from mlops.governance.kinds import Kind
 from mlops.governance.log import EvidenceLog, NewEntry
 
 __all__ = [
@@ -75,7 +76,7 @@ class AuditClient(Protocol):
         source: str = "",
         artifacts: dict[str, str] | None = None,
         *,
-        kind: str = "measurement",
+        kind: Kind = "measurement",
     ) -> Entry: ...
 
     def query(
@@ -115,7 +116,7 @@ class EmbeddedAuditClient:
         source: str = "",
         artifacts: dict[str, str] | None = None,
         *,
-        kind: str = "measurement",
+        kind: Kind = "measurement",
     ) -> Entry:
         if kind == "certificate":
             raise BadInputError("kind: certificate entries are written by the certifier only")
@@ -151,15 +152,17 @@ class HttpAuditClient:
         """One request; an append carries an idempotency key, so a request whose answer was
         lost on the way is retried safely (the service returns what the first one stored)."""
         headers = {"Idempotency-Key": uuid.uuid4().hex} if method == "POST" else {}
-        for attempt in range(RETRIES):
+        failure: httpx.TransportError | None = None
+        for _ in range(RETRIES):
             try:
                 response = self._http.request(method, path, headers=headers, **kwargs)
                 break
-            except httpx.TransportError as error:
-                if attempt == RETRIES - 1:
-                    raise AuditUnavailableError(f"{self._http.base_url}{path}: {error}") from None
+            except httpx.TransportError as error:  # refused, reset or timed out: try again
+                failure = error
             except httpx.HTTPError as error:
                 raise AuditUnavailableError(f"{self._http.base_url}{path}: {error}") from None
+        else:
+            raise AuditUnavailableError(f"{self._http.base_url}{path}: {failure}") from None
         if response.status_code in (400, 413, 422):
             raise BadInputError(f"audit API refused the request: {_detail(response)}")
         if response.status_code >= 300:
@@ -177,7 +180,7 @@ class HttpAuditClient:
         source: str = "",
         artifacts: dict[str, str] | None = None,
         *,
-        kind: str = "measurement",
+        kind: Kind = "measurement",
     ) -> Entry:
         body = {
             "subject": subject.model_dump(exclude_none=True),
@@ -247,12 +250,29 @@ def audit_location(url: str) -> str:
     return f"sqlite:///{Path(url).resolve()}" if url and "://" not in url else url
 
 
+def _token_from_file() -> str | None:
+    """The token in `MLOPS_AUDIT_TOKEN_FILE` (a Secret mounted as a file, not an environment
+    variable); None when unset."""
+    from mlops.config.environment import AUDIT_TOKEN_FILE
+    from mlops.inputs import read_text
+
+    path = AUDIT_TOKEN_FILE.get()
+    if path is None:
+        return None
+    token = read_text(path, 4096, "audit token file").strip()
+    if not token:
+        raise BadInputError(
+            f"{AUDIT_TOKEN_FILE.name}={path}: empty; allowed: a file holding the token"
+        )
+    return token
+
+
 def audit_client_from_url(url: str, token: str | None = None) -> AuditClient:
     """A file path, `sqlite:///path` or `postgresql://...` -> embedded; `http(s)://...` -> the
     Audit API."""
     url = audit_location(url)
     if url.startswith(("http://", "https://")):
-        return HttpAuditClient(url, token)
+        return HttpAuditClient(url, token or _token_from_file())
     if url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         return EmbeddedAuditClient(url)
     raise BadInputError(

@@ -15,20 +15,19 @@ import json
 import math
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops.errors import BadInputError
+from mlops.governance.kinds import KINDS, Kind
 
 GENESIS_HASH = "0" * 64
 SCHEME_JCS = "rfc8785-sha256"  # what every new log records (audit_meta hash_scheme)
 SCHEME_LEGACY = "sorted-json-sha256"  # logs created before the scheme was recorded
 SCHEMES = (SCHEME_JCS, SCHEME_LEGACY)
 SUBJECT_FIELDS = ("model", "version", "environment", "run", "commit")
-KINDS = ("measurement", "verdict", "oversight", "certificate", "document")
-Kind = Literal["measurement", "verdict", "oversight", "certificate", "document"]
 MAX_VALUE_BYTES = 64 * 1024
 MAX_TEXT = 256
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

@@ -51,6 +51,7 @@ from mlops.governance.entry import (
     time_text,
     value_text,
 )
+from mlops.governance.kinds import Kind
 from mlops.governance.verify import ENTRY_COLUMNS as COLUMNS
 from mlops.governance.verify import VerifyResult, verify_db
 
@@ -126,7 +127,7 @@ class NewEntry:
     unit: str | None = None
     source: str = ""
     artifacts: dict[str, str] | None = None
-    kind: str = "measurement"
+    kind: Kind = "measurement"
 
 
 def _row_to_entry(row: Sequence[Any]) -> Entry:
@@ -240,7 +241,7 @@ class EvidenceLog:
         source: str = "",
         artifacts: dict[str, str] | None = None,
         *,
-        kind: str = "measurement",
+        kind: Kind = "measurement",
     ) -> Entry:
         """Append one entry; returns it once it is durably committed (it is then acknowledged)."""
         return self.append_many([NewEntry(subject, name, value, unit, source, artifacts, kind)])[0]
@@ -447,7 +448,8 @@ class EvidenceLog:
         limit: int | None = None,
     ) -> list[Entry]:
         """Entries matching every filter given, in sequence order. since/until: ISO 8601, inclusive."""
-        where, params = ["seq > ?"], [after_seq]
+        where: list[str] = ["seq > ?"]
+        params: list[int | str] = [after_seq]
         for column, wanted in (subject.as_dict() if subject else {}).items():
             if wanted is not None:
                 where.append(f"{'commit_id' if column == 'commit' else column} = ?")

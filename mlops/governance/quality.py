@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mlops.governance.client import AuditClient
 
 Op = Literal[">=", ">", "<=", "<", "==", "!="]
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
+_OPS: dict[Op, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,
     ">": operator.gt,
     "<=": operator.le,
@@ -55,18 +55,27 @@ class Verdict(BaseModel):
     rules: list[Rule] = Field(default_factory=list)
 
 
+def as_op(text: str) -> Op | None:
+    """`text` as one of the comparison operators, or None when it is none of them."""
+    return next((op for op in _OPS if op == text), None)
+
+
 def holds(op: str, actual: Any, required: Any) -> bool:
-    """True when `actual op required`; a missing, non-comparable or non-finite actual fails."""
-    if actual is None or (isinstance(actual, float) and not math.isfinite(actual)):
+    """True when `actual op required`; an unknown op, or a missing, non-comparable or non-finite
+    actual, fails."""
+    known = as_op(op)
+    if known is None or actual is None:
+        return False
+    if isinstance(actual, float) and not math.isfinite(actual):
         return False
     try:
-        return bool(_OPS[op](actual, required))
-    except (TypeError, KeyError):
+        return bool(_OPS[known](actual, required))
+    except TypeError:
         return False
 
 
 def evaluate(
-    gate: str, requirements: Iterable[tuple[str, str, Any]], evidence: Iterable[Entry]
+    gate: str, requirements: Iterable[tuple[str, Op, Any]], evidence: Iterable[Entry]
 ) -> tuple[Verdict, list[Entry]]:
     """Evaluate `(measurement, op, required)` against the newest matching evidence entries.
 

@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate.utils
 import yaml
+from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
 CRD_DIR = Path(__file__).parent / "crds"
@@ -95,8 +96,8 @@ def _strict(schema: dict[str, Any], top: bool = False) -> dict[str, Any]:
             result["properties"].setdefault("kind", {"type": "string"})
         if not preserve and "additionalProperties" not in result:
             result["additionalProperties"] = False
-    if isinstance(result.get("additionalProperties"), dict):
-        result["additionalProperties"] = _strict(result["additionalProperties"])
+    if isinstance(extra := result.get("additionalProperties"), dict):
+        result["additionalProperties"] = _strict(extra)
     if "items" in result and isinstance(result["items"], dict):
         result["items"] = _strict(result["items"])
     for combinator in ("allOf", "anyOf", "oneOf"):
@@ -108,8 +109,9 @@ def _strict(schema: dict[str, Any], top: bool = False) -> dict[str, Any]:
 
 
 @cache
-def _crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
-    return jsonschema.Draft7Validator(_crd_schema(api_version, kind))
+def _crd_validator(api_version: str, kind: str) -> Validator | None:
+    schema = _crd_schema(api_version, kind)
+    return None if schema is None else jsonschema.Draft7Validator(schema)
 
 
 def validation_errors(manifest: dict[str, Any], partial: bool = False) -> list[str]:
@@ -118,17 +120,16 @@ def validation_errors(manifest: dict[str, Any], partial: bool = False) -> list[s
     api_version, kind = manifest.get("apiVersion"), manifest.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return ["object has no apiVersion or kind"]
-    if _crd_schema(api_version, kind) is not None:
-        return _messages(_crd_validator(api_version, kind), manifest, partial)
+    crd = _crd_validator(api_version, kind)
+    if crd is not None:
+        return _messages(crd, manifest, partial)
     core = _core_validator(api_version, kind)
     if core is None:
         return [f"{kind} {_name(manifest)}: no schema for {api_version} {kind} (vendor its CRD)"]
     return _messages(core, manifest, partial)
 
 
-def _messages(
-    validator: jsonschema.protocols.Validator, manifest: dict[str, Any], partial: bool
-) -> list[str]:
+def _messages(validator: Validator, manifest: dict[str, Any], partial: bool) -> list[str]:
     errors = validator.iter_errors(manifest)
     if partial:
         errors = (error for error in errors if error.validator != "required")
@@ -145,7 +146,7 @@ def _core_definitions() -> Resource:
 
 
 @cache
-def _core_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+def _core_validator(api_version: str, kind: str) -> Validator | None:
     """The strict upstream schema of a core kind, as kubernetes-validate bundles it (cached:
     loading its shared definitions costs about a second)."""
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)

@@ -10,7 +10,7 @@ Retraining triggers (`trigger_from_options`):
   path); for example `mlops pipelines run ...`, a CI dispatch via `gh`, or `kubectl create`.
 - KFP: `POST <host>/apis/v2beta1/runs` of a registered pipeline version, with parameters
   `model`, `version`, `reason` (the breached features); the bearer token, if any, from
-  `KFP_TOKEN`. The answer's run id goes into the audit log as `drift.retraining_run`.
+  `MLOPS_KFP_TOKEN`. The answer's run id goes into the audit log as `drift.retraining_run`.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class KfpTrigger:
         return body
 
     def __call__(self, report: DriftReport) -> dict[str, Any]:
-        token = os.environ.get("KFP_TOKEN")
+        token = settings.KFP_TOKEN.get()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             with httpx.Client(timeout=30, transport=self.transport, headers=headers) as http:

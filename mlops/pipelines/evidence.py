@@ -14,6 +14,7 @@ from typing import Any
 from mlflow import MlflowClient
 
 from mlops.governance.client import AuditClient, Subject
+from mlops.governance.kinds import Kind
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Evidence:
         unit: str | None = None,
         artifacts: dict[str, str] | None = None,
         *,
-        kind: str = "measurement",
+        kind: Kind = "measurement",
     ) -> None:
         """Append to the audit log (returns once stored), then mirror numbers to MLflow."""
         self.audit.append(

@@ -108,12 +108,14 @@ class PlatformMocks(Mocks):
         outputs.update(_computed_outputs(args.typ, args.name))
         return f"{args.name}-id", outputs
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """The provider functions the program calls, with no failures (an empty list: pulumi
+        iterates it, whatever its annotation says)."""
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return {"names": [f"{MOCK_REGION}{zone}" for zone in "abcdef"], "zoneIds": []}
+            return {"names": [f"{MOCK_REGION}{zone}" for zone in "abcdef"], "zoneIds": []}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": MOCK_ACCOUNT_ID, "arn": "", "userId": ""}
-        return {}
+            return {"accountId": MOCK_ACCOUNT_ID, "arn": "", "userId": ""}, []
+        return {}, []
 
 
 def _computed_outputs(type_token: str, name: str) -> dict[str, Any]:

@@ -34,10 +34,6 @@ from mlops.serving.requestlog import RequestLogger
 from mlops.serving.rows import predictions, records
 
 FORMATS = (".csv", ".jsonl", ".parquet")
-PREDICTION_COLUMNS = (
-    "row_id", "prediction", "model_name", "model_version", "model_digest", "input_file",
-    "input_sha256",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)

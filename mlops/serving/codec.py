@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from kserve import InferOutput, InferRequest, InferResponse
-from kserve.errors import InvalidInput
+from kserve.errors import InferenceError, InvalidInput
 from kserve.utils.numpy_codec import from_np_dtype
 
 from mlops.serving.rows import predictions, records
@@ -116,7 +116,10 @@ def v2_response(
     )
     if array.dtype.kind == "U":
         array = array.astype(object)
-    output = InferOutput(name=OUTPUT, shape=list(array.shape), datatype=from_np_dtype(array.dtype))
+    datatype = from_np_dtype(array.dtype)
+    if datatype is None:
+        raise InferenceError(f"{OUTPUT}: dtype {array.dtype} has no Open Inference datatype")
+    output = InferOutput(name=OUTPUT, shape=list(array.shape), datatype=datatype)
     output.set_data_from_numpy(array, binary_data=False)
     return InferResponse(
         response_id=response_id,

@@ -97,6 +97,8 @@ class RequestEdge:
             elif message["type"] == "http.response.body" and outcome.status >= 400:
                 room = 4 * MAX_ERROR_CHARS - len(outcome.error)
                 outcome.error += message.get("body", b"")[: max(room, 0)].decode("utf-8", "replace")
+                if not message.get("more_body", False):
+                    self._log_refusal(context, outcome)  # durable before the answer leaves
             await send(message)
 
         token = CURRENT.set(context)
@@ -109,8 +111,13 @@ class RequestEdge:
             await self.app(scope, _replay(body, receive), answer)
         finally:
             CURRENT.reset(token)
-            if _protocol(scope["path"]) is not None and not context.logged:
-                self.rejected(context, outcome.status, _reason(outcome.error))
+            self._log_refusal(context, outcome)  # one that ended without an answer
+
+    def _log_refusal(self, context: RequestContext, outcome: _Outcome) -> None:
+        """Log an inference request the model did not log itself, once."""
+        if context.protocol in ("v1", "v2") and not context.logged:
+            context.logged = True
+            self.rejected(context, outcome.status, _reason(outcome.error))
 
     async def _body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes | None:
         """The whole body, or None as soon as it exceeds the limit (declared or streamed)."""

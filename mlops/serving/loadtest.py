@@ -121,7 +121,7 @@ class _Run:
         self.next_slot = 0
 
     async def worker(self, start: float, deadline: float) -> None:
-        reader = writer = None
+        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         interval = 1.0 / self.spec.rps if self.spec.rps else 0.0
         while True:
             if interval:
@@ -137,22 +137,23 @@ class _Run:
                 if scheduled >= deadline:
                     break
             try:
-                if writer is None:
-                    reader, writer = await asyncio.wait_for(
+                if connection is None:
+                    connection = await asyncio.wait_for(
                         asyncio.open_connection(
                             self.target.host, self.target.port, ssl=self.target.ssl
                         ),
                         self.spec.timeout,
                     )
+                reader, writer = connection
                 writer.write(self.target.request)
                 status, keep = await asyncio.wait_for(_read_response(reader), self.spec.timeout)
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as error:
                 self.errors += 1
                 name = type(error).__name__
                 self.codes[name] = self.codes.get(name, 0) + 1
-                if writer is not None:
-                    writer.close()
-                reader = writer = None
+                if connection is not None:
+                    connection[1].close()
+                connection = None
                 continue
             self.latencies.append(time.perf_counter() - scheduled)
             self.codes[str(status)] = self.codes.get(str(status), 0) + 1
@@ -160,9 +161,9 @@ class _Run:
                 self.errors += 1
             if not keep:
                 writer.close()
-                reader = writer = None
-        if writer is not None:
-            writer.close()
+                connection = None
+        if connection is not None:
+            connection[1].close()
 
     async def run(self) -> LoadResult:
         start = time.perf_counter()

@@ -17,6 +17,7 @@ from typing import Any
 import kserve
 from kserve import InferRequest, InferResponse
 from kserve.errors import InferenceError, InvalidInput
+from kserve.protocol.grpc.grpc_predict_v2_pb2 import ModelInferRequest
 
 from mlops.serving import artifact, codec, edge
 from mlops.serving.explain import Explainer, explainer_for
@@ -77,12 +78,14 @@ class MlflowPredictor(kserve.Model):
 
     async def predict(
         self,
-        payload: dict[str, Any] | InferRequest,
+        payload: dict[str, Any] | InferRequest | ModelInferRequest,
         headers: dict[str, str] | None = None,
         response_headers: dict[str, str] | None = None,
     ) -> dict[str, Any] | InferResponse:
         if self.loaded is None:
             raise InferenceError(f"{self.name}: model not loaded")
+        if isinstance(payload, ModelInferRequest):  # KServe's gRPC server hands these over
+            payload = InferRequest.from_grpc(payload)
         started = time.perf_counter()
         v2 = isinstance(payload, InferRequest)
         protocol = "v2" if v2 else "v1"

@@ -34,7 +34,6 @@ from mlops.serving.sinks import Sink
 
 log = logging.getLogger(__name__)
 
-RECORD_TYPES = ("inference", "batch", "shadow", "response")
 PENDING = "_explain"  # a record's input frame, until its explanation is computed
 MAX_ERROR_CHARS = 1000
 DURABILITY = ("sync", "buffered")

@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import mlflow
-import mlflow.sklearn
+import mlflow.artifacts as mlflow_artifacts
+import mlflow.sklearn as mlflow_sklearn
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
@@ -24,7 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops.config import environment as settings
 from mlops.errors import CheckFailedError
-from mlops.gates.evidence_names import HANDOVER_FIELDS, HANDOVER_TAG_PREFIX
+from mlops.gates.evidence_names import HANDOVER_TAG_PREFIX
 from mlops.pipelines.provenance import (
     code_ref,
     code_repository,
@@ -49,25 +50,6 @@ TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 ]
 MODEL_REQUIREMENTS = ("scikit-learn", "numpy", "pandas", "scipy", "skops", "mlflow")
-# Tags every registered version carries; the integration test and promotion gates read them.
-HANDOVER_TAGS = (
-    *(HANDOVER_TAG_PREFIX + field for field in HANDOVER_FIELDS),
-    "mlops.code.commit",
-    "mlops.code.dirty",
-    "mlops.data.uri",
-    "mlops.data.sha256",
-    "mlops.data.rows",
-    "mlops.params",
-    "mlops.env.python",
-    "mlops.env.requirements_sha256",
-    "mlops.env.uv_lock_sha256",
-    "mlops.model_card",
-    "mlops.handover",
-    "mlops.pipeline.run",
-    "mlops.mode",
-    "mlops.audit.subject",
-    "mlops.gates.passed",
-)
 
 
 @dataclass(frozen=True)
@@ -90,7 +72,7 @@ def signature(sample: pd.DataFrame, fitted: Pipeline) -> ModelSignature:
     """Input schema from the data contract (optional where the schema allows missing values);
     output schema from what `predict_proba` returns."""
     kinds = {name: "long" for name in data.INTEGER} | {name: "string" for name in data.CATEGORICAL}
-    columns = [
+    columns: list[ColSpec | TensorSpec] = [
         ColSpec(kinds.get(name, "double"), name, required=name != "employment_years")
         for name in data.INPUTS
     ]
@@ -123,7 +105,7 @@ def _local(uri: str, scratch: Path) -> Path:
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file"):
         return Path(unquote(parsed.path))
-    return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(scratch)))
+    return Path(mlflow_artifacts.download_artifacts(artifact_uri=uri, dst_path=str(scratch)))
 
 
 def _card_url(artifact_uri: str, run_id: str) -> str:
@@ -164,10 +146,15 @@ def register(
     env = environment_spec(REPO_ROOT)
     parameters = {**params.model_dump(), "seed": ctx.settings.seed}
     artifact_uri = ctx.client.get_run(ctx.mlflow_run_id).info.artifact_uri
+    if artifact_uri is None:
+        raise CheckFailedError(f"MLflow run {ctx.mlflow_run_id} has no artifact location")
     with tempfile.TemporaryDirectory(dir=ctx.workdir) as tmp:
         scratch = Path(tmp)
-        with mlflow.start_run(run_id=ctx.mlflow_run_id):
-            info = mlflow.sklearn.log_model(
+        # not `with start_run()`: its untyped __exit__ reads as one that may swallow errors
+        mlflow.start_run(run_id=ctx.mlflow_run_id)
+        status = "FAILED"
+        try:
+            info = mlflow_sklearn.log_model(
                 fitted,
                 name="model",
                 signature=signature(sample.head(50), fitted),
@@ -179,6 +166,9 @@ def register(
                 # what the predictor's `reference` explanations perturb towards
                 metadata={REFERENCE_KEY: reference_values(inputs(sample))},
             )
+            status = "FINISHED"
+        finally:
+            mlflow.end_run(status)
         storage_uri = ctx.client.get_logged_model(info.model_id).artifact_location
         model_digest = artifact_digest(_local(storage_uri, scratch / "model"))
         fields = {

@@ -48,7 +48,8 @@ def candidate(params: Candidate, seed: int) -> Pipeline:
                     max_iter=params.max_iter,
                     max_depth=params.max_depth,
                     min_samples_leaf=params.min_samples_leaf,
-                    early_stopping=False,
+                    # sklearn is untyped; the parameter's 'auto' default reads as str
+                    early_stopping=False,  # pyright: ignore[reportArgumentType]
                     random_state=seed,
                 ),
             ),

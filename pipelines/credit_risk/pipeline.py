@@ -6,11 +6,11 @@ tolerates the GPU taint and is pinned to the training GPU pool; every other task
 nodes. Caching is off: each run must produce its own evidence.
 """
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from kfp import compiler, dsl, kubernetes
+from kfp.dsl.graph_component import GraphComponent
 
 from mlops.config import environment as settings
 from pipelines.credit_risk import components as c
@@ -39,7 +39,7 @@ def _common(task: dsl.PipelineTask, image: str) -> dsl.PipelineTask:
     return task
 
 
-def build(image: str = c.IMAGE, gpus: int = 0) -> Callable[..., Any]:
+def build(image: str = c.IMAGE, gpus: int = 0) -> GraphComponent:
     """The pipeline function for `image`; the training task requests `gpus` GPUs (0: CPU)."""
 
     @dsl.pipeline(
@@ -99,7 +99,8 @@ def build(image: str = c.IMAGE, gpus: int = 0) -> Callable[..., Any]:
             image,
         )
 
-    return credit_risk_training
+    # kfp annotates its decorator's result as a bare Callable; it is the pipeline's GraphComponent
+    return cast(GraphComponent, credit_risk_training)
 
 
 def compile_pipeline(out: Path, image: str = c.IMAGE, gpus: int | None = None) -> Path:

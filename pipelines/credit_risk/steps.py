@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-import mlflow.sklearn
+import mlflow.sklearn as mlflow_sklearn
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
@@ -107,19 +108,24 @@ class Splits:
     test: pd.DataFrame
 
 
+def _stratified_split(
+    frame: pd.DataFrame, share: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`frame` in two, the second `share` of the rows, both with the target's proportions."""
+    # sklearn is untyped (its inferred result is a list or an array); given a frame, it gives frames
+    first, second = cast(
+        list[pd.DataFrame],
+        train_test_split(frame, test_size=share, random_state=seed, stratify=frame[data.TARGET]),
+    )
+    return first.reset_index(drop=True), second.reset_index(drop=True)
+
+
 def split(ctx: RunContext, frame: pd.DataFrame) -> Splits:
     """Stratified train/validation/test split with the run's seed."""
     shares, seed = ctx.settings.split, ctx.settings.seed
-    rest, test = train_test_split(
-        frame, test_size=shares.test, random_state=seed, stratify=frame[data.TARGET]
-    )
-    train, validation = train_test_split(
-        rest,
-        test_size=shares.validation / (1 - shares.test),
-        random_state=seed,
-        stratify=rest[data.TARGET],
-    )
-    parts = Splits(*(p.reset_index(drop=True) for p in (train, validation, test)))
+    rest, test = _stratified_split(frame, shares.test, seed)
+    train, validation = _stratified_split(rest, shares.validation / (1 - shares.test), seed)
+    parts = Splits(train, validation, test)
     for name in ("train", "validation", "test"):
         part = getattr(parts, name)
         ctx.evidence.measure("split", f"split.{name}.rows", len(part), "rows")
@@ -185,10 +191,15 @@ def _champion(ctx: RunContext) -> tuple[Pipeline | None, str | None]:
         version = ctx.client.get_model_version_by_alias(name, "champion")
     except MlflowException:
         return None, None
-    location = version.tags.get("handover.storage_uri") or (
-        ctx.client.get_logged_model(version.model_id).artifact_location
-    )
-    return mlflow.sklearn.load_model(location), str(version.version)
+    location = version.tags.get("handover.storage_uri")
+    if not location and version.model_id:
+        location = ctx.client.get_logged_model(version.model_id).artifact_location
+    if not location:
+        raise CheckFailedError(
+            f"registry: champion {name} v{version.version} names neither a handover storage_uri "
+            "nor a logged model"
+        )
+    return mlflow_sklearn.load_model(location), str(version.version)
 
 
 def evaluate(

@@ -13,8 +13,8 @@ from mlops.config.namespaces import NAMESPACES
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.gitops.bootstrap import argocd_objects, generated_applications
 from mlops.gitops.environment import Environment
-from mlops.gitops.policy import bootstrap_violations, manual_sync_enforced
 from mlops.manifests.schema import validation_errors
+from tests.gitops.bootstrap_policy import bootstrap_violations, manual_sync_enforced
 from tests.gitops.conftest import REPO, STACKS, edit
 
 

@@ -22,8 +22,27 @@ from mlops.pipelines.provenance import code_repository
 from mlops.repository import REPO_ROOT
 from mlops.serving.digest import artifact_digest
 from pipelines.credit_risk import data
-from pipelines.credit_risk.handover import HANDOVER_TAGS
 from pipelines.credit_risk.local import RunResult, run_local
+
+# Tags every registered version carries (promotion gates read the handover ones).
+HANDOVER_TAGS = (
+    *(HANDOVER_TAG_PREFIX + field for field in HANDOVER_FIELDS),
+    "mlops.code.commit",
+    "mlops.code.dirty",
+    "mlops.data.uri",
+    "mlops.data.sha256",
+    "mlops.data.rows",
+    "mlops.params",
+    "mlops.env.python",
+    "mlops.env.requirements_sha256",
+    "mlops.env.uv_lock_sha256",
+    "mlops.model_card",
+    "mlops.handover",
+    "mlops.pipeline.run",
+    "mlops.mode",
+    "mlops.audit.subject",
+    "mlops.gates.passed",
+)
 
 NAME = "credit-risk"
 S = "credit-risk-training/"

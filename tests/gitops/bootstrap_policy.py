@@ -1,5 +1,5 @@
-"""Checks on the Argo CD bootstrap objects that policy (CrossGuard, CI) can run on whatever
-Pulumi is about to apply: the project's fences, and the sync decision of the stack.
+"""The test oracle for the Argo CD bootstrap objects Pulumi is about to apply: the project's
+fences, and the sync decision of the stack.
 
 The decision for prod (documented in gitops/README.md): no automated sync and no automated
 prune. It is expressed as data (`gitops.automated_sync: false`, `gitops.prune: false`) and
