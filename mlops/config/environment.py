@@ -61,6 +61,12 @@ AUDIT_TOKEN = Setting(
     "a token listed in the service's tokens file",
     _text,
 )
+AUDIT_TOKEN_FILE = Setting(
+    "MLOPS_AUDIT_TOKEN_FILE",
+    "a file holding the bearer token for the Audit API, where `MLOPS_AUDIT_TOKEN` is unset",
+    "a file path (a mounted Secret's key)",
+    _path,
+)
 AUDIT_TOKENS_FILE = Setting(
     "MLOPS_AUDIT_TOKENS_FILE",
     "the Audit API's tokens, mounted from a Secret",
@@ -193,6 +199,30 @@ DRIFT_REPORT = Setting(
     "set for a drift breach command: the file holding the drift report",
     "(set by `mlops drift`, read by your command)",
     _path,
+)
+PROMETHEUS = Setting(
+    "MLOPS_PROMETHEUS",
+    "the Prometheus `mlops evidence collect` reads serving figures from (`--prometheus`)",
+    "an http(s) URL of Prometheus's HTTP API (unset: the predictors' metrics endpoints)",
+    _text,
+)
+REQUEST_LOG = Setting(
+    "MLOPS_REQUEST_LOG",
+    "the request log `mlops evidence` reads predictions and inputs from (`--request-log`)",
+    "sqlite:///PATH or PATH.jsonl",
+    _text,
+)
+KFP = Setting(
+    "MLOPS_KFP",
+    "the Kubeflow Pipelines API a breach submits a retraining run to (`--kfp`)",
+    "an http(s) URL (unset: the request is recorded, not sent)",
+    _text,
+)
+KFP_TOKEN = Setting(
+    "MLOPS_KFP_TOKEN",
+    "bearer token for the Kubeflow Pipelines API (retraining runs)",
+    "a token KFP accepts",
+    _text,
 )
 BUCKET = Setting(
     "MLOPS_BUCKET",

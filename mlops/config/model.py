@@ -436,10 +436,67 @@ class ServingConfig(Strict):
     )
 
 
+class RetrainingConfig(Strict):
+    """The Kubeflow Pipelines pipeline version a drift breach asks to run (the KFP API of the
+    stack's own analytics plane)."""
+
+    pipeline_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    pipeline_version_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    experiment_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class CollectorConfig(Strict):
+    """The evidence collector (`mlops evidence collect`, IML4E's CABC mapper): when it runs
+    and the live quality goals a certificate over its verdict is re-tested against."""
+
+    schedule: str = Field(default="*/30 * * * *", pattern=r"^(\S+ ){4}\S+$")
+    window: str = Field(default="1h", pattern=r"^[1-9][0-9]*[smhd]$")
+    max_p95_latency_ms: float = Field(default=300.0, gt=0)
+    max_error_rate: float = Field(default=0.005, ge=0, le=1)
+    max_drifted_features: int = Field(default=0, ge=0)
+    # The request log the collector reads drift from (sqlite:///PATH or PATH.jsonl on a volume
+    # the predictors write); none: serving figures only.
+    request_log: str | None = Field(default=None, pattern=r"^(sqlite:///)?/[A-Za-z0-9._/-]+$")
+    retraining: RetrainingConfig | None = None
+
+
+Severity = Literal["critical", "warning", "info"]
+
+
+class AlertReceiver(Strict):
+    """One Alertmanager receiver: where alerts of the given severities go (a webhook, e.g. a
+    chat or paging integration, or an e-mail address)."""
+
+    name: Name
+    severities: list[Severity] = Field(min_length=1)
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.webhook_url is None) == (self.email is None):
+            raise ValueError(f"receiver {self.name}: exactly one of webhook_url, email")
+        return self
+
+
 class MonitoringConfig(Strict):
     retention_days: int = Field(default=15, ge=1, le=400)
     prometheus_storage_gb: int = Field(default=50, ge=1)
     alertmanager_replicas: int = Field(default=1, ge=1)
+    collector: CollectorConfig = CollectorConfig()
+    receivers: list[AlertReceiver] = Field(default_factory=list)
+    smtp_smarthost: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+:[0-9]+$")
+    smtp_from: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+
+    @model_validator(mode="after")
+    def _receivers(self) -> Self:
+        names = [r.name for r in self.receivers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"receivers: duplicate name {', '.join(duplicates)}")
+        if any(r.email for r in self.receivers) and not (self.smtp_smarthost and self.smtp_from):
+            raise ValueError("receivers: an email receiver needs smtp_smarthost and smtp_from")
+        return self
 
 
 class AuthConfig(Strict):

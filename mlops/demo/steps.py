@@ -50,6 +50,9 @@ class Platform:
     gate_reports: list[str] = field(default_factory=list)
     tests: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, str] = field(default_factory=dict)
+    prometheus: Service | None = None
+    monitoring: dict[str, Any] = field(default_factory=dict)  # the evidence collector's runs
+    live_gates: list[str] = field(default_factory=list)  # live verdicts the certificate covers
 
     @property
     def tracking_uri(self) -> str:
@@ -281,7 +284,8 @@ def collect_evidence(platform: Platform) -> None:
         card.write_text(_ok(http.get("/v1/quality-record", headers=reader,
                                      params={**query, "format": "markdown"})).text)  # fmt: skip
         issued = _ok(http.post("/v1/certificates", headers=certifier,
-                               json={**query, "scope": "mlops-demo", "gates": list(GATES)})).json()  # fmt: skip
+                               json={**query, "scope": "mlops-demo",
+                                     "gates": [*GATES, *platform.live_gates]})).json()  # fmt: skip
         certificate = reports / "certificate.json"
         certificate.write_text(json.dumps(issued, indent=2) + "\n")
         key = _ok(http.get("/v1/public-key")).json()
