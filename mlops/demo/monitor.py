@@ -111,7 +111,7 @@ def _send(platform: Platform, frame: pd.DataFrame) -> int:
     raise CheckFailedError(f"{log}: {logged} of {len(rows)} rows sent were logged; {ROWS} needed")
 
 
-def _wait_scraped(platform: Platform, timeout: float = 15.0) -> None:
+def _wait_scraped(platform: Platform, timeout: float = 30.0) -> None:
     """Until Prometheus has scraped every request the predictor counted (and once more), so
     that its window covers the traffic just sent; a cron run has minutes between them."""
     from mlops.evidence.live import LiveReading, parse_metrics

@@ -61,4 +61,7 @@ def submit(target: Retraining, model: str, version: str, reason: str,
         run_id = response.json().get("run_id")
     except ValueError:
         run_id = None
-    return {"submitted": True, "ok": bool(run_id), "run_id": run_id, "request": body}
+    if not run_id:
+        return {"submitted": True, "ok": False, "reason": "KFP answered without a run_id",
+                "request": body}  # fmt: skip
+    return {"submitted": True, "ok": True, "run_id": run_id, "request": body}

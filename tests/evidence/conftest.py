@@ -43,9 +43,11 @@ class Predictor:
         return response
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def predictor(model_dir, tmp_path_factory) -> Iterator[Predictor]:
-    """`mlops serve` of the tiny credit model (version 7) in prod; requests to a JSONL log."""
+    """`mlops serve` of the tiny credit model (version 7) in prod; requests to a JSONL log.
+    One for the session: each test sends its own traffic and reads the newest rows, or the
+    rows since its own collector's previous run."""
     work = tmp_path_factory.mktemp("predictor")
     port = free_port()
     process, output = start_server(
@@ -62,7 +64,7 @@ def predictor(model_dir, tmp_path_factory) -> Iterator[Predictor]:
         stop(process)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reference_csv(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("reference") / "reference.csv"
     training_frame(seed=0, rows=2000).to_csv(path, index=False)
