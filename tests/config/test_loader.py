@@ -125,3 +125,27 @@ def test_unknown_config_key_outside_the_platform_object(tmp_path):
 def test_hostile_yaml_is_refused(tmp_path):
     (tmp_path / "Pulumi.bad.yaml").write_text("config: &a\n  x: *a\n")
     assert "anchors" in refused(tmp_path)
+
+
+def test_request_logs_need_their_bucket(tmp_path):
+    buckets = ["mlflow-artifacts", "datasets", "pipeline-artifacts"]
+    message = refused(write_stack(tmp_path, lambda c: c["storage"].update(buckets=buckets)))
+    assert "no 'request-logs' bucket for serving.request_log" in message
+    assert "serving.request_log.enabled: false" in message
+
+    def off(config):
+        config["storage"]["buckets"] = buckets
+        config["serving"]["request_log"]["enabled"] = False
+
+    assert not load_stack(write_stack(tmp_path, off), "bad").serving.request_log.enabled
+
+
+def test_request_log_settings_are_checked(tmp_path):
+    message = refused(
+        write_stack(tmp_path, lambda c: c["serving"]["request_log"].update(sample_rate=1.5))
+    )
+    assert "'serving.request_log.sample_rate'" in message
+    message = refused(
+        write_stack(tmp_path, lambda c: c["serving"]["request_log"].update(explain="shap"))
+    )
+    assert "'none', 'linear', 'reference' or 'auto'" in message
