@@ -18,6 +18,7 @@ its shadow record keep or skip the same requests.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
@@ -210,6 +211,9 @@ class RequestLogger:
             self._write([self._mask(record) for record in self._explain(batch)])
 
     def _write(self, batch: list[dict[str, Any]]) -> bool:
+        batch = self._writable(batch)
+        if not batch:
+            return False
         try:
             self.sink.write(batch)
         except Exception as error:  # a failing sink must not stop serving
@@ -218,6 +222,20 @@ class RequestLogger:
             return False
         LOG_WRITTEN.labels(self.model).inc(len(batch))
         return True
+
+    def _writable(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records JSON can hold: one a model answered with NaN or infinity is dropped and
+        counted, not the whole batch the sink would refuse with it."""
+        kept = []
+        for record in batch:
+            try:
+                json.dumps(record, allow_nan=False, default=str)
+            except ValueError as error:
+                log.warning("request log: record %s lost: %s", record.get("id"), error)
+                LOG_DROPPED.labels(self.model, "not_json").inc()
+                continue
+            kept.append(record)
+        return kept
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is buffered, then close the sink."""

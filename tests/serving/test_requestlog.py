@@ -129,6 +129,16 @@ def test_a_failing_sink_loses_records_without_raising():
     assert LOG_DROPPED.labels("broken", "sink_error")._value.get() == before + 1
 
 
+def test_a_record_json_cannot_hold_is_lost_alone(tmp_path):
+    before = LOG_DROPPED.labels("nan", "not_json")._value.get()
+    logger = RequestLogger(JsonlSink(tmp_path / "r.jsonl"), model="nan", version="1", digest="d")
+    logger.log("bad", protocol="v1", inputs=[{"x": 1}], outputs=[float("nan")], latency_ms=1.0)
+    logger.log("good", protocol="v1", inputs=[{"x": 2}], outputs=[0.5], latency_ms=1.0)
+    logger.close()
+    assert [r["id"] for r in read_records(str(tmp_path / "r.jsonl"))] == ["good"]
+    assert LOG_DROPPED.labels("nan", "not_json")._value.get() == before + 1
+
+
 def test_sink_urls(tmp_path):
     assert sink_from_url(None) is None and sink_from_url("none") is None
     assert isinstance(sink_from_url(str(tmp_path / "x.jsonl")), JsonlSink)
