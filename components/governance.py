@@ -27,7 +27,12 @@ import pulumi_tls as tls
 
 from mlops.config import environment as settings
 from mlops.config.model import GovernanceConfig, Replicas
-from mlops.config.namespaces import GOVERNANCE_PORTS, NAMESPACES
+from mlops.config.namespaces import (
+    COLLECTOR_AUDIT_KEY,
+    COLLECTOR_AUDIT_SECRET,
+    GOVERNANCE_PORTS,
+    NAMESPACES,
+)
 from mlops.errors import BadInputError
 from mlops.governance.auth import Role, token_digest
 
@@ -150,6 +155,19 @@ class GovernanceService(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]),
             )
+        # the evidence collector's CronJob (rendered into gitops/) reads and appends evidence
+        # from the models namespace: the auditor's token, in a Secret there
+        k8s.core.v1.Secret(
+            COLLECTOR_AUDIT_SECRET,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=COLLECTOR_AUDIT_SECRET, namespace=NAMESPACES["models"].name, labels=LABELS
+            ),
+            type="Opaque",
+            string_data={
+                COLLECTOR_AUDIT_KEY: self.tokens.apply(lambda tokens: tokens[Role.AUDITOR.value])
+            },
+            opts=child,
+        )
         self.url = pulumi.Output.from_input(
             f"http://{NAME}.{self._namespace}.svc.cluster.local:{PORT}"
         )

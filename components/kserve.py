@@ -1,5 +1,5 @@
 """KServe for the serving plane: cert-manager, the pinned KServe charts, Knative Serving (with
-Kourier) only in Serverless mode, and the platform's own serving runtimes.
+Kourier) only in Serverless mode, and the platform's one serving runtime (its predictor).
 
 InferenceServices are reached through the platform's Gateway (components/edge.py): in
 RawDeployment KServe writes an HTTPRoute per InferenceService onto it (KServe's Gateway API
@@ -13,8 +13,17 @@ import pulumi_kubernetes as k8s
 
 from components.disruption_budget import disruption_budget
 from components.helm import pinned_release
-from mlops.config.model import GPU_RESOURCE, ChartPin, ExposureConfig, NodePool, ServingConfig
+from mlops.config.model import (
+    GPU_RESOURCE,
+    REQUEST_LOG_BUCKET,
+    ChartPin,
+    ExposureConfig,
+    NodePool,
+    ServingConfig,
+)
 from mlops.config.namespaces import NAMESPACES
+from mlops.config.object_store import StoreEndpoint, client_env
+from mlops.serving.runtime import PORT, RUNTIME_NAME, predictor_container, request_log_settings
 
 KSERVE_CONTROLLER = "kserve-controller-manager"
 CONTROLLER_SELECTOR = {"control-plane": KSERVE_CONTROLLER, "controller-tools.k8s.io": "1.0"}
@@ -22,9 +31,6 @@ KOURIER_CLASS = "kourier.ingress.networking.knative.dev"
 KOURIER_SERVICE = "kourier"  # Kourier's gateway Service in the Knative Serving namespace, port 80
 # The newest Knative Serving the pinned operator (knative-v1.23.0) bundles.
 KNATIVE_SERVING_VERSION = "1.23.0"
-# MLServer release KServe v0.20 ships and tests its MLServer runtime with (mlserver-mlflow inside).
-MLSERVER_IMAGE = "seldonio/mlserver:1.7.1"
-SKLEARN_SERVER_IMAGE = "kserve/sklearnserver"  # tagged with the KServe chart version
 RUNTIME_PRIORITY = 10  # above the chart's built-in runtimes (1-2), so auto-selection picks ours
 RUNTIME_RESOURCES = {
     "requests": {"cpu": "1", "memory": "2Gi"},
@@ -59,6 +65,11 @@ class KServeArgs:
     inference_pool: NodePool  # node_pools.inference_gpu: its taints become runtime tolerations
     ingress_domain: str  # InferenceService hosts are <name>-<namespace>.<ingress_domain>
     knative_namespace: str = "knative-serving"  # where Knative Serving runs (Serverless only)
+    # where predictors append request logs: the request-logs bucket's real name, and how the
+    # pods reach the store (None on S3: IRSA and the regional endpoint)
+    request_log_bucket: pulumi.Input[str] = REQUEST_LOG_BUCKET
+    store: StoreEndpoint | None = None
+    region: str | None = None  # S3's region (the SDK needs one even with IRSA)
 
 
 class KServe(pulumi.ComponentResource):
@@ -111,13 +122,18 @@ class KServe(pulumi.ComponentResource):
                 opts=after_kserve,
             )
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[crds])
-        runtimes = serving_runtimes(args, args.chart.version)
-        for runtime_name, spec in runtimes.items():
-            _runtime(runtime_name, spec, after_crds)
+        runtimes = pulumi.Output.from_input(args.request_log_bucket).apply(
+            lambda bucket: serving_runtimes(args, bucket)
+        )
+        static = serving_runtimes(args)  # names and tolerations do not depend on the bucket
+        names = list(static)
+        for runtime_name, known in static.items():
+            spec = runtimes.apply(lambda r, n=runtime_name: r[n])
+            _runtime(runtime_name, known["tolerations"], spec, after_crds)
         self.ingress_domain = pulumi.Output.from_input(args.ingress_domain)
         self.url_scheme = pulumi.Output.from_input(_scheme(args.exposure))
         self.deployment_mode = pulumi.Output.from_input(args.serving.deployment_mode)
-        self.runtimes = pulumi.Output.from_input(list(runtimes))
+        self.runtimes = pulumi.Output.from_input(names)
         self.register_outputs(
             {
                 "ingress_domain": self.ingress_domain,
@@ -235,13 +251,11 @@ def knative_serving_spec(args: KServeArgs) -> dict[str, Any]:
     }
 
 
-PREDICTOR_ARGS = ["serve", "--model-uri", "/mnt/models", "--host", "0.0.0.0", "--port", "8080"]  # noqa: S104
+def serving_runtimes(args: KServeArgs, request_log_bucket: str = "") -> dict[str, dict[str, Any]]:
+    """The platform's one serving runtime, `platform-predictor` (mlops.serving.runtime): the
+    container the demo and the tests run, with the stack's request log.
 
-
-def serving_runtimes(args: KServeArgs, kserve_version: str) -> dict[str, dict[str, Any]]:
-    """The runtimes the platform serves with: MLflow models on MLServer, and scikit-learn.
-
-    They are GPU-capable: they tolerate the inference pool's taints, so an InferenceService that
+    It is GPU-capable: it tolerates the inference pool's taints, so an InferenceService that
     requests `nvidia.com/gpu` is scheduled there; a CPU-only one stays on the system pool (the
     taint repels it only if it does not ask for a GPU, because tolerations never force a node).
     """
@@ -249,25 +263,20 @@ def serving_runtimes(args: KServeArgs, kserve_version: str) -> dict[str, dict[st
         {"key": taint.key, "operator": "Exists", "effect": taint.effect}
         for taint in args.inference_pool.taints
     ]
-    tmp = {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}
-    container_defaults = {
-        "resources": RUNTIME_RESOURCES,
-        # upstream runtimes write caches and worker state below their working directory,
-        # so the root filesystem stays writable; everything else is restricted
-        "securityContext": {**RESTRICTED_CONTAINER, "readOnlyRootFilesystem": False},
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 (in the container)
-    }
-    common = {
-        "annotations": {
-            "prometheus.kserve.io/port": "8080",
-            "prometheus.kserve.io/path": "/metrics",
-        },
-        "tolerations": tolerations,
-        "volumes": [tmp],
-    }
+    request_log = request_log_settings(args.serving, request_log_bucket)
+    container = predictor_container(
+        args.serving.predictor_image,
+        request_log,
+        client_env(args.store) if args.store is not None else _region_env(args.region),
+    )
     return {
-        "platform-mlflow": {
-            **common,
+        RUNTIME_NAME: {
+            "annotations": {
+                "prometheus.kserve.io/port": str(PORT),
+                "prometheus.kserve.io/path": "/metrics",
+            },
+            "tolerations": tolerations,
+            "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
             "supportedModelFormats": [
                 {
                     "name": "mlflow",
@@ -277,77 +286,30 @@ def serving_runtimes(args: KServeArgs, kserve_version: str) -> dict[str, dict[st
                 }
                 for version in ("1", "2")
             ],
-            "protocolVersions": ["v2"],
-            "containers": [
-                {
-                    "name": "kserve-container",
-                    "image": f"{args.serving.image_registry}/{MLSERVER_IMAGE}",
-                    "env": [
-                        {
-                            "name": "MLSERVER_MODEL_IMPLEMENTATION",
-                            "value": "mlserver_mlflow.MLflowRuntime",
-                        },
-                        {"name": "MLSERVER_HTTP_PORT", "value": "8080"},
-                        {"name": "MLSERVER_GRPC_PORT", "value": "9000"},
-                        {"name": "MODELS_DIR", "value": "/mnt/models"},
-                    ],
-                    **container_defaults,
-                }
-            ],
-        },
-        "platform-sklearn": {
-            **common,
-            "supportedModelFormats": [
-                {
-                    "name": "sklearn",
-                    "version": "1",
-                    "autoSelect": True,
-                    "priority": RUNTIME_PRIORITY,
-                }
-            ],
             "protocolVersions": ["v1", "v2"],
             "containers": [
                 {
-                    "name": "kserve-container",
-                    "image": f"{args.serving.image_registry}/{SKLEARN_SERVER_IMAGE}:{kserve_version}",
-                    "args": [
-                        "--model_name={{.Name}}",
-                        "--model_dir=/mnt/models",
-                        "--http_port=8080",
-                    ],
-                    **container_defaults,
+                    **container,
+                    "resources": RUNTIME_RESOURCES,
+                    "securityContext": RESTRICTED_CONTAINER,  # writes only to /tmp
+                    "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108
                 }
             ],
-        },
-        "platform-predictor": {
-            **common,
-            "supportedModelFormats": [
-                {
-                    "name": "mlflow",
-                    "version": "2",
-                    "autoSelect": False,
-                    "priority": RUNTIME_PRIORITY,
-                }
-            ],
-            "protocolVersions": ["v1", "v2"],
-            "containers": [
-                {
-                    "name": "kserve-container",
-                    "image": args.serving.predictor_image,
-                    # model name, version, digest and shadow target come from the rendered
-                    # InferenceService's MLOPS_* environment variables; the pod's network
-                    # policy, not the bind address, decides who reaches it
-                    "args": PREDICTOR_ARGS,
-                    **container_defaults,
-                    "securityContext": RESTRICTED_CONTAINER,  # ours writes only to /tmp
-                }
-            ],
-        },
+        }
     }
 
 
-def _runtime(name: str, spec: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
-    tolerated = ",".join(sorted({t["key"] for t in spec["tolerations"]}))
+def _region_env(region: str | None) -> list[dict[str, str]]:
+    return [{"name": "AWS_DEFAULT_REGION", "value": region}] if region else []
+
+
+def _runtime(
+    name: str,
+    tolerations: list[dict[str, str]],
+    spec: pulumi.Output[dict[str, Any]],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    tolerated = ",".join(sorted({t["key"] for t in tolerations}))
     k8s.apiextensions.CustomResource(
         name,
         api_version="serving.kserve.io/v1alpha1",

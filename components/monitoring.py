@@ -28,6 +28,7 @@ from mlops.config.namespaces import NAMESPACES
 from mlops.errors import BadInputError
 
 DASHBOARDS_DIR = Path(__file__).resolve().parents[1] / "monitoring" / "dashboards"
+RULES_DIR = Path(__file__).resolve().parents[1] / "monitoring" / "rules"
 DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_KEYS = ("uid", "title", "schemaVersion", "panels")
 CONFIGMAP_LIMIT = 1024 * 1024
@@ -52,6 +53,7 @@ class MonitoringArgs:
     # the identity-provider group whose members edit (the ML engineers'); None: everyone views
     editor_group: str | None
     dashboards_dir: Path = DASHBOARDS_DIR
+    rules_dir: Path = RULES_DIR  # platform-wide PrometheusRules; per-model ones are in gitops/
     storage_class: str | None = None  # Prometheus' volume class; None: the cluster default
     control_plane_metrics: bool = False  # EKS does not expose scheduler/etcd/controller metrics
 
@@ -85,6 +87,53 @@ def load_dashboards(directory: Path) -> dict[str, str]:
     if duplicates:
         raise BadInputError(f"{directory}: uid '{duplicates[0]}' is used by two dashboards")
     return dashboards
+
+
+def load_rules(directory: Path) -> list[dict[str, Any]]:
+    """Every PrometheusRule of `directory` (`*.yaml`, one object each), read strictly; they are
+    deployed into the monitoring namespace, where Prometheus selects them."""
+    from mlops.yamlio import load_yaml
+
+    rules = []
+    for path in sorted(directory.glob("*.yaml")):
+        rule = load_yaml(path)
+        if not isinstance(rule, dict) or rule.get("kind") != "PrometheusRule":
+            raise BadInputError(f"{path}: allowed: one PrometheusRule object")
+        rules.append(rule)
+    return rules
+
+
+def alertmanager_config(config: MonitoringConfig) -> dict[str, Any]:
+    """Alertmanager's routing from the stack's receivers: each receiver gets the alerts of its
+    severities (an alert may go to several); the chart's Watchdog and anything unmatched go to
+    the `null` receiver, so no alert is routed to a receiver the stack did not name."""
+    routes: list[dict[str, Any]] = [{"receiver": "null", "matchers": ['alertname = "Watchdog"']}]
+    receivers: list[dict[str, Any]] = [{"name": "null"}]
+    for receiver in config.receivers:
+        severities = "|".join(receiver.severities)
+        routes.append({"receiver": receiver.name, "matchers": [f'severity =~ "{severities}"'],
+                       "continue": True})  # fmt: skip
+        target = (
+            {"webhook_configs": [{"url": receiver.webhook_url, "send_resolved": True}]}
+            if receiver.webhook_url
+            else {"email_configs": [{"to": receiver.email, "send_resolved": True}]}
+        )
+        receivers.append({"name": receiver.name, **target})
+    result: dict[str, Any] = {
+        "route": {
+            "receiver": "null",
+            "group_by": ["alertname", "namespace", "model"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "4h",
+            "routes": routes,
+        },
+        "receivers": receivers,
+    }
+    if config.smtp_smarthost:
+        result["global"] = {"smtp_smarthost": config.smtp_smarthost,
+                            "smtp_from": config.smtp_from, "smtp_require_tls": True}  # fmt: skip
+    return result
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -145,6 +194,17 @@ class Monitoring(pulumi.ComponentResource):
             self._values(),
             pulumi.ResourceOptions(parent=self, depends_on=[admin, oidc_client, *configmaps]),
         )
+        self.rules = [
+            k8s.apiextensions.CustomResource(
+                f"rule-{rule['metadata']['name']}",
+                api_version=rule["apiVersion"],
+                kind=rule["kind"],
+                metadata={**rule["metadata"], "namespace": self._namespace},
+                spec=rule["spec"],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+            )
+            for rule in load_rules(args.rules_dir)
+        ]
         scheme = "https" if args.exposure.tls else "http"
         service = f"{self._namespace}.svc.cluster.local"
         self.grafana_url = f"{scheme}://{args.exposure.hosts.grafana}"
@@ -198,6 +258,7 @@ class Monitoring(pulumi.ComponentResource):
                 },
             },
             "alertmanager": {
+                "config": alertmanager_config(config),
                 "alertmanagerSpec": {
                     "replicas": config.alertmanager_replicas,
                     "resources": _resources("50m", "64Mi", "200m", "256Mi"),

@@ -4,6 +4,7 @@ access blocked, TLS only). Each consumer namespace gets its own identity, allowe
 grant says: generated keys in a Secret (in the cluster), keys the operator puts in that Secret
 (external), or an IAM policy for its workload identity (S3)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -118,9 +119,10 @@ class ObjectStorage(pulumi.ComponentResource):
             self.buckets[logical] = bucket.bucket
         key_arn = key.arn
         for consumer, grant in args.grants.items():
+            appends = [self.buckets[bucket] for bucket in grant.appends]
             self.access_policies[consumer] = pulumi.Output.all(
-                key_arn, self.buckets[grant.bucket]
-            ).apply(lambda values, grant=grant: _s3_policy(values[0], values[1], grant))
+                key_arn, self.buckets[grant.bucket], *appends
+            ).apply(lambda values, grant=grant: _s3_policy(values[0], values[1], grant, values[2:]))
 
     def _in_cluster(self, name: str, args: ObjectStorageArgs, endpoint: StoreEndpoint) -> None:
         """SeaweedFS, and each consumer's generated key in a Secret of its namespace."""
@@ -162,19 +164,23 @@ def kserve_annotations(endpoint: StoreEndpoint) -> dict[str, str]:
     return dict(zip(KSERVE_S3_ANNOTATIONS, values, strict=True))
 
 
-def _s3_policy(key_arn: str, bucket: str, grant: Grant) -> str:
-    """One consumer's IAM policy: list and read its bucket, write only when its grant says so."""
+def _s3_policy(key_arn: str, bucket: str, grant: Grant, appends: Sequence[str] = ()) -> str:
+    """One consumer's IAM policy: list and read its bucket, write only when its grant says so;
+    only put objects into the buckets it appends to."""
     arn = f"arn:aws:s3:::{bucket}"
     objects = ["s3:GetObject", "s3:GetObjectVersion"]
     kms = ["kms:Decrypt"]
+    if grant.write or appends:
+        kms += ["kms:GenerateDataKey"]
     if grant.write:
         objects += ["s3:PutObject", "s3:DeleteObject"]
-        kms += ["kms:GenerateDataKey"]
-    return policy_document(
+    statements = [
         allow(["s3:ListBucket", "s3:GetBucketLocation"], [arn]),
         allow(objects, [f"{arn}/*"]),
-        allow(kms, [key_arn]),
-    )
+    ]
+    if appends:
+        statements.append(allow(["s3:PutObject"], [f"arn:aws:s3:::{name}/*" for name in appends]))
+    return policy_document(*statements, allow(kms, [key_arn]))
 
 
 def _deny_insecure_transport(bucket_arn: str) -> str:

@@ -37,7 +37,7 @@ from components.object_storage import ObjectStorage, ObjectStorageArgs
 from components.registry import ContainerRegistry, RegistryArgs
 from components.tenancy import Tenancy, TenancyArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
-from mlops.config.model import RouteName, StackConfig, exposed_routes
+from mlops.config.model import REQUEST_LOG_BUCKET, RouteName, StackConfig, exposed_routes
 from mlops.config.namespaces import (
     MODEL_READER_ACCOUNT,
     NAMESPACES,
@@ -199,6 +199,9 @@ class Platform(pulumi.ComponentResource):
                 inference_pool=config.node_pools.inference_gpu,
                 ingress_domain=config.serving.ingress_domain,
                 knative_namespace=NAMESPACES["knative_serving"].name,
+                request_log_bucket=self.storage.buckets.get(REQUEST_LOG_BUCKET, ""),
+                store=self.storage.endpoint,
+                region=config.cloud.region,
             ),
             opts=self._on_cluster(self.gateway_api),
         )

@@ -1,14 +1,19 @@
-"""Shared fixtures: the repository's stack configs, loaded once per test session."""
+"""Shared fixtures: the repository's stack configs, loaded once per test session, and a scratch
+world for promotion (tests/gates/scenario.py), which the gate, promotion and cluster tests use."""
 
 import io
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from mlops.config.loader import load_stack
 from mlops.config.model import StackConfig
+
+if TYPE_CHECKING:
+    from tests.gates.scenario import World
 
 REPO = Path(__file__).resolve().parents[1]
 STACKS_DIR = REPO / "stacks"
@@ -44,3 +49,14 @@ def mlops(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -
         return code, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture
+def world(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator["World"]:
+    """A scratch Git repository with the GitOps tree, a real MLflow (SQLite) and audit log."""
+    from tests.gates.scenario import migrated_mlflow_db, new_world  # MLflow: only when asked for
+
+    template = migrated_mlflow_db(tmp_path_factory.mktemp("mlflow-template"))
+    scratch = new_world(tmp_path, template)
+    yield scratch
+    scratch.audit.close()

@@ -13,6 +13,7 @@ from mlops.cli import cluster as cluster_cli
 from mlops.cli import demo as demo_cli
 from mlops.cli import drift as drift_cli
 from mlops.cli import equivalence as equivalence_cli
+from mlops.cli import evidence as evidence_cli
 from mlops.cli import gates as gates_cli
 from mlops.cli import loadtest as loadtest_cli
 from mlops.cli import maturity, plan, render
@@ -46,6 +47,7 @@ app.command(name="loadtest")(loadtest_cli.loadtest)
 app.command(name="equivalence")(equivalence_cli.equivalence)
 app.add_typer(maturity.app, name="maturity")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(evidence_cli.app, name="evidence")
 app.add_typer(pipeline_cli.app, name="pipeline")
 app.add_typer(gates_cli.app, name="gates")
 app.add_typer(policy_cli.app, name="policy")

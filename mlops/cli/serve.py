@@ -84,8 +84,8 @@ def serve(
         typer.Option(
             "--log-sink",
             envvar=settings.REQUEST_LOG.name,
-            help="Request log: sqlite:///PATH, PATH.jsonl, http(s)://COLLECTOR (CloudEvents) "
-            "or none.",
+            help="Request log: s3://BUCKET/PREFIX, sqlite:///PATH, PATH.jsonl, "
+            "http(s)://COLLECTOR (CloudEvents) or none.",
         ),
     ] = None,
     log_durability: Annotated[
@@ -98,6 +98,14 @@ def serve(
             "request path (the last 50 ms of answers can be lost).",
         ),
     ] = "sync",
+    log_flush_seconds: Annotated[
+        float,
+        typer.Option(
+            "--log-flush-seconds",
+            envvar=settings.REQUEST_LOG_FLUSH_SECONDS.name,
+            help="With buffered durability: seconds between batches (one object each on s3://).",
+        ),
+    ] = 0.05,
     sample_rate: Annotated[
         float,
         typer.Option(
@@ -149,7 +157,8 @@ def serve(
         typer.Option(
             "--explain",
             envvar=settings.EXPLAIN.name,
-            help="none, or linear (logged contributions).",
+            help="none; linear (coefficient contributions); reference (per-feature shift "
+            "from the training reference, any model); auto (linear if linear, else reference).",
         ),
     ] = "none",
 ) -> None:
@@ -179,6 +188,7 @@ def serve(
                 **({} if max_request_bytes is None else {"max_request_bytes": max_request_bytes}),
                 "log_sink": log_sink,
                 "log_durability": log_durability,
+                "log_flush_seconds": log_flush_seconds,
                 "sample_rate": sample_rate,
                 "mask_fields": fields,
                 "mask_mode": mask_mode,

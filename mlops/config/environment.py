@@ -61,6 +61,12 @@ AUDIT_TOKEN = Setting(
     "a token listed in the service's tokens file",
     _text,
 )
+AUDIT_TOKEN_FILE = Setting(
+    "MLOPS_AUDIT_TOKEN_FILE",
+    "a file holding the bearer token for the Audit API, where `MLOPS_AUDIT_TOKEN` is unset",
+    "a file path (a mounted Secret's key)",
+    _path,
+)
 AUDIT_TOKENS_FILE = Setting(
     "MLOPS_AUDIT_TOKENS_FILE",
     "the Audit API's tokens, mounted from a Secret",
@@ -131,7 +137,8 @@ MAX_REQUEST_BYTES = Setting(
 REQUEST_LOG = Setting(
     "MLOPS_REQUEST_LOG",
     "where the predictor logs requests",
-    "http(s)://collector (CloudEvents), sqlite:///PATH or PATH.jsonl",
+    "s3://BUCKET/PREFIX (the platform's store), http(s)://collector (CloudEvents), "
+    "sqlite:///PATH or PATH.jsonl",
     _text,
 )
 REQUEST_LOG_DURABILITY = Setting(
@@ -139,6 +146,12 @@ REQUEST_LOG_DURABILITY = Setting(
     "when a logged request is written",
     "sync (before the answer, default) or buffered",
     _text,
+)
+REQUEST_LOG_FLUSH_SECONDS = Setting(
+    "MLOPS_REQUEST_LOG_FLUSH_SECONDS",
+    "how often a buffered request log writes a batch (one object on s3://)",
+    "seconds (default 0.05)",
+    float,
 )
 REQUEST_LOG_SAMPLE_RATE = Setting(
     "MLOPS_REQUEST_LOG_SAMPLE_RATE", "share of requests logged", "0.0-1.0 (default 1.0)", float
@@ -161,7 +174,7 @@ SHADOW_PROTOCOL = Setting(
 EXPLAIN = Setting(
     "MLOPS_EXPLAIN",
     "per-request explanations in the request log",
-    "none (default) or linear",
+    "none (default), linear, reference (per-feature perturbation) or auto",
     _text,
 )
 CODE_COMMIT = Setting(
@@ -193,6 +206,30 @@ DRIFT_REPORT = Setting(
     "set for a drift breach command: the file holding the drift report",
     "(set by `mlops drift`, read by your command)",
     _path,
+)
+PROMETHEUS = Setting(
+    "MLOPS_PROMETHEUS",
+    "the Prometheus `mlops evidence collect` reads serving figures from (`--prometheus`)",
+    "an http(s) URL of Prometheus's HTTP API (unset: the predictors' metrics endpoints)",
+    _text,
+)
+REQUEST_LOG = Setting(
+    "MLOPS_REQUEST_LOG",
+    "the request log `mlops evidence` reads predictions and inputs from (`--request-log`)",
+    "sqlite:///PATH or PATH.jsonl",
+    _text,
+)
+KFP = Setting(
+    "MLOPS_KFP",
+    "the Kubeflow Pipelines API a breach submits a retraining run to (`--kfp`)",
+    "an http(s) URL (unset: the request is recorded, not sent)",
+    _text,
+)
+KFP_TOKEN = Setting(
+    "MLOPS_KFP_TOKEN",
+    "bearer token for the Kubeflow Pipelines API (retraining runs)",
+    "a token KFP accepts",
+    _text,
 )
 BUCKET = Setting(
     "MLOPS_BUCKET",

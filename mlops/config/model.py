@@ -13,6 +13,7 @@ from mlops.config.namespaces import NAMESPACES
 
 EnvironmentName = Literal["local", "dev", "int", "prod"]
 GPU_RESOURCE = "nvidia.com/gpu"
+REQUEST_LOG_BUCKET = "request-logs"  # the logical bucket predictors append request logs to
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 HostName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
@@ -314,7 +315,13 @@ class StorageConfig(Strict):
 
     mode: Literal["in_cluster", "external", "s3"]
     buckets: list[Name] = Field(
-        default_factory=lambda: ["mlflow-artifacts", "datasets", "pipeline-artifacts"], min_length=1
+        default_factory=lambda: [
+            "mlflow-artifacts",
+            "datasets",
+            "pipeline-artifacts",
+            REQUEST_LOG_BUCKET,
+        ],
+        min_length=1,
     )
     volume_size_gb: int = Field(default=50, ge=1)  # the in-cluster store's persistent volume
     image: str = Field(default=SEAWEEDFS_IMAGE, pattern=IMAGE_PATTERN)  # the in-cluster server
@@ -472,6 +479,20 @@ class TenancyConfig(Strict):
     default_memory_limit: str = "1Gi"
 
 
+class RequestLogConfig(Strict):
+    """Every predictor's request log (Zwiesler 2.4): objects of JSON lines under
+    `s3://<request-logs bucket>/<prefix>/<model>/<date>/`, written in batches off the request
+    path. Predictors may only put objects there (no read, no delete)."""
+
+    enabled: bool = True
+    prefix: str = Field(default="serving", pattern=r"^[a-z0-9][a-z0-9._/-]{0,200}[a-z0-9]$")
+    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    mask: list[str] = Field(default_factory=list)  # input fields redacted before writing
+    # `auto`: coefficients for a linear model, reference perturbation for any other one
+    explain: Literal["none", "linear", "reference", "auto"] = "auto"
+    flush_seconds: float = Field(default=5.0, gt=0.0, le=300.0)  # one object per flush
+
+
 class ServingConfig(Strict):
     """KServe: RawDeployment by default (no Knative); Serverless enables canary traffic splits."""
 
@@ -479,17 +500,75 @@ class ServingConfig(Strict):
     ingress_domain: HostName  # InferenceService hosts are <name>-<namespace>.<ingress_domain>
     # The platform's own predictor image (images/Dockerfile, target predictor), from the platform's registry.
     predictor_image: str = Field(pattern=r"^[a-z0-9./:-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$")
-    # Where serving-runtime images (MLServer, sklearn server) are pulled from: Docker Hub by
-    # default, the environment's own mirror where `security.allowed_registries` is enforced.
+    # Where upstream serving images (KServe's storage initializer) are pulled from: Docker Hub
+    # by default, the environment's own mirror where `security.allowed_registries` is enforced.
     image_registry: str = Field(
         default="docker.io", pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"
     )
+    request_log: RequestLogConfig = Field(default_factory=RequestLogConfig)
+
+
+class RetrainingConfig(Strict):
+    """The Kubeflow Pipelines pipeline version a drift breach asks to run (the KFP API of the
+    stack's own analytics plane)."""
+
+    pipeline_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    pipeline_version_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    experiment_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class CollectorConfig(Strict):
+    """The evidence collector (`mlops evidence collect`, IML4E's CABC mapper): when it runs
+    and the live quality goals a certificate over its verdict is re-tested against."""
+
+    schedule: str = Field(default="*/30 * * * *", pattern=r"^(\S+ ){4}\S+$")
+    window: str = Field(default="1h", pattern=r"^[1-9][0-9]*[smhd]$")
+    max_p95_latency_ms: float = Field(default=300.0, gt=0)
+    max_error_rate: float = Field(default=0.005, ge=0, le=1)
+    max_drifted_features: int = Field(default=0, ge=0)
+    # The request log the collector reads drift from (sqlite:///PATH or PATH.jsonl on a volume
+    # the predictors write); none: serving figures only.
+    request_log: str | None = Field(default=None, pattern=r"^(sqlite:///)?/[A-Za-z0-9._/-]+$")
+    retraining: RetrainingConfig | None = None
+
+
+Severity = Literal["critical", "warning", "info"]
+
+
+class AlertReceiver(Strict):
+    """One Alertmanager receiver: where alerts of the given severities go (a webhook, e.g. a
+    chat or paging integration, or an e-mail address)."""
+
+    name: Name
+    severities: list[Severity] = Field(min_length=1)
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.webhook_url is None) == (self.email is None):
+            raise ValueError(f"receiver {self.name}: exactly one of webhook_url, email")
+        return self
 
 
 class MonitoringConfig(Strict):
     retention_days: int = Field(default=15, ge=1, le=400)
     prometheus_storage_gb: int = Field(default=50, ge=1)
     alertmanager_replicas: int = Field(default=1, ge=1)
+    collector: CollectorConfig = CollectorConfig()
+    receivers: list[AlertReceiver] = Field(default_factory=list)
+    smtp_smarthost: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+:[0-9]+$")
+    smtp_from: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+
+    @model_validator(mode="after")
+    def _receivers(self) -> Self:
+        names = [r.name for r in self.receivers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"receivers: duplicate name {', '.join(duplicates)}")
+        if any(r.email for r in self.receivers) and not (self.smtp_smarthost and self.smtp_from):
+            raise ValueError("receivers: an email receiver needs smtp_smarthost and smtp_from")
+        return self
 
 
 class AuthConfig(Strict):
@@ -643,6 +722,15 @@ class StackConfig(Strict):
             return []
         pins = [getattr(self.charts, name) for name in ChartVersions.model_fields]
         return list(dict.fromkeys([*own, *(image for pin in pins for image in pin.images)]))
+
+    @model_validator(mode="after")
+    def _request_logs_have_their_bucket(self) -> Self:
+        if self.serving.request_log.enabled and REQUEST_LOG_BUCKET not in self.storage.buckets:
+            raise ValueError(
+                f"storage.buckets: no '{REQUEST_LOG_BUCKET}' bucket for serving.request_log; "
+                f"add it, or set serving.request_log.enabled: false"
+            )
+        return self
 
     @model_validator(mode="after")
     def _every_route_is_governed(self) -> Self:

@@ -84,6 +84,8 @@ class ExternalFlow:
 OBJECT_STORE_PORTS = (8333,)  # the in-cluster store's S3 API (SeaweedFS)
 MLFLOW_PORTS = (5000,)
 GOVERNANCE_PORTS = (8080,)
+PROMETHEUS_PORTS = (9090,)  # kube-prometheus-stack's Prometheus API
+KFP_API_PORTS = (8888,)  # Kubeflow Pipelines' ml-pipeline API
 
 ALLOWED_FLOWS: tuple[Flow, ...] = (
     Flow("mlflow", "storage", OBJECT_STORE_PORTS),
@@ -95,6 +97,8 @@ ALLOWED_FLOWS: tuple[Flow, ...] = (
     Flow("models", "storage", OBJECT_STORE_PORTS),
     Flow("models", "governance", GOVERNANCE_PORTS),
     Flow("monitoring", "governance", GOVERNANCE_PORTS),
+    Flow("models", "monitoring", PROMETHEUS_PORTS),  # the evidence collector queries Prometheus
+    Flow("models", "kubeflow", KFP_API_PORTS),  # ... and asks KFP for retraining runs
     Flow("gateway", "models", ()),  # InferenceServices behind the gateway (RawDeployment)
     Flow("gateway", "knative_serving", ()),  # Kourier, in front of them (Serverless)
     Flow("knative_serving", "models", ()),  # the activator and Kourier in front (Serverless)
@@ -134,3 +138,10 @@ def flows_between(installed: tuple[str, ...]) -> list[Flow]:
 # The service account InferenceServices pull models with: the platform binds it to the object
 # store (keys of its read-only identity, or an IRSA role); the rendered releases name it.
 MODEL_READER_ACCOUNT = "model-reader"
+
+# The evidence collector's CronJob (`gitops/envs/<env>/rendered/evidence-collector/`) reads and
+# appends evidence with the Audit API's auditor token, which the governance component puts in
+# this Secret in the models namespace; it reads figures from the stack's Prometheus and asks its
+# Kubeflow Pipelines API for retraining runs.
+COLLECTOR_AUDIT_SECRET = "evidence-collector-audit"
+COLLECTOR_AUDIT_KEY = "token"

@@ -8,7 +8,7 @@ is no endpoint to name: clients use the regional endpoint and the workload's IAM
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mlops.config.model import StorageConfig
+from mlops.config.model import REQUEST_LOG_BUCKET, StorageConfig
 from mlops.config.namespaces import NAMESPACES, OBJECT_STORE_PORTS
 
 IN_CLUSTER_SERVICE = "seaweedfs"
@@ -23,18 +23,21 @@ SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
 @dataclass(frozen=True)
 class Grant:
     """What one consumer namespace may do: read (get and list) its bucket, and write and delete
-    in it only when `write` is set."""
+    in it only when `write` is set; `appends` are further buckets it may only put objects into
+    (no read, no list, no delete: a predictor adds request-log records, it never rereads them)."""
 
     bucket: str
     write: bool
+    appends: tuple[str, ...] = ()
 
 
-# Keyed by the namespace catalog's keys. The model reader pulls released models and nothing else.
+# Keyed by the namespace catalog's keys. The model reader pulls released models and nothing else;
+# its predictors append their request logs.
 STORE_GRANTS: dict[str, Grant] = {
     "mlflow": Grant("mlflow-artifacts", write=True),
     "kubeflow": Grant("pipeline-artifacts", write=True),
     "notebooks": Grant("datasets", write=True),
-    "models": Grant("mlflow-artifacts", write=False),
+    "models": Grant("mlflow-artifacts", write=False, appends=(REQUEST_LOG_BUCKET,)),
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from mlops.demo import steps, summary, workspace
+from mlops.demo import monitor, steps, summary, workspace
 from mlops.demo.processes import Interrupted, Supervisor, raise_if_interrupted, signals_raise
 from mlops.errors import BadInputError, CheckFailedError
 
@@ -25,7 +25,7 @@ def _plan(platform: steps.Platform) -> list[tuple[str, str, Callable[[], Any]]]:
          lambda: steps.scratch_clone(platform)),
         ("services", "MLflow tracking server and Audit API on SQLite",
          lambda: steps.start_services(platform)),
-        ("train", "training pipeline (int mode), evidence to the Audit API",
+        ("train", "training pipeline (prod mode: full data, search), evidence to the Audit API",
          lambda: steps.train(platform)),
         ("promote-dev", "gate registry-to-serving-dev, pull-request branch, merge",
          lambda: steps.promote(platform, "dev")),
@@ -39,10 +39,16 @@ def _plan(platform: steps.Platform) -> list[tuple[str, str, Callable[[], Any]]]:
         ("promote-prod", "gate serving-int-to-serving-prod, pull-request branch, merge",
          lambda: steps.promote(platform, "prod")),
         ("serve-prod", "KServe predictor of the prod release", lambda: steps.serve(platform, "prod")),
+        ("prometheus", "Prometheus scraping the prod predictor",
+         lambda: monitor.start_prometheus(platform)),
         ("loadtest-prod", "short load test of the prod predictor",
          lambda: steps.load_test(platform, "prod", steps.PROD_LOAD_S)),
+        ("collect-prod", "evidence collector on live traffic: Prometheus, request-log drift, "
+         "the live verdict", lambda: monitor.monitor(platform)),
         ("evidence", "audit report, quality record and certificate from the Audit API",
          lambda: steps.collect_evidence(platform)),
+        ("drift-prod", "a drift injected: the collector revokes the certificate and requests "
+         "retraining", lambda: monitor.drift(platform)),
         ("witness", "the evidence log's newest signed checkpoint committed in the clone",
          lambda: steps.witness(platform)),
     ]  # fmt: skip

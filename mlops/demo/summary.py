@@ -33,6 +33,7 @@ def build(
         "tests": platform.tests,
         "gate_reports": platform.gate_reports,
         "evidence": platform.evidence,
+        "monitoring": platform.monitoring,
         "verification": verification,
         "logs": str(ws.logs),
         "step_seconds": {k: round(v, 2) for k, v in timings.items()},
@@ -80,6 +81,7 @@ def render(summary: dict[str, Any], console: Console) -> None:
         console.print(f"{label}: {escape(value)}")
     for name, figures in summary["tests"].items():
         console.print(f"{name}: {escape(json.dumps(figures))}")
+    _render_monitoring(summary.get("monitoring") or {}, console)
     verification = summary["verification"]
     console.print(
         f"verify --target local: {verification.get('passed', 0)} passed, "
@@ -90,3 +92,17 @@ def render(summary: dict[str, Any], console: Console) -> None:
         f"in the scratch clone (commit {summary['repository']['soak_waiver_commit'][:12]}); "
         "every other rule applied."
     )
+
+
+def _render_monitoring(monitoring: dict[str, Any], console: Console) -> None:
+    """The evidence collector's two runs: live figures, then the injected drift's effects."""
+    first, drifted = monitoring.get("first"), monitoring.get("drift")
+    if first:
+        console.print(f"evidence collector: {escape(first['live']['detail'])}; "
+                      f"{escape(json.dumps(first['measurements']))}; live verdict passed")  # fmt: skip
+    if drifted:
+        console.print(f"injected drift: {escape(', '.join(drifted['failed']))}; breached "
+                      f"{escape(', '.join(drifted['breached']))}")  # fmt: skip
+        console.print(f"certificate revoked: {escape(', '.join(drifted['revoked']))}")
+        console.print(f"retraining request (recorded, no KFP here): "
+                      f"{escape(drifted['retraining_request'])}")  # fmt: skip

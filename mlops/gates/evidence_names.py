@@ -14,6 +14,9 @@ EVAL_GAIN_OVER_BASELINE = "baseline.gain.roc_auc"
 FAIRNESS_DEMOGRAPHIC_PARITY = "fairness.sex.demographic_parity_difference"
 FAIRNESS_EQUALIZED_ODDS = "fairness.sex.equalized_odds_difference"
 DATA_VALIDATION = "data.validation"  # kind verdict, value {"passed": bool, "findings": [...]}
+# kind verdict, value {"passed": bool, "rules": [...]}: the training pipeline's own gates, in the
+# environment (mode) it trained in: `prod` is the full data and the hyper-parameter search
+ANALYTICS_VERDICT = "gates.analytics"
 DATA_INGESTED = "data.rows"  # artifacts {"data": digest of the ingested (validated) data}
 HANDOVER_DOCUMENT = "handover.artifact"  # kind document, artifacts {"model": ..., "data": ...}
 

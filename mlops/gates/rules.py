@@ -30,6 +30,7 @@ from mlops.gates.spec import (
     MetricRule,
     PriorGateRule,
     SoakRule,
+    TrainingVerdictRule,
 )
 from mlops.governance.entry import Entry, Subject
 from mlops.governance.quality import VERDICT_PREFIX, holds, verdict_of
@@ -347,6 +348,30 @@ def prior_gate(rule: PriorGateRule, _gate: Gate, target: Target, ctx: Context) -
     )  # fmt: skip
 
 
+def training_verdict(
+    rule: TrainingVerdictRule, _gate: Gate, target: Target, ctx: Context
+) -> Iterator[Check]:
+    entries = ctx.entries(target.evidence_subject)
+    entry = newest(entries, rule.measurement, rule.environment, ("verdict",))
+    value = entry.value if entry else None
+    actual = value.get("passed") if isinstance(value, dict) else None
+    if entry is not None:
+        detail = "" if actual is True else f"the {rule.environment}-mode training gates failed"
+    else:
+        other = newest(entries, rule.measurement, None, ("verdict",))
+        detail = (
+            f"trained in {other.subject.environment} mode only, never in {rule.environment} mode"
+            if other
+            else f"no {rule.environment}-mode training verdict for {target.label()}"
+        )
+    name = f"{rule.measurement} in {rule.environment}"
+    yield Check(
+        rule=rule.id, kind=rule.kind, name=name, op="==", required=True, actual=actual,
+        passed=actual is True, evidence=cite(entry, name),
+        evidence_seq=entry.seq if entry else None, detail=detail,
+    )  # fmt: skip
+
+
 EVALUATORS: dict[str, Callable[..., Iterator[Check]]] = {
     "metric": metric,
     "metric_vs_champion": champion,
@@ -359,4 +384,5 @@ EVALUATORS: dict[str, Callable[..., Iterator[Check]]] = {
     "soak_time": soak,
     "prior_gate": prior_gate,
     "vs_incumbent": vs_incumbent,
+    "training_verdict": training_verdict,
 }

@@ -149,6 +149,18 @@ class PriorGateRule(_Rule):
     gate: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
+class TrainingVerdictRule(_Rule):
+    """The training pipeline's own analytics gates passed in `environment` (prod: trained on the
+    full data with the hyper-parameter search); a model trained only in int mode on a sub-sample
+    fails it, however good its metrics look."""
+
+    kind: Literal["training_verdict"]
+    measurement: EvidenceName = Field(
+        default=names.ANALYTICS_VERDICT, description="Audit-log verdict the pipeline writes."
+    )
+    environment: str = Field(default="prod", description="The mode the model must be trained in.")
+
+
 GateRule = Annotated[
     MetricRule
     | ChampionRule
@@ -160,7 +172,8 @@ GateRule = Annotated[
     | ApprovalsRule
     | SoakRule
     | IncumbentRule
-    | PriorGateRule,
+    | PriorGateRule
+    | TrainingVerdictRule,
     Field(discriminator="kind"),
 ]
 
@@ -205,6 +218,7 @@ class Gate(BaseModel):
             "equivalence",
             "metric_vs_champion",
             "soak_time",
+            "training_verdict",
             "vs_incumbent",
         )
         for rule in self.rules:

@@ -126,11 +126,6 @@ class ModelRelease(BaseModel):
             )
         if self.protocol not in profile.protocols:
             raise ValueError(f"protocol: {self.runtime} speaks {', '.join(profile.protocols)} only")
-        if self.strategy == "shadow" and not profile.mirrors:
-            mirroring = ", ".join(name for name, runtime in RUNTIMES.items() if runtime.mirrors)
-            raise ValueError(
-                f"strategy shadow: runtime {self.runtime} cannot mirror requests; allowed: {mirroring}"
-            )
         if self.max_replicas < self.min_replicas:
             raise ValueError(
                 f"max_replicas ({self.max_replicas}) is below min_replicas ({self.min_replicas})"

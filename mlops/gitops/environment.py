@@ -5,12 +5,12 @@ by the mode the stack selects, so an environment gets canary splits because its 
 `Serverless`, never because its name is `prod`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from mlops.config.loader import load_stack, stack_file
-from mlops.config.model import GitOpsConfig, StackConfig, Taint
+from mlops.config.model import CollectorConfig, GitOpsConfig, StackConfig, Taint
 from mlops.config.namespaces import NAMESPACES
 from mlops.config.object_store import StoreEndpoint, store_endpoint
 
@@ -67,6 +67,7 @@ class Environment:
     predictor_image: str = ""
     image_registry: str = "docker.io"
     store: StoreEndpoint | None = None  # None on S3: the model reader's IAM role
+    collector: CollectorConfig = field(default_factory=CollectorConfig)  # its evidence collector
 
     @property
     def mode(self) -> ModeFacts:
@@ -99,6 +100,7 @@ def environment_from_stack(name: str, config: StackConfig, stack_path: Path) -> 
         predictor_image=config.serving.predictor_image,
         image_registry=config.serving.image_registry,
         store=store_endpoint(config.storage),
+        collector=config.monitoring.collector,
     )
 
 

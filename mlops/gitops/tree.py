@@ -17,9 +17,12 @@ import yaml
 
 from mlops.errors import BadInputError
 from mlops.gitops.bootstrap import RENDERED_DIR, bootstrap_objects
+from mlops.gitops.collector import DIRECTORY as COLLECTOR_DIR
+from mlops.gitops.collector import collector_cronjob
 from mlops.gitops.descriptor import ModelRelease, json_schema, load_release
 from mlops.gitops.environment import Environment, load_environment
 from mlops.gitops.manifests import gpu_demand, render_release
+from mlops.manifests.schema import validation_errors
 
 SCHEMA_PATH = "gitops/schema/model-release.schema.json"
 MODELS_DIR = "models"
@@ -96,6 +99,14 @@ def _render_releases(root: Path, env: Environment, rendering: Rendering) -> None
         releases.append((relative, release))
     _check_gpu_quota(env, total_gpus, releases)
     rendering.releases = [relative for relative, _ in releases]
+    job = collector_cronjob(env, env.collector)
+    problems = validation_errors(job)
+    if problems:
+        raise BadInputError(f"{env.stack_path}: monitoring.collector: " + "; ".join(problems))
+    source = f"{env.stack_path.relative_to(root).as_posix()} (monitoring.collector)"
+    rendering.files[f"{rendered_dir}/{COLLECTOR_DIR}/cronjob-{job['metadata']['name']}.yaml"] = (
+        dump(job, _header(env.name, source, None))
+    )
 
 
 def _check_gpu_quota(

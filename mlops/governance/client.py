@@ -250,12 +250,29 @@ def audit_location(url: str) -> str:
     return f"sqlite:///{Path(url).resolve()}" if url and "://" not in url else url
 
 
+def _token_from_file() -> str | None:
+    """The token in `MLOPS_AUDIT_TOKEN_FILE` (a Secret mounted as a file, not an environment
+    variable); None when unset."""
+    from mlops.config.environment import AUDIT_TOKEN_FILE
+    from mlops.inputs import read_text
+
+    path = AUDIT_TOKEN_FILE.get()
+    if path is None:
+        return None
+    token = read_text(path, 4096, "audit token file").strip()
+    if not token:
+        raise BadInputError(
+            f"{AUDIT_TOKEN_FILE.name}={path}: empty; allowed: a file holding the token"
+        )
+    return token
+
+
 def audit_client_from_url(url: str, token: str | None = None) -> AuditClient:
     """A file path, `sqlite:///path` or `postgresql://...` -> embedded; `http(s)://...` -> the
     Audit API."""
     url = audit_location(url)
     if url.startswith(("http://", "https://")):
-        return HttpAuditClient(url, token)
+        return HttpAuditClient(url, token or _token_from_file())
     if url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         return EmbeddedAuditClient(url)
     raise BadInputError(

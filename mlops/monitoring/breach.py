@@ -10,7 +10,7 @@ Retraining triggers (`trigger_from_options`):
   path); for example `mlops pipelines run ...`, a CI dispatch via `gh`, or `kubectl create`.
 - KFP: `POST <host>/apis/v2beta1/runs` of a registered pipeline version, with parameters
   `model`, `version`, `reason` (the breached features); the bearer token, if any, from
-  `KFP_TOKEN`. The answer's run id goes into the audit log as `drift.retraining_run`.
+  `MLOPS_KFP_TOKEN`. The answer's run id goes into the audit log as `drift.retraining_run`.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ class CommandTrigger:
 
 @dataclass
 class KfpTrigger:
-    """Creates a Kubeflow Pipelines run of a registered pipeline version (API v2beta1)."""
+    """Creates a Kubeflow Pipelines run of a registered pipeline version (API v2beta1), with the
+    request the evidence collector makes (`mlops.evidence.retrain`: one implementation)."""
 
     host: str
     pipeline_id: str
@@ -92,39 +93,16 @@ class KfpTrigger:
     experiment_id: str | None = None
     transport: httpx.BaseTransport | None = None
 
-    def request(self, report: DriftReport) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "display_name": f"retrain-{report.model}-drift",
-            "description": "Triggered by the drift monitor: "
-            + "; ".join(f"{f.feature}: {', '.join(f.reasons)}" for f in report.breached),
-            "pipeline_version_reference": {
-                "pipeline_id": self.pipeline_id,
-                "pipeline_version_id": self.pipeline_version_id,
-            },
-            "runtime_config": {
-                "parameters": {
-                    "model": report.model,
-                    "version": report.version,
-                    "reason": "drift: " + ",".join(f.feature for f in report.breached),
-                }
-            },
-        }
-        if self.experiment_id:
-            body["experiment_id"] = self.experiment_id
-        return body
-
     def __call__(self, report: DriftReport) -> dict[str, Any]:
-        token = os.environ.get("KFP_TOKEN")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        try:
-            with httpx.Client(timeout=30, transport=self.transport, headers=headers) as http:
-                response = http.post(f"{self.host.rstrip('/')}/apis/v2beta1/runs",
-                                     json=self.request(report))  # fmt: skip
-        except httpx.HTTPError as error:
-            return {"trigger": "kfp", "ok": False, "error": str(error)}
-        if response.status_code >= 300:
-            return {"trigger": "kfp", "ok": False, "error": f"HTTP {response.status_code}"}
-        return {"trigger": "kfp", "ok": True, "run_id": response.json().get("run_id")}
+        from mlops.evidence.retrain import Retraining, submit
+
+        target = Retraining(self.host, self.pipeline_id, self.pipeline_version_id,
+                            self.experiment_id)  # fmt: skip
+        reason = "drift: " + ",".join(f.feature for f in report.breached)
+        outcome = submit(target, report.model, report.version, reason, self.transport)
+        if outcome["ok"]:
+            return {"trigger": "kfp", "ok": True, "run_id": outcome["run_id"]}
+        return {"trigger": "kfp", "ok": False, "error": outcome["reason"]}
 
 
 def trigger_from_options(command: str | None, kfp_host: str | None,

@@ -43,7 +43,7 @@ class Ports:
 
 def identities(grants: Mapping[str, Grant], secret_keys: Mapping[str, str]) -> dict[str, object]:
     """The S3 gateway's identity file (`-s3.config`): each consumer's key, allowed only the
-    actions its grant names, on its own bucket."""
+    actions its grant names, on its own bucket, and writing into the buckets it appends to."""
     return {
         "identities": [
             {
@@ -52,7 +52,8 @@ def identities(grants: Mapping[str, Grant], secret_keys: Mapping[str, str]) -> d
                 "actions": [
                     f"{action}:{grant.bucket}"
                     for action in (*READ_ACTIONS, *(WRITE_ACTIONS if grant.write else ()))
-                ],
+                ]
+                + [f"{action}:{bucket}" for bucket in grant.appends for action in WRITE_ACTIONS],
             }
             for consumer, grant in sorted(grants.items())
         ]

@@ -8,10 +8,34 @@ import socket
 from typing import Any
 
 import kserve
+from fastapi import HTTPException, Request
 from kserve.model_server import FASTAPI_APP_IMPORT_STRING, app
 from kserve.protocol.rest.server import RESTServer
 
 from mlops.serving.edge import RequestEdge
+from mlops.serving.requestlog import client_id
+
+RESPONSES_PATH = "/v1/models/{name}/responses"
+
+
+def _responses_route(predictor: Any) -> Any:
+    """`POST /v1/models/<name>/responses` with `{"id": <the prediction's x-request-id>,
+    "response": <any JSON>}`: the application's own answer, joined to the logged prediction."""
+
+    async def responses(name: str, request: Request) -> dict[str, Any]:
+        if name != predictor.name:
+            raise HTTPException(404, f"model {name!r} is not served here")
+        try:
+            body = await request.json()
+        except ValueError:
+            raise HTTPException(400, "body: not JSON; allowed: {id, response}") from None
+        request_id = client_id(body.get("id")) if isinstance(body, dict) else None
+        if request_id is None or "response" not in body or len(body) != 2:
+            raise HTTPException(400, "body: allowed exactly {id: the x-request-id, response}")
+        logged = predictor.application_response(request_id, body["response"])
+        return {"id": request_id, "logged": logged}
+
+    return responses
 
 
 class BoundModelServer(kserve.ModelServer):
@@ -36,6 +60,9 @@ class BoundModelServer(kserve.ModelServer):
         )
         rest.create_application()
         (predictor,) = models
+        app.add_api_route(
+            RESPONSES_PATH, _responses_route(predictor), methods=["POST"], status_code=202
+        )
         app.add_middleware(RequestEdge, max_bytes=self._max_bytes, rejected=predictor.rejected)
         self._rest_server = rest
         self.servers.append(rest._server.serve(sockets=[self._socket]))

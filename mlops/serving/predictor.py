@@ -57,7 +57,7 @@ class MlflowPredictor(kserve.Model):
     def load(self) -> bool:
         self.loaded = artifact.load(self.model_uri, self.expected_digest)
         if self.explain_kind != "none":
-            self.explainer = explainer_for(self.explain_kind, self.loaded.pyfunc.get_raw_model())
+            self.explainer = explainer_for(self.explain_kind, self.loaded.pyfunc)
         metadata = self.loaded.pyfunc.metadata
         self.inputs = codec.tensor_specs(metadata.get_input_schema())
         self.outputs = codec.tensor_specs(metadata.get_output_schema(), [codec.OUTPUT])
@@ -106,7 +106,6 @@ class MlflowPredictor(kserve.Model):
             frame = self.loaded.conform(frame)
             result = self.loaded.pyfunc.predict(frame)
             outputs = codec.predictions(result)
-            explanation = self.explainer(frame) if self.explainer is not None else None
             answer = (
                 codec.v2_response(self.name, self.version, body_id or request_id, result, payload)
                 if v2
@@ -134,8 +133,8 @@ class MlflowPredictor(kserve.Model):
                     inputs=rows,
                     outputs=outputs,
                     latency_ms=elapsed * 1000,
-                    explanation=explanation,
                     client=client,
+                    explain=frame if self.explainer is not None else None,
                 )
             if self.shadow is not None and (headers or {}).get("x-mlops-shadow") != "1":
                 self.shadow.mirror(request_id, rows, outputs)
@@ -149,6 +148,22 @@ class MlflowPredictor(kserve.Model):
         LATENCY.labels(self.name, self.version, context.protocol).observe(elapsed)
         self._log_error(context, codec.records(frame) if frame is not None else None,
                         elapsed, f"{status}: {error}")  # fmt: skip
+
+    def application_response(self, request_id: str, response: Any) -> bool:
+        """What the application answered its own caller after this model's prediction (a
+        decision, a message), logged as a `response` record under the prediction's request id
+        so the two join; False when request logging is off or the id is not sampled."""
+        if self.request_logger is None:
+            return False
+        return self.request_logger.log(
+            request_id,
+            record_type="response",
+            protocol="http",
+            inputs=None,
+            outputs=None,
+            latency_ms=0.0,
+            extra={"application_response": response},
+        )
 
     def rejected(self, context: edge.RequestContext, status: int, reason: str) -> None:
         """A request the edge or KServe refused before `predict` ran: counted and logged."""

@@ -9,7 +9,8 @@ Two durability modes (`DURABILITY`):
 - `buffered`: the request path appends to a bounded buffer; a background thread wakes every
   `flush_interval` seconds and writes one batch. What was answered in the last interval is lost
   if the process is killed; a slow collector costs records (counted in
-  `mlops_request_log_records_dropped`), never latency.
+  `mlops_request_log_records_dropped`), never latency. Explanations are computed when records
+are written, over the whole batch at once: off the request path in `buffered` mode.
 Each record's `id` is assigned by the server; a caller's own id is kept as `client_id`, cut to
 `MAX_CLIENT_ID` printable characters. Sampling is decided by a hash of the id, so the primary and
 its shadow record keep or skip the same requests.
@@ -17,11 +18,13 @@ its shadow record keep or skip the same requests.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
 import zlib
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -32,6 +35,8 @@ from mlops.serving.sinks import Sink
 
 log = logging.getLogger(__name__)
 
+PENDING = "_explain"  # a record's input frame, until its explanation is computed
+MAX_ERROR_CHARS = 1000
 DURABILITY = ("sync", "buffered")
 MAX_CLIENT_ID = 128
 
@@ -79,6 +84,7 @@ class RequestLogger:
         queue_size: int = 50_000,
         flush_interval: float = 0.05,
         durability: Literal["sync", "buffered"] = "buffered",
+        explainer: Callable[[Any], list[Any]] | None = None,
     ) -> None:
         if not 0.0 <= sample_rate <= 1.0:
             raise BadInputError(f"sample rate: {sample_rate} is not between 0 and 1")
@@ -94,6 +100,7 @@ class RequestLogger:
         self.masker = masker or Masker()
         self.queue_size = queue_size
         self.flush_interval = flush_interval
+        self.explainer = explainer
         self._buffer: deque[dict[str, Any]] = deque()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -101,6 +108,10 @@ class RequestLogger:
         if durability == "buffered":
             self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
             self._thread.start()
+
+    def keeps(self, request_id: str) -> bool:
+        """Whether this request's records are sampled (decided by the id alone)."""
+        return sampled(request_id, self.sample_rate)
 
     def log(
         self,
@@ -116,6 +127,7 @@ class RequestLogger:
         explanation: Any = None,
         extra: dict[str, Any] | None = None,
         client: str | None = None,
+        explain: Any = None,
     ) -> bool:
         """Write (sync) or queue (buffered) one record if the request is sampled; False when
         skipped or lost."""
@@ -143,14 +155,39 @@ class RequestLogger:
             record["explanation"] = explanation
         if extra:
             record.update(extra)
+        if explain is not None and self.explainer is not None:
+            record[PENDING] = explain
         if self._thread is None:
             with self._lock:
-                return self._write([self._mask(record)])
+                return self._write([self._mask(record) for record in self._explain([record])])
         if len(self._buffer) >= self.queue_size:
             LOG_DROPPED.labels(self.model, "queue_full").inc()
             return False
         self._buffer.append(record)
         return True
+
+    def _explain(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Explanations of the records that asked for one, in one call over all their rows
+        (per-call overhead dominates a one-row explanation; batched it costs a fifth); a
+        failing explainer is recorded on each record, never loses it."""
+        waiting = [record for record in batch if PENDING in record]
+        if not waiting or self.explainer is None:
+            return batch
+        frames = [record.pop(PENDING) for record in waiting]
+        try:
+            import pandas as pd
+
+            explained = self.explainer(pd.concat(frames, ignore_index=True))
+        except Exception as error:
+            failure = {"error": f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]}
+            for record in waiting:
+                record["explanation"] = failure
+            return batch
+        start = 0
+        for record, frame in zip(waiting, frames, strict=True):
+            record["explanation"] = explained[start : start + len(frame)]
+            start += len(frame)
+        return batch
 
     def _mask(self, record: dict[str, Any]) -> dict[str, Any]:
         for key in ("input", "output", "explanation"):
@@ -168,12 +205,15 @@ class RequestLogger:
         while self._buffer:
             batch.append(self._buffer.popleft())
             if len(batch) == 1000:
-                self._write([self._mask(record) for record in batch])
+                self._write([self._mask(record) for record in self._explain(batch)])
                 batch = []
         if batch:
-            self._write([self._mask(record) for record in batch])
+            self._write([self._mask(record) for record in self._explain(batch)])
 
     def _write(self, batch: list[dict[str, Any]]) -> bool:
+        batch = self._writable(batch)
+        if not batch:
+            return False
         try:
             self.sink.write(batch)
         except Exception as error:  # a failing sink must not stop serving
@@ -182,6 +222,20 @@ class RequestLogger:
             return False
         LOG_WRITTEN.labels(self.model).inc(len(batch))
         return True
+
+    def _writable(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records JSON can hold: one a model answered with NaN or infinity is dropped and
+        counted, not the whole batch the sink would refuse with it."""
+        kept = []
+        for record in batch:
+            try:
+                json.dumps(record, allow_nan=False, default=str)
+            except ValueError as error:
+                log.warning("request log: record %s lost: %s", record.get("id"), error)
+                LOG_DROPPED.labels(self.model, "not_json").inc()
+                continue
+            kept.append(record)
+        return kept
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is buffered, then close the sink."""

@@ -5,8 +5,9 @@ and KServe's REST server on that socket (V1, V2, /metrics, health) behind the re
 It listens on 127.0.0.1 unless told otherwise; the cluster's serving runtime passes
 `--host 0.0.0.0`. In the cluster every other setting comes from the environment the rendered
 InferenceService sets (`MLOPS_MODEL_NAME`, `MLOPS_MODEL_VERSION`, `MLOPS_MODEL_SHA256`,
-`MLOPS_ENVIRONMENT`, `MLOPS_SHADOW_URL`, `MLOPS_SHADOW_PERCENT`, and `MLOPS_REQUEST_LOG`...);
-see `mlops serve --help` for the full list. gRPC is not served: KServe's gRPC server listens on
+`MLOPS_ENVIRONMENT`, `MLOPS_SHADOW_URL`, `MLOPS_SHADOW_PERCENT`) and from the serving runtime
+(mlops.serving.runtime: `MLOPS_REQUEST_LOG` and the request log's settings); see
+`mlops serve --help` for the full list. gRPC is not served: KServe's gRPC server listens on
 every interface and bypasses the request edge.
 """
 
@@ -40,6 +41,7 @@ class ServeConfig(BaseModel):
     max_request_bytes: int = Field(default=MAX_REQUEST_BYTES, ge=1024, le=1024**3)
     log_sink: str | None = None
     log_durability: Literal["sync", "buffered"] = "sync"
+    log_flush_seconds: float = Field(default=0.05, gt=0.0, le=300.0)
     sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
     mask_fields: list[str] = []
     mask_mode: Literal["redact", "hash"] = "redact"
@@ -48,7 +50,7 @@ class ServeConfig(BaseModel):
     shadow_percent: float = Field(default=100.0, gt=0.0, le=100.0)
     shadow_tolerance: float = Field(default=1e-6, ge=0.0)
     shadow_protocol: Literal["v1", "v2"] = "v1"
-    explain: Literal["none", "linear"] = "none"
+    explain: Literal["none", "linear", "reference", "auto"] = "none"
 
 
 def build(config: ServeConfig):  # -> MlflowPredictor (KServe imported lazily)
@@ -76,6 +78,8 @@ def build(config: ServeConfig):  # -> MlflowPredictor (KServe imported lazily)
             sample_rate=config.sample_rate,
             masker=Masker(config.mask_fields, config.mask_mode),
             durability=config.log_durability,
+            flush_interval=config.log_flush_seconds,
+            explainer=predictor.explainer,
         )
     if config.shadow_url:
         predictor.shadow = ShadowMirror(

@@ -6,7 +6,7 @@ Mirroring runs as background tasks after the primary has answered, bounded by `m
 counts rows and disagreements per primary version and candidate (Prometheus), is written to the
 request log as a `shadow` record, and the running disagreement rate goes to the service log.
 The candidate is called over V1 REST (every predictor of this platform serves it) or, for
-runtimes that speak only Open Inference (MLServer, Triton), over V2 with one tensor per feature.
+runtimes that speak only Open Inference (such as Triton), over V2 with one tensor per feature.
 """
 
 from __future__ import annotations

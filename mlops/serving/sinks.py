@@ -2,7 +2,9 @@
 HTTP to a collector in the cluster. Sinks take batches; the RequestLogger's background thread
 calls them, never the request path.
 
-URLs (`sink_from_url`): `sqlite:///PATH`, `file:///PATH.jsonl` or a plain path (JSONL),
+URLs (`sink_from_url`): `s3://BUCKET/PREFIX` (the platform's object store: one object of JSON
+lines per batch under `PREFIX/<model>/<date>/`; the clusters' durable sink, configured from the
+stack), `sqlite:///PATH`, `file:///PATH.jsonl` or a plain path (JSONL),
 `http(s)://COLLECTOR` (CloudEvents in batched content mode, one POST per batch), the same with
 `?ce-mode=structured` (one structured-mode POST per event, for receivers without batch support
 such as a Knative broker), `none` (logging off).
@@ -14,6 +16,7 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -167,6 +170,81 @@ class CloudEventSink:
         self._http.close()
 
 
+def s3_client() -> Any:
+    """A boto3 S3 client as the pod has it: region, keys and endpoint from the environment
+    (`AWS_ENDPOINT_URL` for the in-cluster store, path-style; IRSA on S3)."""
+    import os
+
+    import boto3
+    from boto3.session import Config
+
+    style = "path" if os.environ.get("AWS_ENDPOINT_URL") else "auto"
+    return boto3.client(
+        "s3", config=Config(s3={"addressing_style": style}, retries={"max_attempts": 3})
+    )
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    """`s3://bucket/prefix` -> (bucket, prefix without slashes at either end)."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise BadInputError(f"{url}: not an s3://BUCKET/PREFIX URL")
+    return parts.netloc, parts.path.strip("/")
+
+
+class S3Sink:
+    """Each batch becomes one object of JSON lines, `PREFIX/<model>/<YYYY-MM-DD>/<time>-<id>.jsonl`
+    (never overwritten: the name is unique; the predictor may only put objects). A failed put
+    raises, and the logger counts the batch as lost."""
+
+    def __init__(self, url: str, client: Any | None = None) -> None:
+        self.bucket, self.prefix = split_s3_url(url)
+        self._client = client or s3_client()
+
+    def key(self, records: list[dict[str, Any]]) -> str:
+        first = records[0]
+        stamp = str(first["time"])  # ISO 8601, UTC
+        day, clock = stamp[:10], stamp[11:].replace(":", "").rstrip("Z")
+        name = f"{first['model']}/{day}/{clock}-{uuid.uuid4().hex[:12]}.jsonl"
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        body = "".join(_dumps(record) + "\n" for record in records).encode("utf-8")
+        self._client.put_object(
+            Bucket=self.bucket, Key=self.key(records), Body=body, ContentType="application/x-ndjson"
+        )
+
+    def close(self) -> None:
+        """Nothing is held open between batches."""
+
+
+def read_s3_records(url: str, client: Any | None = None) -> list[dict[str, Any]]:
+    """Every record under an `s3://` request-log prefix, oldest object first (names sort by
+    model, day and time)."""
+    bucket, prefix = split_s3_url(url)
+    client = client or s3_client()
+    records: list[dict[str, Any]] = []
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""
+        )
+        keys = sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+        for key in keys:
+            text = client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+            records += [
+                _record(line, f"s3://{bucket}/{key}: line {n}")
+                for n, line in enumerate(text.splitlines(), 1)
+                if line.strip()
+            ]
+    except BadInputError:
+        raise
+    except Exception as error:  # botocore's many kinds: refused, unreachable, no credentials
+        raise BadInputError(f"{url}: cannot read the request log: {error}") from None
+    return records
+
+
 def sink_from_url(url: str | None) -> Sink | None:
     """Parse a sink URL (module docstring); `None`, "" or "none" mean request logging off. A
     local sink that cannot be opened is bad input."""
@@ -181,6 +259,8 @@ def _sink(url: str | None) -> Sink | None:
         return None
     if url.startswith("sqlite:///"):
         return SqliteSink(Path(url.removeprefix("sqlite:///")))
+    if url.startswith("s3://"):
+        return S3Sink(url)
     if url.startswith(("http://", "https://")):
         parts = urlsplit(url)
         query = [q for q in parts.query.split("&") if q and q != STRUCTURED_QUERY]
@@ -190,8 +270,8 @@ def _sink(url: str | None) -> Sink | None:
         return JsonlSink(Path(url.removeprefix("file://")))
     if "://" in url:
         raise BadInputError(
-            f"{url}: unknown request-log sink; allowed: sqlite:///PATH, file:///PATH.jsonl, "
-            "PATH.jsonl, http(s)://COLLECTOR, none"
+            f"{url}: unknown request-log sink; allowed: s3://BUCKET/PREFIX, sqlite:///PATH, "
+            "file:///PATH.jsonl, PATH.jsonl, http(s)://COLLECTOR, none"
         )
     return JsonlSink(Path(url))
 
@@ -204,8 +284,14 @@ def _record(text: str, source: str) -> dict[str, Any]:
 
 
 def read_records(url: str, record_type: str | None = "inference") -> list[dict[str, Any]]:
-    """Read back what a local sink holds (JSONL or SQLite), oldest first; monitoring jobs use
+    """Read back what a sink holds (s3://, JSONL or SQLite), oldest first; monitoring jobs use
     this. CloudEvents collectors are read by their own tools."""
+    if url.startswith("s3://"):
+        return [
+            record
+            for record in read_s3_records(url)
+            if record_type is None or record.get("type") == record_type
+        ]
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         check_file(path, MAX_TABLE_BYTES, "request-log database")
@@ -224,7 +310,9 @@ def read_records(url: str, record_type: str | None = "inference") -> list[dict[s
             db.close()
     path = Path(url.removeprefix("file://"))
     if "://" in url and not url.startswith("file://"):
-        raise BadInputError(f"{url}: cannot read this sink; allowed: sqlite:///PATH, PATH.jsonl")
+        raise BadInputError(
+            f"{url}: cannot read this sink; allowed: s3://BUCKET/PREFIX, sqlite:///PATH, PATH.jsonl"
+        )
     return [
         record
         for _, record in iter_jsonl(path)

@@ -34,6 +34,7 @@ from mlops.pipelines.provenance import (
 )
 from mlops.repository import REPO_ROOT
 from mlops.serving.digest import artifact_digest
+from mlops.serving.explain import REFERENCE_KEY, reference_values
 from pipelines.credit_risk import data, model_card
 from pipelines.credit_risk.config import Candidate
 from pipelines.credit_risk.context import RunContext
@@ -162,6 +163,8 @@ def register(
                 code_paths=[str(_model_code(scratch))],
                 pyfunc_predict_fn="predict_proba",
                 skops_trusted_types=TRUSTED_TYPES,
+                # what the predictor's `reference` explanations perturb towards
+                metadata={REFERENCE_KEY: reference_values(inputs(sample))},
             )
             status = "FINISHED"
         finally:

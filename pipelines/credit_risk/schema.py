@@ -1,21 +1,21 @@
 """The data schema and reference statistics, derived once from the reference sample and committed.
 
 Ranges come from domain knowledge (`data.DOMAIN`); types, missing-value allowances, category sets
-and the distribution (decile bins, category frequencies) come from the reference data. Regenerate
+and the distribution (decile bins, category frequencies) come from the reference data, binned by
+`mlops.monitoring.drift` (the one drift implementation serving's monitoring uses too). Regenerate
 after a deliberate change with `python -m pipelines.credit_risk.schema` and review the diff.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlops.monitoring.drift import bin_edges, bin_fractions, frequencies
 from pipelines.credit_risk import data
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -61,25 +61,6 @@ class Schema(_Frozen):
 
 def _r(value: float) -> float:
     return round(float(value), 6)
-
-
-def bin_edges(values: pd.Series, bins: int) -> list[float]:
-    """Inner edges of the reference quantile bins (duplicates dropped for discrete columns)."""
-    quantiles = np.quantile(values.dropna().to_numpy(dtype=float), np.linspace(0, 1, bins + 1))
-    return sorted({_r(q) for q in quantiles[1:-1]})
-
-
-def bin_fractions(values: pd.Series, edges: list[float]) -> list[float]:
-    """Share of non-missing values per bin (-inf, e1], (e1, e2], ..., (ek, inf)."""
-    present = values.dropna().to_numpy(dtype=float)
-    counts = np.bincount(np.searchsorted(edges, present, side="left"), minlength=len(edges) + 1)
-    return [float(c) / max(len(present), 1) for c in counts]
-
-
-def frequencies(values: pd.Series) -> dict[str, float]:
-    present = values.dropna().astype(str)
-    shares = present.value_counts(normalize=True)
-    return {str(k): float(v) for k, v in sorted(shares.items())}
 
 
 def derive_schema(reference: pd.DataFrame, bins: int, source: str) -> Schema:
@@ -139,15 +120,6 @@ def dump(schema: Schema) -> str:
 
 def load_schema(path: Path = SCHEMA_PATH) -> Schema:
     return Schema.model_validate_json(path.read_text(encoding="utf-8"))
-
-
-def psi(expected: list[float], actual: list[float], floor: float = 1e-4) -> float:
-    """Population stability index between two distributions over the same bins."""
-    total = 0.0
-    for before, after in zip(expected, actual, strict=True):
-        e, a = max(before, floor), max(after, floor)
-        total += (a - e) * math.log(a / e)
-    return total
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.credit_risk.schema import Column, Schema, bin_fractions, frequencies, psi
+from mlops.monitoring.drift import categorical_psi_against, numeric_psi_against
+from pipelines.credit_risk.schema import Column, Schema
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,7 @@ def _check_column(column: Column, values: pd.Series, max_psi: float, report: Val
                 )
             )
             return
-        ref = column.reference.frequencies
-        now = frequencies(values)
-        shift = psi([ref[k] for k in column.values], [now.get(k, 0.0) for k in column.values])
+        shift = categorical_psi_against(column.reference.frequencies, values)
     else:
         numbers = _numeric(column, values, report)
         if numbers is None:
@@ -117,8 +116,8 @@ def _check_column(column: Column, values: pd.Series, max_psi: float, report: Val
                 )
             )
             return
-        edges = column.reference.bin_edges
-        shift = psi(column.reference.bin_fractions, bin_fractions(numbers, edges))
+        ref = column.reference
+        shift = numeric_psi_against(ref.bin_edges, ref.bin_fractions, numbers)
     report.drift[column.name] = round(shift, 6)
     if shift > max_psi:
         report.findings.append(

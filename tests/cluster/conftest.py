@@ -3,7 +3,8 @@ asks for it and stopped at the end. Without a Go toolchain (and no cached build)
 needs it skips with that one reason.
 
 The stacks take turns on it: `ControlPlane.on(plan)` applies a stack (plan objects, then its
-gitops manifests) unless it is the one applied last, pruning what the previous stack had."""
+gitops manifests) unless it is the one applied last, pruning what the previous stack had;
+`ControlPlane.sync(plan, root)` applies another tree's rendered manifests over it."""
 
 from __future__ import annotations
 
@@ -42,6 +43,16 @@ class ControlPlane:
             )
             self.current, self.results = plan.stack, (objects, manifests)
         return self.results
+
+    def sync(self, plan: Plan, root: Path) -> Applied:
+        """The stack on the cluster, then the manifests rendered under `root`'s gitops/ (a
+        scratch clone's) applied as an Argo CD sync of it would; the next `on` puts the
+        repository's own back."""
+        if self.current != plan.stack:
+            self.on(plan)
+        synced = self.stacks.apply_manifests(plan.stack, rendered_manifests(root, plan.stack))
+        self.results = None
+        return synced
 
 
 @pytest.fixture(scope="package")  # stopped after tests/cluster: the demo load tests run without it

@@ -147,7 +147,11 @@ def test_signing_key_is_ed25519_and_secrets_are_redacted(stack_configs):
     assert secrets == {
         "governance-tokens": {"tokens.json": "[secret]"},
         "governance-signing-key": {"ed25519.pem": "[secret]"},
+        "evidence-collector-audit": {"token": "[secret]"},  # the auditor's, for the collector
     }
+    collector = next(r for r in of_type(resources, "kubernetes:core/v1:Secret")
+                     if r.inputs["metadata"]["name"] == "evidence-collector-audit")  # fmt: skip
+    assert collector.inputs["metadata"]["namespace"] == "models"
 
 
 @pulumi.runtime.test

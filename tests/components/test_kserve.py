@@ -3,7 +3,9 @@ import pytest
 
 from components.kserve import KServe, KServeArgs, serving_runtimes
 from mlops.config.model import StackConfig
+from mlops.config.object_store import store_endpoint
 from mlops.plan.runner import capture
+from mlops.serving.runtime import predictor_container, request_log_settings
 from tests.components.helpers import of_type, schema_errors
 from tests.components.pulumi_mocks import assert_equal, pulumi_mocks  # noqa: F401
 
@@ -99,27 +101,20 @@ def test_controller_replicas_from_config(stack_configs, stack, budget):
     assert bool(of_type(resources, PDB)) is budget
 
 
-def test_runtimes_serve_mlflow_and_sklearn_with_pinned_images(stack_configs):
+def test_one_runtime_serves_mlflow_models_with_a_pinned_restricted_image(stack_configs):
     runtimes = {r.name: r.inputs for r in of_type(declare(stack_configs["prod"]), RUNTIME)}
-    assert set(runtimes) == {"platform-mlflow", "platform-sklearn", "platform-predictor"}
-    formats = {f["name"] for f in runtimes["platform-mlflow"]["spec"]["supportedModelFormats"]}
-    assert formats == {"mlflow"}
-    for runtime in runtimes.values():
-        for container in runtime["spec"]["containers"]:
-            image = container["image"]
-            assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest")
-            context = container["securityContext"]
-            assert context["runAsNonRoot"] is True
-            assert context["allowPrivilegeEscalation"] is False
-            assert context["capabilities"] == {"drop": ["ALL"]}
-            assert context["seccompProfile"] == {"type": "RuntimeDefault"}
-            assert set(container["resources"]) == {"requests", "limits"}
-    sklearn = runtimes["platform-sklearn"]["spec"]["containers"][0]["image"]
-    prod = stack_configs["prod"]
-    assert sklearn == (
-        f"{prod.serving.image_registry}/kserve/sklearnserver:{prod.charts.kserve.version}"
-    )
-    assert sklearn.startswith(tuple(prod.security.allowed_registries))
+    assert set(runtimes) == {"platform-predictor"}
+    spec = runtimes["platform-predictor"]["spec"]
+    assert {f["name"] for f in spec["supportedModelFormats"]} == {"mlflow"}
+    (container,) = spec["containers"]
+    image = container["image"]
+    assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest")
+    context = container["securityContext"]
+    assert context["runAsNonRoot"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"] == {"drop": ["ALL"]}
+    assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert set(container["resources"]) == {"requests", "limits"}
 
 
 def test_runtimes_tolerate_the_inference_gpu_pool(stack_configs):
@@ -161,7 +156,7 @@ def test_outputs_tell_other_components_how_models_are_reached(stack_configs):
                 DOMAIN,
                 "https",
                 "Serverless",
-                ["platform-mlflow", "platform-sklearn", "platform-predictor"],
+                ["platform-predictor"],
             ],
         )
     )
@@ -169,9 +164,51 @@ def test_outputs_tell_other_components_how_models_are_reached(stack_configs):
 
 def test_the_platform_predictor_runs_read_only_from_the_platform_registry(stack_configs):
     prod = stack_configs["prod"]
-    runtimes = serving_runtimes(args_for(prod), prod.charts.kserve.version)
+    runtimes = serving_runtimes(args_for(prod), "prod-request-logs")
     (container,) = runtimes["platform-predictor"]["containers"]
     assert container["image"] == prod.serving.predictor_image
     assert container["image"].startswith(tuple(prod.security.allowed_registries))
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert container["args"][:3] == ["serve", "--model-uri", "/mnt/models"]
+
+
+def test_the_runtime_container_is_the_one_the_demo_runs(stack_configs):
+    """Entrypoint, settings and port come from mlops.serving.runtime, nowhere else."""
+    prod = stack_configs["prod"]
+    (container,) = serving_runtimes(args_for(prod), "b")["platform-predictor"]["containers"]
+    own = predictor_container(prod.serving.predictor_image, request_log_settings(prod.serving, "b"))
+    assert {key: container[key] for key in own} == own
+    assert container["command"] == ["mlops"] and container["args"] == ["serve"]
+
+
+@pytest.mark.parametrize("stack", ["local", "dev", "int", "prod"])
+def test_every_cluster_logs_requests_as_its_stack_says(stack_configs, stack):
+    config = stack_configs[stack]
+    args = KServeArgs(
+        **{
+            **vars(args_for(config)),
+            "store": store_endpoint(config.storage),
+            "region": config.cloud.region,
+        }
+    )
+    (container,) = serving_runtimes(args, "real-bucket")["platform-predictor"]["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    log = config.serving.request_log
+    assert env["MLOPS_REQUEST_LOG"]["value"] == f"s3://real-bucket/{log.prefix}"
+    assert env["MLOPS_REQUEST_LOG_SAMPLE_RATE"]["value"] == str(log.sample_rate)
+    assert env["MLOPS_EXPLAIN"]["value"] == log.explain
+    assert env["MLOPS_REQUEST_LOG_DURABILITY"]["value"] == "buffered"
+    # the in-cluster store is reached with the namespace's own keys; S3 with the pod's role
+    in_cluster = config.storage.mode == "in_cluster"
+    assert ("AWS_SECRET_ACCESS_KEY" in env) is in_cluster
+    assert ("AWS_ENDPOINT_URL" in env) is in_cluster
+    assert "AWS_DEFAULT_REGION" in env
+
+
+def test_request_logging_off_sets_no_sink(stack_configs):
+    dev = stack_configs["dev"]
+    serving = dev.serving.model_copy(
+        update={"request_log": dev.serving.request_log.model_copy(update={"enabled": False})}
+    )
+    args = KServeArgs(**{**vars(args_for(dev)), "serving": serving})
+    (container,) = serving_runtimes(args)["platform-predictor"]["containers"]
+    assert "MLOPS_REQUEST_LOG" not in {item["name"] for item in container["env"]}

@@ -206,3 +206,40 @@ def _assert_true(value: bool) -> None:
 def test_every_object_validates_against_its_schema(stack_configs):
     for stack in ("local", "prod"):
         assert schema_errors(declare(stack_configs[stack])) == []
+
+
+def test_alertmanager_routes_each_severity_to_the_stack_receivers(stack_configs):
+    config = values(declare(stack_configs["prod"]))["alertmanager"]["config"]
+    receivers = {r["name"]: r for r in config["receivers"]}
+    assert set(receivers) == {"null", "on-call", "ml-team"}
+    assert receivers["on-call"]["webhook_configs"][0]["url"].startswith("https://events.")
+    routes = {r["receiver"]: r for r in config["route"]["routes"]}
+    assert routes["on-call"]["matchers"] == ['severity =~ "critical"']
+    assert routes["ml-team"]["matchers"] == ['severity =~ "warning|info"']
+    assert routes["null"]["matchers"] == ['alertname = "Watchdog"']
+    assert config["route"]["receiver"] == "null"
+    local = values(declare(stack_configs["local"]))["alertmanager"]["config"]
+    assert [r["name"] for r in local["receivers"]] == ["null"]  # no receivers configured
+
+
+def test_receivers_are_validated(stack_configs):
+    from pydantic import ValidationError
+
+    from mlops.config.model import MonitoringConfig
+
+    hook = {"name": "a", "severities": ["critical"], "webhook_url": "https://x.example/h"}
+    with pytest.raises(ValidationError, match="exactly one of webhook_url, email"):
+        MonitoringConfig(receivers=[{**hook, "email": "a@example.com"}])
+    with pytest.raises(ValidationError, match="duplicate name a"):
+        MonitoringConfig(receivers=[hook, hook])
+    with pytest.raises(ValidationError, match="needs smtp_smarthost and smtp_from"):
+        MonitoringConfig(receivers=[{"name": "b", "severities": ["info"], "email": "b@x.org"}])
+
+
+def test_the_platform_rules_are_deployed_into_the_monitoring_namespace(stack_configs):
+    resources = declare(stack_configs["prod"])
+    rules = of_type(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    assert [r.inputs["metadata"]["name"] for r in rules] == ["mlops-serving"]
+    assert rules[0].inputs["metadata"]["namespace"] == "monitoring"
+    groups = {g["name"] for g in rules[0].inputs["spec"]["groups"]}
+    assert {"mlops-serving-slo", "mlops-drift", "mlops-evidence"} <= groups

@@ -19,7 +19,7 @@ from tests.components.helpers import of_type, schema_errors
 
 GRANTS = {
     "mlflow": Grant("mlflow-artifacts", write=True),
-    "models": Grant("mlflow-artifacts", write=False),
+    "models": Grant("mlflow-artifacts", write=False, appends=("request-logs",)),
 }
 SECRET = "kubernetes:core/v1:Secret"
 
@@ -43,7 +43,7 @@ def declare(config: StackConfig, storage: StorageConfig | None = None) -> tuple[
 
 def test_s3_buckets_are_private_encrypted_versioned_and_tls_only(stack_configs):
     resources, _ = declare(stack_configs["prod"])
-    assert len(of_type(resources, "aws:s3/bucket:Bucket")) == 3
+    assert len(of_type(resources, "aws:s3/bucket:Bucket")) == len(StorageConfig(mode="s3").buckets)
     for block in of_type(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         assert all(
             block.inputs[key] is True
@@ -154,7 +154,11 @@ def test_an_external_store_installs_nothing_and_uses_the_operators_secret(stack_
 def test_the_model_reader_may_read_and_list_but_not_write():
     document = identities(GRANTS, {"mlflow": "k1", "models": "k2"})
     by_name = {identity["name"]: identity for identity in document["identities"]}
-    assert by_name["models"]["actions"] == ["Read:mlflow-artifacts", "List:mlflow-artifacts"]
+    assert by_name["models"]["actions"] == [
+        "Read:mlflow-artifacts",
+        "List:mlflow-artifacts",
+        "Write:request-logs",  # its predictors append request logs, nothing else
+    ]
     assert "Write:mlflow-artifacts" in by_name["mlflow"]["actions"]
     assert by_name["models"]["credentials"] == [{"accessKey": "models", "secretKey": "k2"}]
     assert not any(a.startswith("Admin") for i in document["identities"] for a in i["actions"])
@@ -167,3 +171,16 @@ def test_a_mismatched_external_section_is_refused(mode):
             mode=mode,
             external=ExternalStoreConfig(endpoint_url="https://x.example", credentials_secret="k"),
         )
+
+
+def test_predictors_may_only_put_request_logs_on_s3():
+    from components.object_storage import _s3_policy
+
+    document = json.loads(_s3_policy("arn:kms", "models-bucket", GRANTS["models"], ["logs-bucket"]))
+    by_resource = {tuple(st["Resource"]): set(st["Action"]) for st in document["Statement"]}
+    assert by_resource[("arn:aws:s3:::logs-bucket/*",)] == {"s3:PutObject"}
+    assert by_resource[("arn:aws:s3:::models-bucket/*",)] == {"s3:GetObject", "s3:GetObjectVersion"}
+    assert by_resource[("arn:kms",)] == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert [r for r in by_resource if any("logs-bucket" in x for x in r)] == [
+        ("arn:aws:s3:::logs-bucket/*",)
+    ]

@@ -127,6 +127,30 @@ def test_hostile_yaml_is_refused(tmp_path):
     assert "anchors" in refused(tmp_path)
 
 
+def test_request_logs_need_their_bucket(tmp_path):
+    buckets = ["mlflow-artifacts", "datasets", "pipeline-artifacts"]
+    message = refused(write_stack(tmp_path, lambda c: c["storage"].update(buckets=buckets)))
+    assert "no 'request-logs' bucket for serving.request_log" in message
+    assert "serving.request_log.enabled: false" in message
+
+    def off(config):
+        config["storage"]["buckets"] = buckets
+        config["serving"]["request_log"]["enabled"] = False
+
+    assert not load_stack(write_stack(tmp_path, off), "bad").serving.request_log.enabled
+
+
+def test_request_log_settings_are_checked(tmp_path):
+    message = refused(
+        write_stack(tmp_path, lambda c: c["serving"]["request_log"].update(sample_rate=1.5))
+    )
+    assert "'serving.request_log.sample_rate'" in message
+    message = refused(
+        write_stack(tmp_path, lambda c: c["serving"]["request_log"].update(explain="shap"))
+    )
+    assert "'none', 'linear', 'reference' or 'auto'" in message
+
+
 def test_a_restricting_stack_allows_the_pinned_charts_images(tmp_path):
     """The registries of the pinned charts' images come with the pins (a stack overriding a pin
     brings its own); a stack that restricts nothing stays unrestricted."""

@@ -57,6 +57,18 @@ def test_full_demo_releases_to_prod_with_the_evidence(held_demo: DemoProcess):
     certificate = json.loads(Path(evidence["certificate"]).read_text())
     assert certificate["model"] == "credit-risk" and certificate["version"] == summary["version"]
     assert summary["tests"]["equivalence.int"]["max_abs_diff"] <= 1e-6
+    # the evidence collector: live figures (a real Prometheus where the package is installed),
+    # then an injected drift revokes the certificate issued over the live verdict
+    monitoring = summary["monitoring"]
+    assert monitoring["first"]["verdict"]["passed"]
+    source = monitoring["first"]["live"]["source"]
+    assert source == ("prometheus" if monitoring["prometheus"].startswith("http") else
+                      "metrics-endpoints")  # fmt: skip
+    assert "live-prod" in certificate["gates"]
+    assert monitoring["drift"]["revoked"] == [certificate["id"]]
+    assert "income" in monitoring["drift"]["breached"]
+    request = json.loads(Path(monitoring["drift"]["retraining_request"]).read_text())
+    assert request["runtime_config"]["parameters"]["model"] == "credit-risk"
     assert summary["verification"]["failed"] == 0
     output = held_demo.text()
     for path in (evidence["audit_report"], *summary["gate_reports"]):

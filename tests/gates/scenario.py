@@ -9,12 +9,15 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from mlops.gates import evidence_names as names
 from mlops.gates.context import Context
 from mlops.gates.registry import MlflowRegistry
 from mlops.governance.client import EmbeddedAuditClient
 from mlops.governance.entry import Subject
+from mlops.promotion.finalize import finalize
+from mlops.promotion.promote import Outcome, promote
 from mlops.serving.digest import artifact_digest
 from tests.conftest import REPO
 
@@ -115,6 +118,7 @@ class World:
             (names.EVAL_GAIN_OVER_BASELINE, 0.07, "measurement", {}),
             (names.FAIRNESS_DEMOGRAPHIC_PARITY, 0.04, "measurement", {}),
             (names.FAIRNESS_EQUALIZED_ODDS, 0.05, "measurement", {}),
+            (names.ANALYTICS_VERDICT, {"passed": True, "rules": []}, "verdict", {}),
             (names.HANDOVER_DOCUMENT, {"files": ["handover.json"]}, "document",
              {names.ARTIFACT_MODEL: evaluated, names.ARTIFACT_DATA: validated}),
         ]  # fmt: skip
@@ -146,6 +150,16 @@ class World:
             ["git", "-C", str(self.repo), "show", f"{ref}:gitops/envs/{env}/models/{model}.yaml"],
             capture_output=True, check=True,
         ).stdout  # fmt: skip
+
+
+def promote_and_merge(
+    world: World, version: str, env: str, hours_later: float = 0.0, **kw: Any
+) -> Outcome:
+    """`mlops promote`, its pull request merged, then `mlops promote --finalize` (the alias)."""
+    outcome = promote(world.repo, MODEL, version, env, world.factory(hours_later), **kw)
+    world.merge(outcome.branch)
+    finalize(world.repo, MODEL, version, env, world.context())
+    return outcome
 
 
 def new_world(tmp: Path, mlflow_template: Path) -> World:

@@ -139,3 +139,26 @@ def test_pipeline_tags_stand_in_for_handover_tags(world: World):
     checks = {c.name: c for c in evaluate(world, version, "dev")}
     assert checks["mlops.code.commit"].passed and checks["mlops.data.sha256"].passed
     assert checks["validated data digest"].passed
+
+
+def test_serving_int_needs_a_model_trained_in_prod_mode(world: World):
+    """An int-mode run (sub-sample, short search) may reach dev, never int."""
+    version = world.register()
+    world.training_evidence(version, **{"gates.analytics": None})
+    trained_in_int = Subject(model=MODEL, version=version, environment="int", run="r0")
+    world.audit.append(
+        trained_in_int, "gates.analytics", {"passed": True, "rules": []}, None,
+        "credit-risk/gate", {}, kind="verdict",
+    )  # fmt: skip
+    assert "gates.analytics in prod" not in failing(evaluate(world, version, "dev"))
+    check = failing(evaluate(world, version, "int"))["gates.analytics in prod"]
+    assert (check.rule, check.actual, check.required) == ("trained-in-prod-mode", None, True)
+    assert check.detail == "trained in int mode only, never in prod mode"
+
+
+def test_a_failed_prod_mode_training_verdict_fails_serving_int(world: World):
+    version = world.register()
+    world.training_evidence(version, **{"gates.analytics": {"passed": False, "rules": []}})
+    check = failing(evaluate(world, version, "int"))["gates.analytics in prod"]
+    assert check.actual is False and "prod-mode training gates failed" in check.detail
+    assert check.evidence.startswith("audit entry ")

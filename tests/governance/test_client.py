@@ -36,3 +36,18 @@ def test_embedded_client_appends_and_queries(tmp_path):
     assert client.query(until=datetime.now(UTC) - timedelta(days=1)) == []
     assert (tmp_path / "a.db.key.pem").stat().st_mode & 0o077 == 0  # key file owner-only
     client.close()
+
+
+def test_the_token_comes_from_a_file_where_the_variable_is_unset(tmp_path, monkeypatch):
+    """A Secret mounted as a file (the evidence collector's CronJob), not an environment
+    variable; an explicit token wins; an empty file is bad input."""
+    token = tmp_path / "token"
+    token.write_text("s3cret\n")
+    monkeypatch.setenv("MLOPS_AUDIT_TOKEN_FILE", str(token))
+    client = audit_client_from_url("http://127.0.0.1:9")
+    assert client._http.headers["Authorization"] == "Bearer s3cret"
+    explicit = audit_client_from_url("http://127.0.0.1:9", "given")
+    assert explicit._http.headers["Authorization"] == "Bearer given"
+    token.write_text("")
+    with pytest.raises(BadInputError, match=r"MLOPS_AUDIT_TOKEN_FILE=.*: empty"):
+        audit_client_from_url("http://127.0.0.1:9")

@@ -19,6 +19,9 @@ RULES = sorted((ROOT / "monitoring" / "rules").glob("*.yaml"))
 DASHBOARD = ROOT / "monitoring" / "dashboards" / "serving.json"
 METRIC = re.compile(r"\bmlops_[a-z_]+\b")
 RECORDED = re.compile(r"\bmlops:[a-z_0-9:]+")
+KUBE = re.compile(r"\bkube_[a-z_]+\b")
+# kube-state-metrics (kube-prometheus-stack ships it): the evidence collector's CronJob runs
+KUBE_STATE = {"kube_job_status_failed", "kube_cronjob_status_last_successful_time"}
 
 
 def _exported() -> set[str]:
@@ -53,14 +56,16 @@ def test_rules_are_valid_prometheus_rules_of_known_metrics():
                     set(METRIC.findall(item["expr"])),
                     set(RECORDED.findall(item["expr"])),
                 )
-                assert used or uses_recorded, item
+                kube = set(KUBE.findall(item["expr"]))
+                assert used or uses_recorded or kube, item
+                assert kube <= KUBE_STATE, item["expr"]
                 assert used <= exported, item["expr"]
                 assert uses_recorded <= recorded, item["expr"]
                 if "alert" in item:
                     alerts.add(item["alert"])
                     assert item["labels"]["severity"] in ("info", "warning", "critical")
                     assert item["annotations"]["summary"]
-    assert {"ModelLatencySLOBreached", "ModelErrorRateHigh", "FeatureDriftDetected"} <= alerts
+    assert {"FeatureDriftDetected", "EvidenceCollectorFailing", "RequestLogDropping"} <= alerts
 
 
 def test_a_broken_rule_fails_schema_validation():
@@ -93,3 +98,27 @@ def test_dashboard_is_a_grafana_dashboard_of_known_metrics():
         json.loads(p.read_text())["uid"] for p in DASHBOARD.parent.glob("*.json") if p != DASHBOARD
     }
     assert board["uid"] not in uids
+
+
+def _rule_names(rule: dict) -> list[str]:
+    return [item.get("alert") or item["record"] for group in rule["spec"]["groups"]
+            for item in group["rules"]]  # fmt: skip
+
+
+def test_no_two_rules_share_a_name_across_the_platform_and_the_rendered_models():
+    """What Prometheus loads in one environment: the platform's rules (monitoring/rules/, via
+    the monitoring component) and every model's rendered rule of that environment."""
+    from components.monitoring import load_rules
+
+    platform = [name for rule in load_rules(ROOT / "monitoring" / "rules")
+                for name in _rule_names(rule)]  # fmt: skip
+    assert len(platform) == len(set(platform)), platform
+    for env in ("dev", "int", "prod"):
+        names = list(platform)
+        for path in sorted(
+            (ROOT / "gitops" / "envs" / env / "rendered").rglob("prometheusrule-*.yaml")
+        ):
+            names += _rule_names(load_yaml(path))
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        assert duplicates == [], f"{env}: {duplicates}"
+    assert "ModelErrorRateHigh" not in platform  # rendered per model instead

@@ -30,7 +30,8 @@ def test_the_buckets_exist_and_are_versioned(store):
     for bucket in BUCKETS:
         assert "Enabled" in store.shell(f"s3.bucket.versioning -name {bucket}\n"), bucket
     writers = {grant.bucket for grant in GRANTS.values() if grant.write}
-    assert writers == set(BUCKETS)  # every bucket has a writer, so none is unreachable
+    appended = {bucket for grant in GRANTS.values() for bucket in grant.appends}
+    assert writers | appended == set(BUCKETS)  # every bucket has a writer: none is unreachable
 
 
 @pytest.mark.parametrize("consumer", sorted(GRANTS))
@@ -53,8 +54,18 @@ def test_a_consumer_is_refused_on_every_other_bucket(store, consumer):
     client = store.client(consumer)
     for bucket in set(BUCKETS) - {GRANTS[consumer].bucket}:
         refused(lambda bucket=bucket: client.list_objects_v2(Bucket=bucket))
-        refused(lambda bucket=bucket: client.put_object(Bucket=bucket, Key=key(), Body=b"x"))
+        if bucket not in GRANTS[consumer].appends:
+            refused(lambda bucket=bucket: client.put_object(Bucket=bucket, Key=key(), Body=b"x"))
         refused(lambda bucket=bucket: client.get_object(Bucket=bucket, Key="anything"))
+
+
+def test_predictors_append_request_logs_and_cannot_read_or_delete_them(store):
+    (bucket,) = GRANTS["models"].appends
+    name = key()
+    reader = store.client("models")
+    reader.put_object(Bucket=bucket, Key=name, Body=b"record")
+    refused(lambda: reader.get_object(Bucket=bucket, Key=name))
+    refused(lambda: reader.list_objects_v2(Bucket=bucket))
 
 
 def test_the_model_reader_reads_models_and_cannot_change_them(store):

@@ -179,7 +179,7 @@ CASES: list[Case] = [
     ),
     (
         "image from Docker Hub",
-        lambda: [b.pod(b.container(image="seldonio/mlserver:1.5.0"), namespace="kubeflow")],
+        lambda: [b.pod(b.container(image="docker.io/library/python:3.11"), namespace="kubeflow")],
         {REGISTRY},
     ),
     (

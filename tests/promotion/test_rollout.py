@@ -14,10 +14,9 @@ from mlops.gates import evidence_names as names
 from mlops.governance.entry import Subject
 from mlops.governance.quality import verdict_of
 from mlops.promotion.advance import advance
-from mlops.promotion.finalize import finalize
 from mlops.promotion.promote import promote
 from mlops.promotion.release import Strategy
-from tests.gates.scenario import MODEL, World, run_git
+from tests.gates.scenario import MODEL, World, promote_and_merge, run_git
 
 DAY = 25.0
 GOOD = {
@@ -34,18 +33,12 @@ def live(world: World, version: str, env: str = "prod", **overrides: float) -> N
                            None, "mlops evidence collect")  # fmt: skip
 
 
-def merge_and_finalize(world: World, branch: str, version: str, env: str) -> None:
-    world.merge(branch)
-    finalize(world.repo, MODEL, version, env, world.context())
-
-
 def to_int(world: World) -> str:
     """A new registered version, with its training evidence, promoted through dev into int."""
     version = world.register()
     world.training_evidence(version)
     for env in ("dev", "int"):
-        outcome = promote(world.repo, MODEL, version, env, world.factory())
-        merge_and_finalize(world, outcome.branch, version, env)
+        promote_and_merge(world, version, env)
     return version
 
 
@@ -54,9 +47,7 @@ def to_prod(world: World, strategy: str = "canary:10,50,100") -> str:
     version = to_int(world)
     world.int_evidence(version)
     world.merge(advance(world.repo, MODEL, "int", world.factory()).branch)
-    outcome = promote(world.repo, MODEL, version, "prod", world.factory(hours_later=DAY),
-                      strategy=Strategy.parse(strategy))  # fmt: skip
-    merge_and_finalize(world, outcome.branch, version, "prod")
+    promote_and_merge(world, version, "prod", DAY, strategy=Strategy.parse(strategy))
     return version
 
 

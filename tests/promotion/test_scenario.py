@@ -14,11 +14,10 @@ from mlops.gitops.tree import drift, render_environment
 from mlops.governance.entry import Subject
 from mlops.governance.quality import verdict_of
 from mlops.promotion.advance import advance
-from mlops.promotion.finalize import finalize
 from mlops.promotion.promote import GateFailedError, promote
 from mlops.promotion.release import Strategy
 from mlops.promotion.rollback import rollback
-from tests.gates.scenario import MODEL, World, run_git
+from tests.gates.scenario import MODEL, World, promote_and_merge, run_git
 
 DAY = 25.0
 
@@ -26,13 +25,6 @@ DAY = 25.0
 def gate_verdicts(world: World, version: str) -> list:
     entries = world.audit.query(Subject(model=MODEL, version=version), kind="verdict")
     return [e for e in entries if e.name.startswith("gate.")]
-
-
-def promote_and_merge(world: World, version: str, env: str, hours_later: float = 0.0, **kw):
-    outcome = promote(world.repo, MODEL, version, env, world.factory(hours_later), **kw)
-    world.merge(outcome.branch)
-    finalize(world.repo, MODEL, version, env, world.context())
-    return outcome
 
 
 def branches(world: World) -> list[str]:

@@ -3,16 +3,18 @@
 import json
 
 from mlops.cli.serve import serve
+from mlops.serving.runtime import predictor_container
 from tests.images.dockerfile import STAGES
 
 IMAGE_FILE = STAGES["predictor"]
 DOCKERFILE = IMAGE_FILE.text
 
 
-def test_runs_mlops_serve_on_8080():
-    assert IMAGE_FILE.instruction("EXPOSE") == ["8080"]
-    assert json.loads(IMAGE_FILE.instruction("ENTRYPOINT")[0]) == ["mlops"]
-    assert json.loads(IMAGE_FILE.instruction("CMD")[-1]) == ["serve"]
+def test_runs_mlops_serve_on_8080_as_the_serving_runtime_declares():
+    container = predictor_container("predictor:1")
+    assert IMAGE_FILE.instruction("EXPOSE") == [str(container["ports"][0]["containerPort"])]
+    assert json.loads(IMAGE_FILE.instruction("ENTRYPOINT")[0]) == container["command"]
+    assert json.loads(IMAGE_FILE.instruction("CMD")[-1]) == container["args"]
     assert "/v2/health/ready" in DOCKERFILE
 
 

@@ -1,6 +1,8 @@
 """Request logging: masking, sampling, sinks, and losses counted rather than blocking."""
 
+import io
 import json
+import re
 import sqlite3
 
 import httpx
@@ -127,13 +129,70 @@ def test_a_failing_sink_loses_records_without_raising():
     assert LOG_DROPPED.labels("broken", "sink_error")._value.get() == before + 1
 
 
+def test_a_record_json_cannot_hold_is_lost_alone(tmp_path):
+    before = LOG_DROPPED.labels("nan", "not_json")._value.get()
+    logger = RequestLogger(JsonlSink(tmp_path / "r.jsonl"), model="nan", version="1", digest="d")
+    logger.log("bad", protocol="v1", inputs=[{"x": 1}], outputs=[float("nan")], latency_ms=1.0)
+    logger.log("good", protocol="v1", inputs=[{"x": 2}], outputs=[0.5], latency_ms=1.0)
+    logger.close()
+    assert [r["id"] for r in read_records(str(tmp_path / "r.jsonl"))] == ["good"]
+    assert LOG_DROPPED.labels("nan", "not_json")._value.get() == before + 1
+
+
 def test_sink_urls(tmp_path):
     assert sink_from_url(None) is None and sink_from_url("none") is None
     assert isinstance(sink_from_url(str(tmp_path / "x.jsonl")), JsonlSink)
     assert isinstance(sink_from_url(f"sqlite:///{tmp_path / 'x.db'}"), SqliteSink)
     assert isinstance(sink_from_url("https://collector"), CloudEventSink)
-    with pytest.raises(BadInputError, match="allowed: sqlite:///PATH"):
+    with pytest.raises(BadInputError, match="allowed: s3://BUCKET/PREFIX, sqlite:///PATH"):
         sink_from_url("kafka://broker")
     with pytest.raises(BadInputError, match="sample rate"):
         RequestLogger(JsonlSink(tmp_path / "y.jsonl"), model="m", version="1", digest="d",
                       sample_rate=1.5)  # fmt: skip
+
+
+class Bucket:
+    """An in-memory S3 bucket with the three calls the sink and its reader make."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes, ContentType: str) -> None:
+        assert (Bucket, Key) not in self.objects  # never overwritten
+        self.objects[Bucket, Key] = Body
+
+    def get_object(self, *, Bucket: str, Key: str) -> dict:
+        return {"Body": io.BytesIO(self.objects[Bucket, Key])}
+
+    def get_paginator(self, _name: str):
+        objects = self.objects
+
+        class Pages:
+            def paginate(self, *, Bucket: str, Prefix: str):
+                keys = [k for b, k in objects if b == Bucket and k.startswith(Prefix)]
+                return [{"Contents": [{"Key": k} for k in keys]}]
+
+        return Pages()
+
+
+def test_s3_sink_writes_one_object_per_batch_under_model_and_day():
+    from mlops.serving.sinks import S3Sink, read_s3_records
+
+    store = Bucket()
+    sink = S3Sink("s3://request-logs/serving/", client=store)
+    logger = RequestLogger(sink, model="credit-risk", version="3", digest="sha256:d",
+                           durability="sync", masker=Masker(["age"]))  # fmt: skip
+    logger.log("a1", protocol="v1", inputs=[{"age": 30}], outputs=[0.2], latency_ms=1.0)
+    logger.log("a2", protocol="v1", inputs=[{"age": 40}], outputs=[0.7], latency_ms=1.0)
+    logger.close()
+    keys = sorted(key for _, key in store.objects)
+    assert len(keys) == 2
+    assert all(re.fullmatch(r"serving/credit-risk/\d{4}-\d{2}-\d{2}/[0-9.]+-[0-9a-f]{12}\.jsonl", k)
+               for k in keys)  # fmt: skip
+    records = read_s3_records("s3://request-logs/serving", client=store)
+    assert [(r["id"], r["input"], r["digest"]) for r in records] == [
+        ("a1", [{"age": "***"}], "sha256:d"),
+        ("a2", [{"age": "***"}], "sha256:d"),
+    ]
+    with pytest.raises(BadInputError, match="not an s3://BUCKET/PREFIX URL"):
+        S3Sink("s3:///no-bucket", client=store)

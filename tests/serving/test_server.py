@@ -165,7 +165,7 @@ def test_bad_serve_options_exit_2_with_one_message(mlops, model_dir, tmp_path):
     cases = [
         (["--explain", "shap"], "explain"),
         (["--log-sample-rate", "2"], "sample_rate"),
-        (["--log-sink", "kafka://broker"], "allowed: sqlite:///PATH"),
+        (["--log-sink", "kafka://broker"], "allowed: s3://BUCKET/PREFIX, sqlite:///PATH"),
         (["--mask-mode", "scramble"], "mask_mode"),
     ]
     for extra, message in cases:

@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlops.monitoring.drift import psi
 from pipelines.credit_risk import data
-from pipelines.credit_risk.schema import load_schema, psi
+from pipelines.credit_risk.schema import load_schema
 from pipelines.credit_risk.validation import validate
 
 
