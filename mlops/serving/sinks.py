@@ -224,15 +224,15 @@ def read_s3_records(url: str, client: Any | None = None) -> list[dict[str, Any]]
     """Every record under an `s3://` request-log prefix, oldest object first (names sort by
     model, day and time)."""
     bucket, prefix = split_s3_url(url)
-    client = client or s3_client()
+    s3: Any = s3_client() if client is None else client  # Any: boto3 ships no types
     records: list[dict[str, Any]] = []
     try:
-        pages = client.get_paginator("list_objects_v2").paginate(
+        pages = s3.get_paginator("list_objects_v2").paginate(
             Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""
         )
         keys = sorted(item["Key"] for page in pages for item in page.get("Contents", []))
         for key in keys:
-            text = client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+            text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
             records += [
                 _record(line, f"s3://{bucket}/{key}: line {n}")
                 for n, line in enumerate(text.splitlines(), 1)
