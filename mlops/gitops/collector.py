@@ -21,6 +21,7 @@ from mlops.config.namespaces import (
     PROMETHEUS_PORTS,
 )
 from mlops.gitops.environment import Environment
+from mlops.gitops.pods import CONTAINER_SECURITY, POD_SECURITY
 
 NAME = "evidence-collector"
 TOKEN_DIR = "/etc/mlops/audit"
@@ -60,12 +61,6 @@ def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, An
         "app.kubernetes.io/part-of": "mlops-platform",
         "mlops.platform/environment": env.name,
     }
-    security = {
-        "runAsNonRoot": True,
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-    }
     audit = _service("governance", "governance", GOVERNANCE_PORTS[0])
     container = {
         "name": "collect",
@@ -82,7 +77,7 @@ def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, An
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (an emptyDir)
             {"name": "audit-token", "mountPath": TOKEN_DIR, "readOnly": True},
         ],
-        "securityContext": security,
+        "securityContext": CONTAINER_SECURITY,
         "resources": {
             "requests": {"cpu": "100m", "memory": "256Mi"},
             "limits": {"cpu": "1", "memory": "1Gi"},
@@ -91,12 +86,7 @@ def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, An
     pod_spec = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,  # the job never talks to the API server
-        "securityContext": {
-            "runAsUser": 10001,
-            "runAsGroup": 10001,
-            "fsGroup": 10001,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": POD_SECURITY,
         "containers": [container],
         "volumes": [
             {"name": "tmp", "emptyDir": {}},

@@ -11,6 +11,7 @@ from typing import Any
 from mlops.config import environment as settings
 from mlops.config.object_store import StoreEndpoint, client_env
 from mlops.gitops.descriptor import ModelRelease
+from mlops.gitops.pods import CONTAINER_SECURITY, POD_SECURITY
 
 STORAGE_INITIALIZER = "kserve/storage-initializer:v0.15.2"
 MODEL_DIR = "/mnt/models"
@@ -67,12 +68,6 @@ def scoring_cronjob(
         "mlops.platform/version": str(release.registry_version),
         "mlops.platform/environment": environment,
     }
-    security = {
-        "runAsNonRoot": True,
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-    }
     resources = {
         "requests": {"cpu": release.cpu_request, "memory": release.memory_request},
         "limits": {"cpu": release.cpu_limit, "memory": release.memory_limit},
@@ -80,12 +75,7 @@ def scoring_cronjob(
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,  # the job never talks to the API server
-        "securityContext": {
-            "runAsUser": 10001,
-            "runAsGroup": 10001,
-            "fsGroup": 10001,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": POD_SECURITY,
         "initContainers": [
             {
                 "name": "storage-initializer",
@@ -94,7 +84,7 @@ def scoring_cronjob(
                 "args": [release.storage_uri, MODEL_DIR],
                 **({"env": client_env(store)} if store is not None else {}),
                 "volumeMounts": [{"name": "model", "mountPath": MODEL_DIR}],
-                "securityContext": security,
+                "securityContext": CONTAINER_SECURITY,
                 "resources": resources,
             }
         ],
@@ -111,7 +101,7 @@ def scoring_cronjob(
                     {"name": "data", "mountPath": DATA_DIR},
                     {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (an emptyDir, the only writable path)
                 ],
-                "securityContext": security,
+                "securityContext": CONTAINER_SECURITY,
                 "resources": resources,
             }
         ],
