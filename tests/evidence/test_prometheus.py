@@ -6,9 +6,7 @@ the predictor's metrics endpoint and says why."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,7 +19,7 @@ from mlops.evidence.collect import CollectOptions, Goals, collect
 from mlops.evidence.live import histogram_quantile
 from mlops.governance.client import Subject
 from tests.evidence.conftest import traffic
-from tests.serving.conftest import free_port
+from tests.serving.conftest import free_port, stop
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 needs_prometheus = pytest.mark.skipif(
@@ -62,13 +60,7 @@ def prometheus(predictor, tmp_path_factory) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(5)
+        stop(process)
         log.close()
 
 
