@@ -4,8 +4,6 @@ own identity, writes objects of JSON lines a reader of that bucket gets back who
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from mlops.serving.runtime import RUNTIME_NAME, local_process, model_env
 from mlops.serving.sinks import read_s3_records
 from tests.components.test_kserve import args_for
 from tests.objectstore.conftest import BUCKETS, GRANTS
-from tests.serving.conftest import free_port, save_model, stop, wait_ready
+from tests.serving.conftest import free_port, save_model, start_process, stop, wait_ready
 
 ROWS = [{"income": 70.0, "age": 30.0}, {"income": 30.0, "age": 50.0}]
 MODELS = NAMESPACES["models"].name
@@ -51,13 +49,7 @@ def test_the_runtime_appends_request_logs_to_the_store(logs_store, stack_configs
             "AWS_ENDPOINT_URL": logs_store.url, "AWS_DEFAULT_REGION": "us-east-1",
         },
     )  # fmt: skip
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_", "AWS_"))}
-    output = tmp_path / "server.out"
-    with output.open("wb") as handle:
-        process = subprocess.Popen(
-            argv, env={**base, **env}, stdout=handle, stderr=subprocess.STDOUT, cwd=tmp_path,
-            start_new_session=True,
-        )  # fmt: skip
+    process, output = start_process(argv, tmp_path, env, cleared=("MLOPS_", "AWS_"))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, "credit", process, output)

@@ -70,20 +70,26 @@ class Server:
     output: Path
 
 
-def start_server(args: list[str], workdir: Path) -> tuple[subprocess.Popen, Path]:
+def start_process(
+    argv: list[str],
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    cleared: tuple[str, ...] = ("MLOPS_",),
+) -> tuple[subprocess.Popen, Path]:
+    """`argv` in its own session, output to workdir/server.out, with this environment minus the
+    variables named by `cleared` prefixes, plus `env`."""
     output = workdir / "server.out"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for key in [k for k in env if k.startswith("MLOPS_")]:
-        del env[key]
-    with output.open("w") as handle:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(cleared)}
+    with output.open("wb") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "mlops", "serve", *args],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+            argv, env={**base, "PYTHONUNBUFFERED": "1", **(env or {})}, stdout=handle,
+            stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True,
+        )  # fmt: skip
     return process, output
+
+
+def start_server(args: list[str], workdir: Path) -> tuple[subprocess.Popen, Path]:
+    return start_process([sys.executable, "-m", "mlops", "serve", *args], workdir)
 
 
 def wait_ready(url: str, name: str, process: subprocess.Popen, output: Path) -> None:

@@ -7,7 +7,6 @@ per-feature explanation of the tree model, and the application's response."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from mlops.demo.applications import applications
 from mlops.serving.runtime import RUNTIME_NAME, local_process, model_env
 from mlops.serving.sinks import read_records
 from tests.components.test_kserve import args_for
-from tests.serving.conftest import REPO_ROOT, free_port, stop, wait_ready
+from tests.serving.conftest import REPO_ROOT, free_port, start_process, stop, wait_ready
 
 MODEL = "credit-risk"
 
@@ -80,13 +79,7 @@ def runtime(credit_risk_model: Trained, stack_configs, tmp_path_factory) -> Iter
         model=model_env(MODEL, "3", credit_risk_model.digest, "int"),
         overrides={"MLOPS_REQUEST_LOG": str(log), "MLOPS_REQUEST_LOG_MASK": "income"},
     )
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")}
-    output = work / "server.out"
-    with output.open("wb") as handle:
-        process = subprocess.Popen(
-            argv, env={**base, **env}, stdout=handle, stderr=subprocess.STDOUT, cwd=work,
-            start_new_session=True,
-        )  # fmt: skip
+    process, output = start_process(argv, work, env, cleared=("MLOPS_",))
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(url, MODEL, process, output)
