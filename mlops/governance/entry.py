@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -203,7 +204,7 @@ def content_bytes(
     seq: int,
     time: str,
     kind: str,
-    subject: tuple[str | None, ...],
+    subject: Sequence[str | None],
     name: str,
     value_json: str,
     unit: str | None,

@@ -223,7 +223,7 @@ def _check_chain(
         stored_prev, stored_hash = row[13], row[14]
         try:
             recomputed = entry_hash(
-                content_bytes(seq, row[1], row[2], tuple(row[3:8]), row[8], row[9], row[10], row[11], row[12], stored_prev)
+                content_bytes(seq, row[1], row[2], row[3:8], row[8], row[9], row[10], row[11], row[12], stored_prev)
             )  # fmt: skip
             loads(row[9])
             artifacts = loads(row[12])
