@@ -156,11 +156,11 @@ class GovernanceService(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]),
             )
         # the evidence collector's CronJob (rendered into gitops/) reads and appends evidence
-        # from the models namespace: the auditor's token, in a Secret there
+        # from its own namespace: the auditor's token, in a Secret there
         k8s.core.v1.Secret(
             COLLECTOR_AUDIT_SECRET,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=COLLECTOR_AUDIT_SECRET, namespace=NAMESPACES["models"].name, labels=LABELS
+                name=COLLECTOR_AUDIT_SECRET, namespace=NAMESPACES["collector"].name, labels=LABELS
             ),
             type="Opaque",
             string_data={

@@ -17,6 +17,7 @@ from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerAr
 from components.database import POSTGRES_PORT, Database, DatabaseArgs, database_operator_values
 from components.database_connection import DatabaseConnection
 from components.edge import GATEWAY, Backend, Edge, EdgeArgs
+from components.evidence_collector import EvidenceCollector, EvidenceCollectorArgs
 from components.gateway_api import GatewayApi, GatewayApiArgs
 from components.governance import NAME as GOVERNANCE_SERVICE
 from components.governance import PORT as GOVERNANCE_PORT
@@ -39,12 +40,13 @@ from components.tenancy import Tenancy, TenancyArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
 from mlops.config.model import REQUEST_LOG_BUCKET, RouteName, StackConfig, exposed_routes
 from mlops.config.namespaces import (
+    COLLECTOR_ACCOUNT,
     MODEL_READER_ACCOUNT,
     NAMESPACES,
     NODE_METRICS_PORTS,
     ExternalFlow,
 )
-from mlops.config.object_store import STORE_GRANTS
+from mlops.config.object_store import STORE_GRANTS, Grant
 from mlops.edge.policy import Identity
 from mlops.edge.routes import route_hostname
 from mlops.gitops.bootstrap import bootstrap_objects
@@ -59,6 +61,7 @@ CONSUMER_ACCOUNTS: dict[str, tuple[str, ...]] = {
     "kubeflow": STORE_ACCOUNTS,
     "notebooks": (NOTEBOOK_ACCOUNT,),
     "models": (MODEL_READER_ACCOUNT,),
+    "collector": (COLLECTOR_ACCOUNT,),
 }
 
 
@@ -140,9 +143,7 @@ class Platform(pulumi.ComponentResource):
                 settings=config.storage,
                 namespace=NAMESPACES["storage"].name,
                 grants={
-                    NAMESPACES[key].name: grant
-                    for key, grant in STORE_GRANTS.items()
-                    if key in self.installed
+                    NAMESPACES[key].name: grant for key, grant in self._store_consumers().items()
                 },
                 monitoring_namespace=NAMESPACES["monitoring"].name,
                 tags=self.tags,
@@ -266,6 +267,7 @@ class Platform(pulumi.ComponentResource):
             opts=self._on_cluster(self.storage),
         )
         self._model_reader()
+        self._evidence_collector()
         self.argocd = ArgoCd(
             "argocd",
             ArgoCdArgs(
@@ -410,6 +412,32 @@ class Platform(pulumi.ComponentResource):
             if store.credentials_secret
             else None,
             automount_service_account_token=False,
+            opts=self._on_cluster(self.storage),
+        )
+
+    def _store_consumers(self) -> dict[str, Grant]:
+        """The installed consumers whose bucket the stack has (the request-logs bucket, which
+        the collector reads, goes with request logging)."""
+        buckets = set(self._config.storage.buckets)
+        return {
+            key: grant
+            for key, grant in STORE_GRANTS.items()
+            if key in self.installed and grant.bucket in buckets
+        }
+
+    def _evidence_collector(self) -> None:
+        """The collector CronJob's identity: store reader of the request logs, KFP run creator."""
+        config = self._config
+        reads_logs = "collector" in self._store_consumers()
+        EvidenceCollector(
+            "evidence-collector",
+            EvidenceCollectorArgs(
+                namespace=NAMESPACES["collector"].name,
+                collector=config.monitoring.collector,
+                serving=config.serving,
+                store=self._artifact_store("collector") if reads_logs else None,
+                kfp_namespace=NAMESPACES["kubeflow"].name,
+            ),
             opts=self._on_cluster(self.storage),
         )
 

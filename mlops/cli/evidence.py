@@ -23,7 +23,8 @@ RequestLogOpt = Annotated[
     typer.Option(
         "--request-log",
         envvar=settings.REQUEST_LOG.name,
-        help="Request log: sqlite:///PATH or PATH.jsonl.",
+        help="Request log: s3://BUCKET/PREFIX (the predictors' log in the store), "
+        "sqlite:///PATH or PATH.jsonl.",
     ),
 ]
 

@@ -216,7 +216,7 @@ PROMETHEUS = Setting(
 REQUEST_LOG = Setting(
     "MLOPS_REQUEST_LOG",
     "the request log `mlops evidence` reads predictions and inputs from (`--request-log`)",
-    "sqlite:///PATH or PATH.jsonl",
+    "s3://BUCKET/PREFIX (the predictors' log in the store), sqlite:///PATH or PATH.jsonl",
     _text,
 )
 KFP = Setting(
@@ -230,6 +230,13 @@ KFP_TOKEN = Setting(
     "bearer token for the Kubeflow Pipelines API (retraining runs)",
     "a token KFP accepts",
     _text,
+)
+KFP_TOKEN_FILE = Setting(
+    "MLOPS_KFP_TOKEN_FILE",
+    "a file holding the Kubeflow Pipelines bearer token, read at each request, where "
+    "`MLOPS_KFP_TOKEN` is unset",
+    "a file path (a projected service-account token, audience pipelines.kubeflow.org)",
+    _path,
 )
 BUCKET = Setting(
     "MLOPS_BUCKET",

@@ -526,9 +526,9 @@ class CollectorConfig(Strict):
     max_p95_latency_ms: float = Field(default=300.0, gt=0)
     max_error_rate: float = Field(default=0.005, ge=0, le=1)
     max_drifted_features: int = Field(default=0, ge=0)
-    # The request log the collector reads drift from (sqlite:///PATH or PATH.jsonl on a volume
-    # the predictors write); none: serving figures only.
-    request_log: str | None = Field(default=None, pattern=r"^(sqlite:///)?/[A-Za-z0-9._/-]+$")
+    # Drift of the predictors' request log (`serving.request_log`, read from the store with the
+    # collector's own read-only identity); false: serving figures only.
+    drift: bool = True
     retraining: RetrainingConfig | None = None
 
 
@@ -724,11 +724,16 @@ class StackConfig(Strict):
         return list(dict.fromkeys([*own, *(image for pin in pins for image in pin.images)]))
 
     @model_validator(mode="after")
-    def _request_logs_have_their_bucket(self) -> Self:
+    def _request_logs_are_written_and_read_consistently(self) -> Self:
         if self.serving.request_log.enabled and REQUEST_LOG_BUCKET not in self.storage.buckets:
             raise ValueError(
                 f"storage.buckets: no '{REQUEST_LOG_BUCKET}' bucket for serving.request_log; "
                 f"add it, or set serving.request_log.enabled: false"
+            )
+        if self.monitoring.collector.drift and not self.serving.request_log.enabled:
+            raise ValueError(
+                "monitoring.collector.drift: reads the predictors' request log, which "
+                "serving.request_log.enabled: false switches off; set drift: false or log requests"
             )
         return self
 

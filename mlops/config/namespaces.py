@@ -54,6 +54,9 @@ NAMESPACES: dict[str, PlatformNamespace] = {
         "knative-serving", "serving", needs="baseline", webhooks=True
     ),
     "models": PlatformNamespace("models", "serving", workloads=True),
+    # the evidence collector's CronJob, apart from the predictors: its identity reads the request
+    # logs they may only append to, and asks Kubeflow Pipelines for retraining runs
+    "collector": PlatformNamespace("evidence-collector", "serving"),
     "monitoring": PlatformNamespace(
         "monitoring", "serving", needs="privileged", web_ui=True, webhooks=True
     ),
@@ -97,8 +100,13 @@ ALLOWED_FLOWS: tuple[Flow, ...] = (
     Flow("models", "storage", OBJECT_STORE_PORTS),
     Flow("models", "governance", GOVERNANCE_PORTS),
     Flow("monitoring", "governance", GOVERNANCE_PORTS),
-    Flow("models", "monitoring", PROMETHEUS_PORTS),  # the evidence collector queries Prometheus
-    Flow("models", "kubeflow", KFP_API_PORTS),  # ... and asks KFP for retraining runs
+    # the evidence collector reads Prometheus (never the predictors' metrics endpoints, which
+    # share the port that answers predictions), reads the request logs in the store, appends
+    # evidence, and asks KFP for retraining runs
+    Flow("collector", "monitoring", PROMETHEUS_PORTS),
+    Flow("collector", "storage", OBJECT_STORE_PORTS),
+    Flow("collector", "governance", GOVERNANCE_PORTS),
+    Flow("collector", "kubeflow", KFP_API_PORTS),
     Flow("gateway", "models", ()),  # InferenceServices behind the gateway (RawDeployment)
     Flow("gateway", "knative_serving", ()),  # Kourier, in front of them (Serverless)
     Flow("knative_serving", "models", ()),  # the activator and Kourier in front (Serverless)
@@ -139,9 +147,15 @@ def flows_between(installed: tuple[str, ...]) -> list[Flow]:
 # store (keys of its read-only identity, or an IRSA role); the rendered releases name it.
 MODEL_READER_ACCOUNT = "model-reader"
 
-# The evidence collector's CronJob (`gitops/envs/<env>/rendered/evidence-collector/`) reads and
+# The evidence collector's CronJob (`gitops/envs/<env>/rendered/evidence-collector/`) runs in
+# the collector namespace as this service account (components/evidence_collector.py: its store
+# identity, request-log location and the one KFP permission, creating runs). It reads and
 # appends evidence with the Audit API's auditor token, which the governance component puts in
-# this Secret in the models namespace; it reads figures from the stack's Prometheus and asks its
-# Kubeflow Pipelines API for retraining runs.
+# this Secret of the collector namespace.
+COLLECTOR_ACCOUNT = "evidence-collector"
 COLLECTOR_AUDIT_SECRET = "evidence-collector-audit"
 COLLECTOR_AUDIT_KEY = "token"
+# What the platform writes for the CronJob: where the request log is (its bucket's real name is
+# known only once the store exists), in this ConfigMap of the collector namespace.
+COLLECTOR_SETTINGS = "evidence-collector"
+COLLECTOR_REQUEST_LOG_KEY = "request-log"

@@ -32,12 +32,13 @@ class Grant:
 
 
 # Keyed by the namespace catalog's keys. The model reader pulls released models and nothing else;
-# its predictors append their request logs.
+# its predictors append their request logs, which only the evidence collector reads back.
 STORE_GRANTS: dict[str, Grant] = {
     "mlflow": Grant("mlflow-artifacts", write=True),
     "kubeflow": Grant("pipeline-artifacts", write=True),
     "notebooks": Grant("datasets", write=True),
     "models": Grant("mlflow-artifacts", write=False, appends=(REQUEST_LOG_BUCKET,)),
+    "collector": Grant(REQUEST_LOG_BUCKET, write=False),
 }
 
 

@@ -1,7 +1,12 @@
 """The retraining request a breach makes: a Kubeflow Pipelines run of a registered pipeline
 version (REST API v2beta1, `POST /apis/v2beta1/runs`), with parameters `model`, `version` and
 `reason`. Without a KFP host the request is prepared and recorded, not sent; either way the
-collector records the trigger and its result as evidence."""
+collector records the trigger and its result as evidence.
+
+In the cluster the request carries the collector's projected service-account token for KFP's
+audience (`pipelines.kubeflow.org`): what KFP's API server checks in multi-user mode
+(TokenReview, then a SubjectAccessReview for `create runs` in the run's namespace), and the
+collector's service account may do exactly that and nothing else there."""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from typing import Any
 import httpx
 
 from mlops.config import environment as settings
+from mlops.errors import BadInputError
+from mlops.inputs import read_text
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,19 @@ class Retraining:
     pipeline_id: str
     pipeline_version_id: str
     experiment_id: str | None = None
+
+
+def kfp_token() -> str | None:
+    """`MLOPS_KFP_TOKEN`, or the file `MLOPS_KFP_TOKEN_FILE` names, read now: in the cluster it
+    is a projected service-account token for KFP's audience, which the kubelet rotates."""
+    token = settings.KFP_TOKEN.get()
+    path = settings.KFP_TOKEN_FILE.get()
+    if token or path is None:
+        return token
+    token = read_text(path, 16384, "KFP token file").strip()
+    if not token:
+        raise BadInputError(f"{settings.KFP_TOKEN_FILE.name}={path}: empty; allowed: a token file")
+    return token
 
 
 def request_body(target: Retraining, model: str, version: str, reason: str) -> dict[str, Any]:
@@ -45,7 +65,10 @@ def submit(target: Retraining, model: str, version: str, reason: str,
     if not target.host:
         return {"submitted": False, "ok": False, "reason": "no KFP host configured",
                 "request": body}  # fmt: skip
-    token = settings.KFP_TOKEN.get()
+    try:
+        token = kfp_token()
+    except BadInputError as error:
+        return {"submitted": False, "ok": False, "reason": str(error), "request": body}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     url = f"{target.host.rstrip('/')}/apis/v2beta1/runs"
     try:

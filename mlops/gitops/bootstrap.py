@@ -28,10 +28,10 @@ DENY_ALWAYS = {"schedule": "* * * * *", "duration": "1h"}
 
 
 def allowed_namespaces() -> list[str]:
-    """Where Applications of the project may deploy: the serving namespace and the analytics
-    plane."""
+    """Where Applications of the project may deploy: the serving namespace, the evidence
+    collector's and the analytics plane."""
     analytics = [ns.name for ns in NAMESPACES.values() if ns.plane == "analytics"]
-    return sorted({NAMESPACES["models"].name, *analytics})
+    return sorted({NAMESPACES["models"].name, NAMESPACES["collector"].name, *analytics})
 
 
 def project_name(env: Environment) -> str:

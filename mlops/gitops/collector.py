@@ -2,10 +2,21 @@
 on the stack's schedule, with the stack's live quality goals), rendered into the environment's
 GitOps tree so Argo CD runs in the cluster what the demo and the tests run.
 
-The pod runs under the restricted Pod Security profile (non-root, no privilege escalation, no
+It runs in its own namespace as its own service account (components/evidence_collector.py),
+apart from the predictors: the store identity it reads the request log with may read and list
+the request-logs bucket and nothing else, while the predictors may only append to it. The pod
+runs under the restricted Pod Security profile (non-root, no privilege escalation, no
 capabilities, read-only root file system, RuntimeDefault seccomp) without a Kubernetes API token;
-its only writable path is an emptyDir at /tmp. It reads Prometheus and the Audit API in-cluster,
-and the request log where the stack names one.
+its only writable path is an emptyDir at /tmp. Where the stack names a retraining pipeline it
+gets one projected token, for KFP's audience only (the API server refuses it), rotated by the
+kubelet.
+
+Serving figures come from the stack's Prometheus, which every stack installs. The collector never
+reads the predictors' metrics endpoints on a cluster: they share the port that answers
+predictions, so a NetworkPolicy that let it scrape them would let it call the models too. That
+fallback (`--metrics-url`) is for the embedded demo and a laptop without Prometheus; here a
+Prometheus that does not answer fails the run (exit 2), which the Job history and KubeJobFailed
+show.
 """
 
 from typing import Any
@@ -13,18 +24,25 @@ from typing import Any
 from mlops.config import environment as settings
 from mlops.config.model import CollectorConfig
 from mlops.config.namespaces import (
+    COLLECTOR_ACCOUNT,
     COLLECTOR_AUDIT_KEY,
     COLLECTOR_AUDIT_SECRET,
+    COLLECTOR_REQUEST_LOG_KEY,
+    COLLECTOR_SETTINGS,
     GOVERNANCE_PORTS,
     KFP_API_PORTS,
     NAMESPACES,
     PROMETHEUS_PORTS,
 )
+from mlops.config.object_store import client_env
 from mlops.gitops.environment import Environment
 from mlops.gitops.pods import CONTAINER_SECURITY, POD_SECURITY
 
 NAME = "evidence-collector"
 TOKEN_DIR = "/etc/mlops/audit"
+KFP_TOKEN_DIR = "/var/run/secrets/kubeflow/pipelines"  # where KFP's own clients look for it
+KFP_AUDIENCE = "pipelines.kubeflow.org"  # what KFP's API server reviews tokens for
+KFP_TOKEN_SECONDS = 3600  # the kubelet renews it at 80 % of its life
 DIRECTORY = "evidence-collector"
 PROMETHEUS_SERVICE = "kube-prometheus-stack-prometheus"  # components/monitoring.py's release
 
@@ -43,8 +61,6 @@ def collector_args(config: CollectorConfig, environment: str) -> list[str]:
         "--max-error-rate", f"{config.max_error_rate:g}",
         "--max-drifted-features", str(config.max_drifted_features),
     ]  # fmt: skip
-    if config.request_log:
-        args += ["--request-log", config.request_log]  # against the packaged training reference
     if config.retraining is not None:
         retraining = config.retraining
         args += ["--kfp", _service("ml-pipeline", "kubeflow", KFP_API_PORTS[0]),
@@ -54,6 +70,47 @@ def collector_args(config: CollectorConfig, environment: str) -> list[str]:
     return [*args, "--json"]
 
 
+def collector_env(env: Environment, config: CollectorConfig) -> list[dict[str, Any]]:
+    """The container's settings: the Audit API and its token file; with drift, the store (its
+    endpoint and the collector namespace's own keys; IRSA on S3) and the request log the
+    platform wrote into the collector's ConfigMap (against the packaged training reference);
+    with retraining, the KFP token file."""
+    variables: list[dict[str, Any]] = [
+        {"name": settings.ENVIRONMENT.name, "value": env.name},
+        {"name": settings.AUDIT.name, "value": _service("governance", "governance",
+                                                         GOVERNANCE_PORTS[0])},
+        {"name": settings.AUDIT_TOKEN_FILE.name, "value": f"{TOKEN_DIR}/{COLLECTOR_AUDIT_KEY}"},
+    ]  # fmt: skip
+    if config.drift:
+        variables += client_env(env.store) if env.store is not None else []
+        variables.append({"name": settings.REQUEST_LOG.name, "valueFrom": {"configMapKeyRef": {
+            "name": COLLECTOR_SETTINGS, "key": COLLECTOR_REQUEST_LOG_KEY}}})  # fmt: skip
+    if config.retraining is not None:
+        variables.append({"name": settings.KFP_TOKEN_FILE.name, "value": f"{KFP_TOKEN_DIR}/token"})
+    return variables
+
+
+def _volumes(config: CollectorConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(volumes, mounts): /tmp, the audit token, and the KFP token where retraining is on."""
+    volumes: list[dict[str, Any]] = [
+        {"name": "tmp", "emptyDir": {}},
+        # the token as a file, not an environment variable (a process listing shows those)
+        {"name": "audit-token",
+         "secret": {"secretName": COLLECTOR_AUDIT_SECRET, "defaultMode": 0o440}},
+    ]  # fmt: skip
+    mounts: list[dict[str, Any]] = [
+        {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (an emptyDir)
+        {"name": "audit-token", "mountPath": TOKEN_DIR, "readOnly": True},
+    ]
+    if config.retraining is not None:
+        token = {"audience": KFP_AUDIENCE, "expirationSeconds": KFP_TOKEN_SECONDS,
+                 "path": "token"}  # fmt: skip
+        volumes.append({"name": "kfp-token", "projected": {
+            "defaultMode": 0o440, "sources": [{"serviceAccountToken": token}]}})  # fmt: skip
+        mounts.append({"name": "kfp-token", "mountPath": KFP_TOKEN_DIR, "readOnly": True})
+    return volumes, mounts
+
+
 def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, Any]:
     labels = {
         "app.kubernetes.io/name": NAME,
@@ -61,22 +118,15 @@ def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, An
         "app.kubernetes.io/part-of": "mlops-platform",
         "mlops.platform/environment": env.name,
     }
-    audit = _service("governance", "governance", GOVERNANCE_PORTS[0])
+    volumes, mounts = _volumes(config)
     container = {
         "name": "collect",
         "image": env.predictor_image,
         "imagePullPolicy": "Always",
         "command": ["mlops"],
         "args": collector_args(config, env.name),
-        "env": [
-            {"name": settings.ENVIRONMENT.name, "value": env.name},
-            {"name": settings.AUDIT.name, "value": audit},
-            {"name": settings.AUDIT_TOKEN_FILE.name, "value": f"{TOKEN_DIR}/{COLLECTOR_AUDIT_KEY}"},
-        ],
-        "volumeMounts": [
-            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (an emptyDir)
-            {"name": "audit-token", "mountPath": TOKEN_DIR, "readOnly": True},
-        ],
+        "env": collector_env(env, config),
+        "volumeMounts": mounts,
         "securityContext": CONTAINER_SECURITY,
         "resources": {
             "requests": {"cpu": "100m", "memory": "256Mi"},
@@ -85,24 +135,18 @@ def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, An
     }
     pod_spec = {
         "restartPolicy": "Never",
+        "serviceAccountName": COLLECTOR_ACCOUNT,
         "automountServiceAccountToken": False,  # the job never talks to the API server
         "securityContext": POD_SECURITY,
         "containers": [container],
-        "volumes": [
-            {"name": "tmp", "emptyDir": {}},
-            # the token as a file, not an environment variable (a process listing shows those)
-            {
-                "name": "audit-token",
-                "secret": {"secretName": COLLECTOR_AUDIT_SECRET, "defaultMode": 0o440},
-            },
-        ],
+        "volumes": volumes,
     }
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": {
             "name": NAME,
-            "namespace": env.namespace,
+            "namespace": NAMESPACES["collector"].name,
             "labels": labels,
             "annotations": {
                 "checkov.io/skip1": "CKV_K8S_43=images come from the environment's registry "
