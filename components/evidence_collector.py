@@ -36,6 +36,7 @@ RUN_ROLE = "evidence-collector-runs"
 class EvidenceCollectorArgs:
     namespace: str  # the collector's own namespace
     collector: CollectorConfig  # monitoring.collector
+    drift: bool  # StackConfig.collector_drift: it reads the predictors' request log
     serving: ServingConfig  # where the predictors write their request log
     store: ArtifactStore | None  # the request-logs bucket with the collector's identity
     kfp_namespace: str  # where retraining runs are created
@@ -66,7 +67,7 @@ class EvidenceCollector(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=child,
         )
-        if args.collector.drift and store is not None:
+        if args.drift and store is not None:
             serving = args.serving
             log = pulumi.Output.from_input(store.bucket).apply(
                 lambda bucket: _request_log_url(serving, bucket)

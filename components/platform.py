@@ -416,13 +416,14 @@ class Platform(pulumi.ComponentResource):
         )
 
     def _store_consumers(self) -> dict[str, Grant]:
-        """The installed consumers whose bucket the stack has (the request-logs bucket, which
-        the collector reads, goes with request logging)."""
+        """The installed consumers whose bucket the stack has; the collector only where it
+        reads the request logs."""
         buckets = set(self._config.storage.buckets)
+        wanted = {"collector": self._config.collector_drift}
         return {
             key: grant
             for key, grant in STORE_GRANTS.items()
-            if key in self.installed and grant.bucket in buckets
+            if key in self.installed and grant.bucket in buckets and wanted.get(key, True)
         }
 
     def _evidence_collector(self) -> None:
@@ -434,6 +435,7 @@ class Platform(pulumi.ComponentResource):
             EvidenceCollectorArgs(
                 namespace=NAMESPACES["collector"].name,
                 collector=config.monitoring.collector,
+                drift=config.collector_drift,
                 serving=config.serving,
                 store=self._artifact_store("collector") if reads_logs else None,
                 kfp_namespace=NAMESPACES["kubeflow"].name,

@@ -527,8 +527,9 @@ class CollectorConfig(Strict):
     max_error_rate: float = Field(default=0.005, ge=0, le=1)
     max_drifted_features: int = Field(default=0, ge=0)
     # Drift of the predictors' request log (`serving.request_log`, read from the store with the
-    # collector's own read-only identity); false: serving figures only.
-    drift: bool = True
+    # collector's own read-only identity). Unset: whenever the predictors log requests; false:
+    # serving figures only.
+    drift: bool | None = None
     retraining: RetrainingConfig | None = None
 
 
@@ -714,6 +715,12 @@ class StackConfig(Strict):
     edge: EdgeConfig
 
     @property
+    def collector_drift(self) -> bool:
+        """Whether the evidence collector assesses drift from the predictors' request log."""
+        drift = self.monitoring.collector.drift
+        return self.serving.request_log.enabled if drift is None else drift
+
+    @property
     def allowed_registries(self) -> list[str]:
         """Where images may come from: anywhere when the stack lists no registry; otherwise the
         stack's own registries and those of the pinned charts' images (ChartPin.images)."""
@@ -730,7 +737,7 @@ class StackConfig(Strict):
                 f"storage.buckets: no '{REQUEST_LOG_BUCKET}' bucket for serving.request_log; "
                 f"add it, or set serving.request_log.enabled: false"
             )
-        if self.monitoring.collector.drift and not self.serving.request_log.enabled:
+        if self.monitoring.collector.drift is True and not self.serving.request_log.enabled:
             raise ValueError(
                 "monitoring.collector.drift: reads the predictors' request log, which "
                 "serving.request_log.enabled: false switches off; set drift: false or log requests"

@@ -81,7 +81,7 @@ def collector_env(env: Environment, config: CollectorConfig) -> list[dict[str, A
                                                          GOVERNANCE_PORTS[0])},
         {"name": settings.AUDIT_TOKEN_FILE.name, "value": f"{TOKEN_DIR}/{COLLECTOR_AUDIT_KEY}"},
     ]  # fmt: skip
-    if config.drift:
+    if env.collector_drift:
         variables += client_env(env.store) if env.store is not None else []
         variables.append({"name": settings.REQUEST_LOG.name, "valueFrom": {"configMapKeyRef": {
             "name": COLLECTOR_SETTINGS, "key": COLLECTOR_REQUEST_LOG_KEY}}})  # fmt: skip

@@ -68,6 +68,7 @@ class Environment:
     image_registry: str = "docker.io"
     store: StoreEndpoint | None = None  # None on S3: the model reader's IAM role
     collector: CollectorConfig = field(default_factory=CollectorConfig)  # its evidence collector
+    collector_drift: bool = False  # ... reads the predictors' request log (StackConfig's answer)
 
     @property
     def mode(self) -> ModeFacts:
@@ -101,6 +102,7 @@ def environment_from_stack(name: str, config: StackConfig, stack_path: Path) -> 
         image_registry=config.serving.image_registry,
         store=store_endpoint(config.storage),
         collector=config.monitoring.collector,
+        collector_drift=config.collector_drift,
     )
 
 

@@ -151,7 +151,7 @@ def test_signing_key_is_ed25519_and_secrets_are_redacted(stack_configs):
     }
     collector = next(r for r in of_type(resources, "kubernetes:core/v1:Secret")
                      if r.inputs["metadata"]["name"] == "evidence-collector-audit")  # fmt: skip
-    assert collector.inputs["metadata"]["namespace"] == "models"
+    assert collector.inputs["metadata"]["namespace"] == "evidence-collector"
 
 
 @pulumi.runtime.test

@@ -48,3 +48,26 @@ def test_an_unreachable_kfp_is_recorded_not_raised():
     outcome = submit(TARGET, "credit", "7", "drift", httpx.MockTransport(failing))
     assert not outcome["submitted"] and outcome["reason"].startswith("ConnectError: refused")
     assert outcome["request"]["runtime_config"]["parameters"]["reason"] == "drift"
+
+
+def test_the_token_file_is_read_at_each_request_so_a_rotated_token_is_sent(monkeypatch, tmp_path):
+    """In the cluster: the projected service-account token the kubelet rotates."""
+    monkeypatch.delenv("MLOPS_KFP_TOKEN", raising=False)
+    token = tmp_path / "token"
+    monkeypatch.setenv("MLOPS_KFP_TOKEN_FILE", str(token))
+    seen, transport = _answering(httpx.Response(200, json={"run_id": "r-1"}))
+    for value in ("first-token", "rotated-token"):
+        token.write_text(value + "\n")
+        assert submit(TARGET, "credit", "7", "drift", transport)["ok"]
+    assert [r.headers["Authorization"] for r in seen] == [
+        "Bearer first-token", "Bearer rotated-token"]  # fmt: skip
+
+
+def test_an_empty_token_file_is_recorded_as_not_submitted(monkeypatch, tmp_path):
+    monkeypatch.delenv("MLOPS_KFP_TOKEN", raising=False)
+    (tmp_path / "token").write_text("")
+    monkeypatch.setenv("MLOPS_KFP_TOKEN_FILE", str(tmp_path / "token"))
+    seen, transport = _answering(httpx.Response(200, json={"run_id": "r-1"}))
+    outcome = submit(TARGET, "credit", "7", "drift", transport)
+    assert not outcome["submitted"] and "MLOPS_KFP_TOKEN_FILE" in outcome["reason"]
+    assert seen == []

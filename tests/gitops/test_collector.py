@@ -51,11 +51,17 @@ def test_the_prod_collector_carries_the_stack_goals_and_the_retraining_pipeline(
         "containers"][0]["args"]  # fmt: skip
 
 
+def _pod(env: str) -> dict:
+    return _rendered(env)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
 def test_the_collector_pod_is_restricted_and_has_no_api_token():
     for env in ("dev", "int", "prod"):
         job = _rendered(env)
         assert violations(job, "restricted") == []
+        assert job["metadata"]["namespace"] == "evidence-collector"  # apart from the predictors
         spec = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        assert spec["serviceAccountName"] == "evidence-collector"
         assert spec["automountServiceAccountToken"] is False
         variables = {e["name"]: e for e in spec["containers"][0]["env"]}
         assert "MLOPS_AUDIT_TOKEN" not in variables  # a file from the Secret, not a variable
@@ -70,3 +76,50 @@ def test_a_bad_schedule_in_the_stack_is_bad_input_naming_the_key(tmp_path):
     stack.write_text(stack.read_text().replace('schedule: "*/15 * * * *"', 'schedule: "hourly"'))
     with pytest.raises(BadInputError, match=r"monitoring\.collector\.schedule"):
         load_stack(tmp_path / "stacks", "prod")
+
+
+def test_the_collector_reads_the_request_log_with_its_own_store_identity():
+    """dev (in-cluster store): the keys of the collector namespace's own identity; int and
+    prod (S3): its IAM role, no keys. Both read the log the platform's ConfigMap names."""
+    for env in ("dev", "int", "prod"):
+        variables = {e["name"]: e for e in _pod(env)["containers"][0]["env"]}
+        assert variables["MLOPS_REQUEST_LOG"]["valueFrom"] == {
+            "configMapKeyRef": {"name": "evidence-collector", "key": "request-log"}
+        }
+        keys = variables.get("AWS_ACCESS_KEY_ID")
+        if env == "dev":
+            assert keys["valueFrom"]["secretKeyRef"]["name"] == "object-storage-credentials"
+            assert variables["AWS_ENDPOINT_URL"]["value"].startswith("http://seaweedfs.")
+        else:
+            assert keys is None and "AWS_ENDPOINT_URL" not in variables
+
+
+def test_only_a_collector_that_requests_retraining_gets_a_token_and_only_for_kfp():
+    prod = _pod("prod")
+    (volume,) = [v for v in prod["volumes"] if v["name"] == "kfp-token"]
+    (source,) = volume["projected"]["sources"]
+    assert source["serviceAccountToken"]["audience"] == "pipelines.kubeflow.org"
+    assert source["serviceAccountToken"]["expirationSeconds"] <= 3600
+    (mount,) = [m for m in prod["containers"][0]["volumeMounts"] if m["name"] == "kfp-token"]
+    variables = {e["name"]: e.get("value") for e in prod["containers"][0]["env"]}
+    assert variables["MLOPS_KFP_TOKEN_FILE"] == f"{mount['mountPath']}/token"
+    assert "MLOPS_KFP_TOKEN" not in variables
+    dev = _pod("dev")
+    assert all("projected" not in v for v in dev["volumes"])
+    assert "MLOPS_KFP_TOKEN_FILE" not in {e["name"] for e in dev["containers"][0]["env"]}
+
+
+def test_on_a_cluster_the_collector_reads_prometheus_and_cannot_reach_the_predictors():
+    """The metrics-endpoint fallback is for the embedded demo: the predictors' metrics share
+    the port that answers predictions, so no flow from the collector's namespace reaches
+    them."""
+    from mlops.config.namespaces import NAMESPACES, flows_between
+
+    for env in ("dev", "int", "prod"):
+        args = _pod(env)["containers"][0]["args"]
+        assert "--prometheus" in args and "--metrics-url" not in args
+    flows = flows_between(tuple(NAMESPACES))
+    assert {f.destination for f in flows if f.source == "collector"} == {
+        "monitoring", "storage", "governance", "kubeflow"}  # fmt: skip
+    # the predictors no longer reach Prometheus's API or KFP's: those flows were the collector's
+    assert not {f.destination for f in flows if f.source == "models"} & {"monitoring", "kubeflow"}

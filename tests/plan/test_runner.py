@@ -373,3 +373,66 @@ def test_on_s3_each_consumer_role_allows_only_its_grant(plans):
     assert "s3:GetObject" in models and not models & {"s3:PutObject", "s3:DeleteObject"}
     assert logs == {"s3:PutObject"}
     assert "s3:DeleteObject" not in actions["models"]
+
+
+def test_on_s3_the_collector_role_reads_and_lists_request_logs_and_nothing_else(plans):
+    """The evidence collector's IAM role: list and get request-log objects (decrypting them);
+    no put or delete anywhere, no other bucket."""
+    (policy,) = [
+        json.loads(r.inputs["policy"])
+        for r in plans["prod"].of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.name == "collector-object-storage"
+    ]
+    granted = {
+        (action, resource.split(":::")[-1] if ":s3:" in resource else "kms")
+        for statement in policy["Statement"]
+        for action in statement["Action"]
+        for resource in statement["Resource"]
+    }
+    bucket = next(r for a, r in granted if a == "s3:ListBucket")
+    assert "request-logs" in bucket
+    assert granted == {
+        ("s3:ListBucket", bucket), ("s3:GetBucketLocation", bucket),
+        ("s3:GetObject", f"{bucket}/*"), ("s3:GetObjectVersion", f"{bucket}/*"),
+        ("kms:Decrypt", "kms"),
+    }  # fmt: skip
+    (account,) = [
+        a for a in plans["prod"].of_type("kubernetes:core/v1:ServiceAccount")
+        if a.inputs["metadata"]["name"] == "evidence-collector"
+    ]  # fmt: skip
+    assert account.inputs["metadata"]["namespace"] == "evidence-collector"
+    assert "collector-object-storage" in account.inputs["metadata"]["annotations"][
+        "eks.amazonaws.com/role-arn"]  # fmt: skip
+
+
+def test_the_collector_reads_the_request_log_the_predictors_write(plans):
+    """Its ConfigMap names the bucket's real name and the prefix of the stack's runtime."""
+    for stack, bucket in (("dev", "request-logs"), ("prod", "object-storage-request-logs-mock")):
+        (settings,) = [
+            c for c in plans[stack].of_type("kubernetes:core/v1:ConfigMap")
+            if c.inputs["metadata"] == {"name": "evidence-collector",
+                                        "namespace": "evidence-collector"}
+        ]  # fmt: skip
+        assert settings.inputs["data"] == {"request-log": f"s3://{bucket}/serving"}, stack
+
+
+def test_only_a_stack_with_a_retraining_pipeline_lets_the_collector_create_kfp_runs(
+    plans, stack_configs
+):
+    for stack, plan in plans.items():
+        roles = [r for r in plan.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
+                 if r.name == "evidence-collector-runs"]  # fmt: skip
+        if stack_configs[stack].monitoring.collector.retraining is None:
+            assert roles == [], stack
+            continue
+        (role,) = roles
+        assert role.inputs["metadata"]["namespace"] == "kubeflow"
+        assert role.inputs["rules"] == [
+            {"apiGroups": ["pipelines.kubeflow.org"], "resources": ["runs"], "verbs": ["create"]}
+        ]
+        (binding,) = [b for b in plan.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+                      if b.name == "evidence-collector-runs"]  # fmt: skip
+        assert binding.inputs["subjects"] == [
+            {"kind": "ServiceAccount", "name": "evidence-collector",
+             "namespace": "evidence-collector"}
+        ]  # fmt: skip
