@@ -238,6 +238,13 @@ KFP_TOKEN_FILE = Setting(
     "a file path (a projected service-account token, audience pipelines.kubeflow.org)",
     _path,
 )
+STORE_KEYS_DIR = Setting(
+    "MLOPS_STORE_KEYS_DIR",
+    "a directory holding the object store's keys as the files AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY (a mounted Secret), used where the environment has no AWS keys",
+    "a directory path",
+    _path,
+)
 BUCKET = Setting(
     "MLOPS_BUCKET",
     "set in notebook pods: the object-store bucket of the environment",

@@ -95,8 +95,13 @@ def client_env(endpoint: StoreEndpoint) -> list[dict[str, object]]:
         }
         for key in (ACCESS_KEY, SECRET_KEY)
     ]
+    return [*keys, *endpoint_env(endpoint)]
+
+
+def endpoint_env(endpoint: StoreEndpoint) -> list[dict[str, object]]:
+    """Where the store is, without its keys: for a pod that mounts the key Secret as files
+    (`MLOPS_STORE_KEYS_DIR`) rather than reading keys from its environment."""
     return [
-        *keys,
         {"name": "AWS_ENDPOINT_URL", "value": endpoint.url},
         {"name": "S3_ENDPOINT", "value": endpoint.address},
         {"name": "S3_USE_HTTPS", "value": "1" if endpoint.secure else "0"},

@@ -34,7 +34,7 @@ from mlops.config.namespaces import (
     NAMESPACES,
     PROMETHEUS_PORTS,
 )
-from mlops.config.object_store import client_env
+from mlops.config.object_store import ACCESS_KEY, SECRET_KEY, StoreEndpoint, endpoint_env
 from mlops.gitops.environment import Environment
 from mlops.gitops.pods import CONTAINER_SECURITY, POD_SECURITY
 
@@ -43,6 +43,7 @@ TOKEN_DIR = "/etc/mlops/audit"
 KFP_TOKEN_DIR = "/var/run/secrets/kubeflow/pipelines"  # where KFP's own clients look for it
 KFP_AUDIENCE = "pipelines.kubeflow.org"  # what KFP's API server reviews tokens for
 KFP_TOKEN_SECONDS = 3600  # the kubelet renews it at 80 % of its life
+STORE_KEYS_DIR = "/etc/mlops/store"
 DIRECTORY = "evidence-collector"
 PROMETHEUS_SERVICE = "kube-prometheus-stack-prometheus"  # components/monitoring.py's release
 
@@ -82,7 +83,9 @@ def collector_env(env: Environment, config: CollectorConfig) -> list[dict[str, A
         {"name": settings.AUDIT_TOKEN_FILE.name, "value": f"{TOKEN_DIR}/{COLLECTOR_AUDIT_KEY}"},
     ]  # fmt: skip
     if env.collector_drift:
-        variables += client_env(env.store) if env.store is not None else []
+        if env.store is not None:
+            variables += endpoint_env(env.store)
+            variables.append({"name": settings.STORE_KEYS_DIR.name, "value": STORE_KEYS_DIR})
         variables.append({"name": settings.REQUEST_LOG.name, "valueFrom": {"configMapKeyRef": {
             "name": COLLECTOR_SETTINGS, "key": COLLECTOR_REQUEST_LOG_KEY}}})  # fmt: skip
     if config.retraining is not None:
@@ -90,11 +93,14 @@ def collector_env(env: Environment, config: CollectorConfig) -> list[dict[str, A
     return variables
 
 
-def _volumes(config: CollectorConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(volumes, mounts): /tmp, the audit token, and the KFP token where retraining is on."""
+def _volumes(
+    config: CollectorConfig, store: StoreEndpoint | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(volumes, mounts): /tmp, the audit token, the store keys where the collector reads the
+    request log with keys (not IRSA), and the KFP token where retraining is on. Keys and
+    tokens are files, never environment variables (a process listing shows those)."""
     volumes: list[dict[str, Any]] = [
         {"name": "tmp", "emptyDir": {}},
-        # the token as a file, not an environment variable (a process listing shows those)
         {"name": "audit-token",
          "secret": {"secretName": COLLECTOR_AUDIT_SECRET, "defaultMode": 0o440}},
     ]  # fmt: skip
@@ -102,6 +108,11 @@ def _volumes(config: CollectorConfig) -> tuple[list[dict[str, Any]], list[dict[s
         {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (an emptyDir)
         {"name": "audit-token", "mountPath": TOKEN_DIR, "readOnly": True},
     ]
+    if store is not None:
+        items = [{"key": key, "path": key} for key in (ACCESS_KEY, SECRET_KEY)]
+        volumes.append({"name": "store-keys", "secret": {
+            "secretName": store.credentials_secret, "items": items, "defaultMode": 0o440}})  # fmt: skip
+        mounts.append({"name": "store-keys", "mountPath": STORE_KEYS_DIR, "readOnly": True})
     if config.retraining is not None:
         token = {"audience": KFP_AUDIENCE, "expirationSeconds": KFP_TOKEN_SECONDS,
                  "path": "token"}  # fmt: skip
@@ -118,7 +129,7 @@ def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, An
         "app.kubernetes.io/part-of": "mlops-platform",
         "mlops.platform/environment": env.name,
     }
-    volumes, mounts = _volumes(config)
+    volumes, mounts = _volumes(config, env.store if env.collector_drift else None)
     container = {
         "name": "collect",
         "image": env.predictor_image,

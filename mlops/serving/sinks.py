@@ -23,9 +23,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from mlops.config.environment import STORE_KEYS_DIR
 from mlops.errors import BadInputError
 from mlops.files import create_private, open_private
-from mlops.inputs import MAX_TABLE_BYTES, check_file, iter_jsonl, parse_json
+from mlops.inputs import MAX_TABLE_BYTES, check_file, iter_jsonl, parse_json, read_text
 
 CLOUDEVENT_TYPE = "org.mlops-platform.serving.request-log.v1"
 CLOUDEVENT_BATCH = "application/cloudevents-batch+json"
@@ -172,7 +173,9 @@ class CloudEventSink:
 
 def s3_client() -> Any:
     """A boto3 S3 client as the pod has it: region, keys and endpoint from the environment
-    (`AWS_ENDPOINT_URL` for the in-cluster store, path-style; IRSA on S3)."""
+    (`AWS_ENDPOINT_URL` for the in-cluster store, path-style; IRSA on S3), or the keys from
+    the files of `MLOPS_STORE_KEYS_DIR` (a Secret mounted as files, which a process listing
+    does not show) where the environment has none."""
     import os
 
     import boto3
@@ -180,8 +183,25 @@ def s3_client() -> Any:
 
     style = "path" if os.environ.get("AWS_ENDPOINT_URL") else "auto"
     return boto3.client(
-        "s3", config=Config(s3={"addressing_style": style}, retries={"max_attempts": 3})
+        "s3",
+        config=Config(s3={"addressing_style": style}, retries={"max_attempts": 3}),
+        **_mounted_keys(),
     )
+
+
+def _mounted_keys() -> dict[str, str]:
+    import os
+
+    from mlops.config.object_store import ACCESS_KEY, SECRET_KEY
+
+    directory = STORE_KEYS_DIR.get()
+    if directory is None or os.environ.get(ACCESS_KEY):
+        return {}
+    access, secret = (read_text(directory / name, 4096, "store key file").strip()
+                      for name in (ACCESS_KEY, SECRET_KEY))  # fmt: skip
+    if not access or not secret:
+        raise BadInputError(f"{STORE_KEYS_DIR.name}={directory}: an empty key file")
+    return {"aws_access_key_id": access, "aws_secret_access_key": secret}
 
 
 def split_s3_url(url: str) -> tuple[str, str]:

@@ -86,12 +86,17 @@ def test_the_collector_reads_the_request_log_with_its_own_store_identity():
         assert variables["MLOPS_REQUEST_LOG"]["valueFrom"] == {
             "configMapKeyRef": {"name": "evidence-collector", "key": "request-log"}
         }
-        keys = variables.get("AWS_ACCESS_KEY_ID")
-        if env == "dev":
-            assert keys["valueFrom"]["secretKeyRef"]["name"] == "object-storage-credentials"
+        assert "AWS_ACCESS_KEY_ID" not in variables and "AWS_SECRET_ACCESS_KEY" not in variables
+        volumes = {v["name"]: v for v in _pod(env)["volumes"]}
+        if env == "dev":  # the keys as files, from the collector namespace's own Secret
             assert variables["AWS_ENDPOINT_URL"]["value"].startswith("http://seaweedfs.")
+            keys = volumes["store-keys"]["secret"]
+            assert keys["secretName"] == "object-storage-credentials"
+            mount = next(m for m in _pod(env)["containers"][0]["volumeMounts"]
+                         if m["name"] == "store-keys")  # fmt: skip
+            assert variables["MLOPS_STORE_KEYS_DIR"]["value"] == mount["mountPath"]
         else:
-            assert keys is None and "AWS_ENDPOINT_URL" not in variables
+            assert "AWS_ENDPOINT_URL" not in variables and "store-keys" not in volumes
 
 
 def test_only_a_collector_that_requests_retraining_gets_a_token_and_only_for_kfp():

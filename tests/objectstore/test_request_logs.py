@@ -126,11 +126,15 @@ def test_the_collector_reads_request_logs_and_cannot_change_them_or_read_models(
 def test_collect_assesses_drift_from_the_records_in_the_store(
     logs_store, served, mlops, monkeypatch, tmp_path
 ):
-    """`mlops evidence collect` as the CronJob runs it: the collector namespace's keys and the
-    store's endpoint in its environment, the request log as the platform's ConfigMap names it."""
-    for key, value in {"AWS_ACCESS_KEY_ID": COLLECTOR,
-                       "AWS_SECRET_ACCESS_KEY": logs_store.keys[COLLECTOR],
-                       "AWS_ENDPOINT_URL": logs_store.url,
+    """`mlops evidence collect` as the CronJob runs it: the collector namespace's keys as
+    files, the store's endpoint, and the request log as the platform's ConfigMap names it."""
+    keys = tmp_path / "store-keys"
+    keys.mkdir()
+    (keys / "AWS_ACCESS_KEY_ID").write_text(COLLECTOR)
+    (keys / "AWS_SECRET_ACCESS_KEY").write_text(logs_store.keys[COLLECTOR] + "\n")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in {"MLOPS_STORE_KEYS_DIR": str(keys), "AWS_ENDPOINT_URL": logs_store.url,
                        "AWS_DEFAULT_REGION": IN_CLUSTER_REGION,
                        "MLOPS_REQUEST_LOG": served.sink}.items():  # fmt: skip
         monkeypatch.setenv(key, value)

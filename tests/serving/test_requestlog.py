@@ -196,3 +196,22 @@ def test_s3_sink_writes_one_object_per_batch_under_model_and_day():
     ]
     with pytest.raises(BadInputError, match="not an s3://BUCKET/PREFIX URL"):
         S3Sink("s3:///no-bucket", client=store)
+
+
+def test_the_store_keys_come_from_mounted_files_where_the_environment_has_none(
+    monkeypatch, tmp_path
+):
+    """The collector's pod mounts its key Secret as files; an empty one is bad input."""
+    from mlops.serving.sinks import read_s3_records, s3_client
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key, raising=False)
+        (tmp_path / key).write_text(f"{key.lower()}-value\n")
+    monkeypatch.setenv("MLOPS_STORE_KEYS_DIR", str(tmp_path))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    credentials = s3_client()._request_signer._credentials
+    assert (credentials.access_key, credentials.secret_key) == (
+        "aws_access_key_id-value", "aws_secret_access_key-value")  # fmt: skip
+    (tmp_path / "AWS_SECRET_ACCESS_KEY").write_text("")
+    with pytest.raises(BadInputError, match="MLOPS_STORE_KEYS_DIR=.*an empty key file"):
+        read_s3_records("s3://request-logs/serving")
