@@ -73,9 +73,9 @@ def collector_args(config: CollectorConfig, environment: str) -> list[str]:
 
 def collector_env(env: Environment, config: CollectorConfig) -> list[dict[str, Any]]:
     """The container's settings: the Audit API and its token file; with drift, the store (its
-    endpoint and the collector namespace's own keys; IRSA on S3) and the request log the
-    platform wrote into the collector's ConfigMap (against the packaged training reference);
-    with retraining, the KFP token file."""
+    endpoint and where the collector namespace's own keys are mounted; IRSA on S3) and the
+    request log the platform wrote into the collector's ConfigMap (against the packaged
+    training reference); with retraining, the KFP token file."""
     variables: list[dict[str, Any]] = [
         {"name": settings.ENVIRONMENT.name, "value": env.name},
         {"name": settings.AUDIT.name, "value": _service("governance", "governance",
@@ -147,7 +147,8 @@ def collector_cronjob(env: Environment, config: CollectorConfig) -> dict[str, An
     pod_spec = {
         "restartPolicy": "Never",
         "serviceAccountName": COLLECTOR_ACCOUNT,
-        "automountServiceAccountToken": False,  # the job never talks to the API server
+        # the job never talks to the API server; its one token (KFP's audience) is projected
+        "automountServiceAccountToken": False,
         "securityContext": POD_SECURITY,
         "containers": [container],
         "volumes": volumes,
