@@ -213,5 +213,5 @@ def test_the_store_keys_come_from_mounted_files_where_the_environment_has_none(
     assert (credentials.access_key, credentials.secret_key) == (
         "aws_access_key_id-value", "aws_secret_access_key-value")  # fmt: skip
     (tmp_path / "AWS_SECRET_ACCESS_KEY").write_text("")
-    with pytest.raises(BadInputError, match="MLOPS_STORE_KEYS_DIR=.*an empty key file"):
+    with pytest.raises(BadInputError, match=r"MLOPS_STORE_KEYS_DIR=.*an empty key file"):
         read_s3_records("s3://request-logs/serving")
