@@ -33,8 +33,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mlops.governance.auth import token_digest
+from mlops.governance.chain import content_bytes
 from mlops.governance.db import Db, DbUrl
-from mlops.governance.entry import Subject, canonical_json, content_bytes
+from mlops.governance.entry import Subject, canonical_json
 from mlops.governance.keys import key_id
 from mlops.governance.log import _INSERT_ENTRY, _SCHEMA, EvidenceLog, NewEntry
 from mlops.governance.verify import verify_db

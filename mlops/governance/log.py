@@ -34,6 +34,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
+from mlops.governance.chain import ENTRY_COLUMNS as COLUMNS
+from mlops.governance.chain import content_bytes, entry_hash
 from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.db import Db, DbUrl
 from mlops.governance.entry import (
@@ -45,14 +47,11 @@ from mlops.governance.entry import (
     canonical_json,
     check_fields,
     check_subject,
-    content_bytes,
-    entry_hash,
     now_text,
     time_text,
     value_text,
 )
 from mlops.governance.kinds import Kind
-from mlops.governance.verify import ENTRY_COLUMNS as COLUMNS
 from mlops.governance.verify import VerifyResult, verify_db
 
 _INSERT_ENTRY = f"INSERT INTO audit_entries ({COLUMNS}) VALUES ({', '.join('?' * 15)})"  # noqa: S608

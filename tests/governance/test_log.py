@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from mlops.errors import BadInputError
-from mlops.governance.entry import GENESIS_HASH, Subject, canonical_json, content_bytes
+from mlops.governance.chain import content_bytes
+from mlops.governance.entry import GENESIS_HASH, Subject, canonical_json
 from mlops.governance.keys import write_private_key
 from mlops.governance.log import COLUMNS, EvidenceLog, NewEntry
 
