@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import json.scanner
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -73,7 +74,8 @@ def _no_constant(name: str) -> None:
 
 # One JSON value at the start of a string, without the whitespace `json.loads` allows around it
 # (canonical JSON has none) and without NaN or Infinity (not JSON).
-_scan = json.JSONDecoder(parse_constant=_no_constant).scan_once
+# (typeshed types make_scanner as a class of its own; it takes the decoder whose settings it uses)
+_scan = json.scanner.make_scanner(json.JSONDecoder(parse_constant=_no_constant))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

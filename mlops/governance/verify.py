@@ -187,13 +187,13 @@ def _check_signatures(
             )
 
 
-def _ranges(after: int, newest: int, jobs: int) -> list[tuple[int, int | None]]:
+def _ranges(after: int, newest: int, jobs: int) -> tuple[list[tuple[int, int]], int]:
     """Split the entries after `after` into up to `jobs` ranges of at least MIN_RANGE entries,
-    bounded by the newest checkpoint's sequence number; the last range is open-ended (entries
-    past every checkpoint are checked too)."""
+    bounded by the newest checkpoint's sequence number: the bounded ranges (after, upto], and
+    where the last, open-ended one starts (entries past every checkpoint are checked too)."""
     count = max(1, min(jobs, (newest - after) // MIN_RANGE))
     bounds = [after + (newest - after) * i // count for i in range(count)]
-    return [*itertools.pairwise(bounds), (bounds[-1], None)]
+    return list(itertools.pairwise(bounds)), bounds[-1]
 
 
 def _jobs() -> int:
@@ -208,37 +208,34 @@ def _check_entries(
     db: Db, expected_at: dict[int, set[str]], start: tuple[int, str], newest: int,
     result: VerifyResult,
 ) -> None:  # fmt: skip
-    """Check every entry after start[0]: ranges but the last in worker processes (one per CPU),
-    the last one here, then each range's first link against the range before it."""
-    ranges = _ranges(start[0], newest, _jobs())
-    workers = []
-    for i, (after, upto) in enumerate(ranges[:-1]):
-        job = {
-            "url": db.url.url, "after": after, "upto": upto,
-            "start": [after + 1, start[1]] if i == 0 else None,
-            "expected_at": {s: sorted(h) for s, h in expected_at.items() if after < s <= upto},
-        }  # fmt: skip
-        worker = subprocess.Popen(  # this interpreter, a module of this package
-            [sys.executable, "-m", "mlops.governance.chain"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        assert worker.stdin is not None
-        worker.stdin.write(json.dumps(job).encode() + b"\n")  # one line, read at once
-        worker.stdin.flush()
-        workers.append(worker)
-    after, _ = ranges[-1]
+    """Check every entry after start[0]: each bounded range in a worker process (one per CPU),
+    the open-ended last range here, then each range's first link against the range before it."""
+    bounded, last = _ranges(start[0], newest, _jobs())
+    workers: list[subprocess.Popen[bytes]] = []
     spans = []
     try:
-        own = check_range(
-            db, after, None, expected_at, (after + 1, start[1]) if not workers else None
-        )
+        for after, upto in bounded:
+            job = {
+                "url": db.url.url, "after": after, "upto": upto,
+                "start": [after + 1, start[1]] if after == start[0] else None,
+                "expected_at": {s: sorted(h) for s, h in expected_at.items() if after < s <= upto},
+            }  # fmt: skip
+            worker = subprocess.Popen(  # this interpreter, a module of this package
+                [sys.executable, "-m", "mlops.governance.chain"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            workers.append(worker)
+            assert worker.stdin is not None
+            worker.stdin.write(json.dumps(job).encode() + b"\n")  # one line, read at once
+            worker.stdin.flush()
+        own = check_range(db, last, None, expected_at, None if workers else (last + 1, start[1]))
         for worker in workers:
             out, err = worker.communicate()
             if worker.returncode != 0:
-                lines = err.decode(errors="replace").strip().splitlines()
-                raise RuntimeError(
-                    f"a verification worker failed: {lines[-1] if lines else worker.returncode}"
-                )
+                lines = err.decode(errors="replace").strip().splitlines() or [
+                    str(worker.returncode)
+                ]
+                raise RuntimeError(f"a verification worker failed: {lines[-1]}")
             spans.append(Span.from_json(json.loads(out)))
     finally:
         for worker in workers:
