@@ -78,6 +78,14 @@ def _no_constant(name: str) -> None:
 _scan = json.scanner.make_scanner(json.JSONDecoder(parse_constant=_no_constant))  # type: ignore[arg-type]
 
 
+def json_value(text: str) -> Any:
+    """The value of a JSON text as the log stores it (no surrounding whitespace, no NaN)."""
+    value, end = _scan(text, 0)
+    if end != len(text):
+        raise ValueError(f"not one JSON value: {text[:40]!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding: where (sequence number, or None for the log as a whole) and what."""

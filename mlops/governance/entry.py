@@ -163,7 +163,16 @@ def _check_utf8(field: str, text: str | None) -> None:
 
 def check_subject(subject: Subject) -> None:
     """Every subject field is valid Unicode (see `_check_utf8`)."""
-    for field, text in subject.as_dict().items():
+    texts = m, v, e, r, c = (
+        subject.model,
+        subject.version,
+        subject.environment,
+        subject.run,
+        subject.commit,
+    )
+    if f"{m or ''}{v or ''}{e or ''}{r or ''}{c or ''}".isascii():  # the usual case, at once
+        return
+    for field, text in zip(SUBJECT_FIELDS, texts, strict=True):
         _check_utf8(f"subject.{field}", text)
 
 

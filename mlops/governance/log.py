@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
 from mlops.governance.chain import ENTRY_COLUMNS as COLUMNS
-from mlops.governance.chain import content_bytes, entry_hash
+from mlops.governance.chain import content_bytes, json_value
 from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.db import Db, DbUrl
 from mlops.governance.entry import (
@@ -66,6 +66,9 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS audit_entries_by_model ON audit_entries (model, version)",
     "CREATE INDEX IF NOT EXISTS audit_entries_by_name ON audit_entries (name)",
     "CREATE INDEX IF NOT EXISTS audit_entries_by_time ON audit_entries (time)",
+    # The certificate registry reads the entries of a kind after the last one it folded in,
+    # under the writer lock of every append: without this index, a scan of the whole log.
+    "CREATE INDEX IF NOT EXISTS audit_entries_by_kind ON audit_entries (kind, seq)",
     "CREATE TABLE IF NOT EXISTS audit_checkpoints (seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, "
     "time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL, prev TEXT)",
     # Idempotency keys of appends: a retried request returns what the first one stored.
@@ -108,12 +111,17 @@ def _log_exists(db: Db) -> bool:
 
 
 def _request_digest(prepared: Sequence[tuple[NewEntry, str, str, dict]]) -> str:
-    """What identifies a request for its idempotency key: every submitted field, in order."""
+    """What identifies a request for its idempotency key: every submitted field, in order.
+
+    Every item is text or null, checked to be valid Unicode, so `json.dumps` gives the RFC 8785
+    form byte for byte (at C speed, where the library takes microseconds per string).
+    """
     content = [
         [i.kind, *i.subject.as_dict().values(), i.name, value, i.unit, i.source, artifacts]
         for i, value, artifacts, _ in prepared
     ]
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+    text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -264,7 +272,7 @@ class EvidenceLog:
             return []
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
             raise BadInputError("idempotency key: allowed 1-128 characters of A-Z a-z 0-9 _.:-")
-        request = _request_digest(prepared)
+        request = _request_digest(prepared) if idempotency_key is not None else ""
         db = self._db
         with self._lock:
             db.begin_write()
@@ -324,15 +332,19 @@ class EvidenceLog:
 
     def _prepare(self, items: Iterable[NewEntry]) -> list[tuple[NewEntry, str, str, dict]]:
         prepared = []
+        # The entries of a batch mostly cite the same artifacts (one model, one data set):
+        # each distinct mapping is made canonical once.
+        canonical: dict[tuple[tuple[str, str], ...], str] = {}
         for item in items:
             artifacts = check_fields(item.kind, item.name, item.unit, item.source, item.artifacts)
             if not isinstance(item.subject, Subject):
                 raise BadInputError("subject: must be a Subject")
             check_subject(item.subject)
-            prepared.append(
-                (item, value_text(item.value, self.scheme),
-                 canonical_json(artifacts, self.scheme), artifacts)
-            )  # fmt: skip
+            cited = tuple(artifacts.items())
+            artifacts_json = canonical.get(cited)
+            if artifacts_json is None:
+                artifacts_json = canonical[cited] = canonical_json(artifacts, self.scheme)
+            prepared.append((item, value_text(item.value, self.scheme), artifacts_json, artifacts))
         if len(prepared) > MAX_BATCH:
             raise BadInputError(f"batch: {len(prepared)} entries; allowed: at most {MAX_BATCH}")
         return prepared
@@ -358,26 +370,23 @@ class EvidenceLog:
         self, prepared: list[tuple[NewEntry, str, str, dict]], seq: int, prev: str, time: str
     ) -> list[Entry]:
         rows, entries = [], []
+        sha256, validate = hashlib.sha256, Entry.model_validate
         for item, value_json, artifacts_json, artifacts in prepared:
             seq += 1
-            subj = item.subject
-            subject_tuple = (subj.model, subj.version, subj.environment, subj.run, subj.commit)
-            digest = entry_hash(
-                content_bytes(
-                    seq, time, item.kind, subject_tuple, item.name, value_json,
-                    item.unit, item.source, artifacts_json, prev,
-                )
-            )  # fmt: skip
+            s, kind, name, unit, source = item.subject, item.kind, item.name, item.unit, item.source
+            subject = (s.model, s.version, s.environment, s.run, s.commit)
+            digest = sha256(
+                content_bytes(seq, time, kind, subject, name, value_json, unit, source, artifacts_json, prev)
+            ).hexdigest()  # fmt: skip
             rows.append(
-                (seq, time, item.kind, *subject_tuple, item.name, value_json,
-                 item.unit, item.source, artifacts_json, prev, digest)
+                (seq, time, kind, *subject, name, value_json, unit, source, artifacts_json, prev, digest)
             )  # fmt: skip
             entries.append(
-                Entry(
-                    seq=seq, time=time, kind=item.kind, subject=subj, name=item.name,
-                    value=json.loads(value_json), unit=item.unit, source=item.source,
-                    artifacts=artifacts, prev_hash=prev, hash=digest,
-                )
+                validate({
+                    "seq": seq, "time": time, "kind": kind, "subject": s, "name": name,
+                    "value": json_value(value_json), "unit": unit, "source": source,
+                    "artifacts": artifacts, "prev_hash": prev, "hash": digest,
+                })
             )  # fmt: skip
             prev = digest
         self._db.executemany(_INSERT_ENTRY, rows)
