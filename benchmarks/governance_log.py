@@ -48,6 +48,7 @@ INCREMENT = 10_000
 HTTP_CLIENTS = 8
 HTTP_BATCH = 50
 HTTP_SECONDS = 10.0
+HTTP_TARGET = 2000  # entries/s offered in the paced phase
 VERIFY_CPU: list[float] = []  # CPU seconds of the full and the incremental verification
 SUBJECT = Subject(model="credit-risk", version="3", environment="prod", run="r-42", commit="abc123")
 DIGEST = "sha256:" + "ab" * 32
@@ -165,9 +166,11 @@ def bench_verify(tmp: Path, key: Ed25519PrivateKey) -> tuple[float, float, int, 
     return raw, ours, count, incremental
 
 
-def bench_http(tmp: Path) -> tuple[float, float, int]:
-    """`mlops audit serve` on loopback; 8 clients post batches for HTTP_SECONDS: entries/s,
-    request p99 (s), error answers."""
+def bench_http(tmp: Path) -> dict[str, float]:
+    """`mlops audit serve` on loopback, 8 clients posting batches of 50, for HTTP_SECONDS each:
+    first as fast as they can (the most entries/s; each client waits for its answer, so the
+    latency there is queueing: 8 requests in flight / throughput), then each paced so that
+    together they offer HTTP_TARGET entries/s (the latency at the target rate)."""
     token = "bench-token"
     (tmp / "tokens.json").write_text(json.dumps({token_digest(token): "auditee"}))
     with socket.socket() as probe:
@@ -191,29 +194,51 @@ def bench_http(tmp: Path) -> tuple[float, float, int]:
             {"subject": SUBJECT.model_dump(exclude_none=True), "name": "accuracy",
              "value": 0.9, "unit": "ratio", "source": "bench"} for _ in range(HTTP_BATCH)
         ]}  # fmt: skip
-        latencies: list[float] = []
-        errors = [0]
-        stop = time.monotonic() + HTTP_SECONDS
-
-        def client() -> None:
-            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
-                while time.monotonic() < stop:
-                    start = time.perf_counter()
-                    response = http.post("/v1/entries/batch", json=body)
-                    latencies.append(time.perf_counter() - start)
-                    errors[0] += response.status_code != 201
-
-        threads = [threading.Thread(target=client) for _ in range(HTTP_CLIENTS)]
-        began = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - began
+        figures: dict[str, float] = {}
+        for phase, interval in (("max", 0.0), ("paced", HTTP_CLIENTS * HTTP_BATCH / HTTP_TARGET)):
+            rate, p50, p99, errors = _http_phase(url, {"Authorization": f"Bearer {token}"}, body,
+                                                 interval)  # fmt: skip
+            figures |= {f"{phase}_rate": rate, f"{phase}_p50": p50, f"{phase}_p99": p99,
+                        f"{phase}_errors": errors}  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return len(latencies) * HTTP_BATCH / elapsed, _pct(latencies, 0.99), errors[0]
+    return figures
+
+
+def _http_phase(
+    url: str, headers: dict[str, str], body: dict, interval: float
+) -> tuple[float, float, float, int]:
+    """HTTP_CLIENTS clients for HTTP_SECONDS, each sending the next batch `interval` seconds
+    after the last was due (0: as soon as the answer is in): entries/s, p50, p99, errors."""
+    latencies: list[float] = []
+    errors = [0]
+    began = time.perf_counter()
+    stop = began + HTTP_SECONDS
+
+    def client(offset: float) -> None:
+        with httpx.Client(base_url=url, headers=headers) as http:
+            due = began + offset
+            while (now := time.perf_counter()) < stop:
+                if due > now:
+                    time.sleep(due - now)
+                start = time.perf_counter()
+                response = http.post("/v1/entries/batch", json=body)
+                latencies.append(time.perf_counter() - start)
+                errors[0] += response.status_code != 201
+                due += interval
+
+    threads = [
+        threading.Thread(target=client, args=(interval * i / HTTP_CLIENTS,))
+        for i in range(HTTP_CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    return (len(latencies) * HTTP_BATCH / elapsed, statistics.median(latencies),
+            _pct(latencies, 0.99), errors[0])  # fmt: skip
 
 
 def bench_hash_only() -> float:
@@ -240,7 +265,7 @@ def main() -> None:
         raw_single, our_single = bench_single(tmp, key)
         raw_verify, our_verify, _, incremental = bench_verify(tmp, key)
         hash_only = bench_hash_only()
-        http_rate, http_p99, http_errors = bench_http(tmp)
+        web = bench_http(tmp)
         where = tmp_name
     ms = 1000
     lines = [
@@ -255,8 +280,10 @@ def main() -> None:
         f"| verify {VERIFY_N:,} entries, s (CPU s) | {raw_verify:.3f} (read + sha256) | {our_verify:.3f} ({VERIFY_CPU[0]:.3f}) | <= 5 |",
         f"| incremental verify of {INCREMENT:,} new entries from the newest anchor, s (CPU s) | | {incremental:.3f} ({VERIFY_CPU[1]:.3f}) | proportional to the new entries |",
         f"| sha256 over the same {VERIFY_N:,} canonical contents, s | {hash_only:.3f} | | |",
-        f"| Audit API over HTTP, {HTTP_CLIENTS} clients x {HTTP_BATCH}/batch, entries/s | | {http_rate:,.0f} | >= 2,000 |",
-        f"| Audit API over HTTP, request p99, ms ({http_errors} error answers) | | {http_p99 * ms:.1f} | <= 20 |",
+        f"| Audit API over HTTP, {HTTP_CLIENTS} clients x {HTTP_BATCH}/batch as fast as they can, entries/s | | {web['max_rate']:,.0f} | >= 2,000 |",
+        f"| the same: request p50 / p99, ms ({web['max_errors']:.0f} error answers; queueing: {HTTP_CLIENTS} requests always in flight) | | {web['max_p50'] * ms:.1f} / {web['max_p99'] * ms:.1f} | |",
+        f"| Audit API over HTTP, {HTTP_CLIENTS} clients paced to {HTTP_TARGET:,} entries/s together: achieved entries/s | | {web['paced_rate']:,.0f} | |",
+        f"| the same: request p50 / p99, ms ({web['paced_errors']:.0f} error answers) | | {web['paced_p50'] * ms:.1f} / {web['paced_p99'] * ms:.1f} | p99 <= 20 |",
         "",
         f"Load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}.",
         "",
