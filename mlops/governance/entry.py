@@ -176,10 +176,8 @@ def check_subject(subject: Subject) -> None:
         _check_utf8(f"subject.{field}", text)
 
 
-def check_fields(
-    kind: str, name: str, unit: str | None, source: str, artifacts: dict[str, str] | None
-) -> dict[str, str]:
-    """Validate the text fields of an append; returns the artifacts mapping (never None)."""
+def check_fields(kind: str, name: str, unit: str | None, source: str) -> None:
+    """Validate the text fields of an append."""
     if kind not in KINDS:
         raise BadInputError(f"kind: {kind!r} is unknown; allowed: {', '.join(KINDS)}")
     if not isinstance(name, str) or not _NAME.match(name):
@@ -192,6 +190,10 @@ def check_fields(
         raise BadInputError(f"source: must be a string of at most {MAX_TEXT} characters")
     for field, text in (("unit", unit), ("source", source)):
         _check_utf8(field, text)
+
+
+def check_artifacts(artifacts: dict[str, str] | None) -> dict[str, str]:
+    """Validate the artifact digests of an append; returns the mapping (never None)."""
     artifacts = dict(artifacts or {})
     if len(artifacts) > 256:
         raise BadInputError("artifacts: more than 256 digests")

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import TypeAdapter
 
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.governance import keys
@@ -45,6 +46,7 @@ from mlops.governance.entry import (
     Entry,
     Subject,
     canonical_json,
+    check_artifacts,
     check_fields,
     check_subject,
     now_text,
@@ -56,6 +58,7 @@ from mlops.governance.verify import VerifyResult, verify_db
 
 _INSERT_ENTRY = f"INSERT INTO audit_entries ({COLUMNS}) VALUES ({', '.join('?' * 15)})"  # noqa: S608
 MAX_BATCH = 10_000
+_ENTRIES = TypeAdapter(list[Entry])
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -108,6 +111,14 @@ def _log_exists(db: Db) -> bool:
         else "SELECT 1 FROM information_schema.tables WHERE table_name = 'audit_meta'"
     )
     return db.one(table) is not None
+
+
+def _member(key: tuple[Any, ...], seen: set | dict) -> bool:
+    """key in seen; False when a field cannot be a key (the full check then names it)."""
+    try:
+        return key in seen
+    except TypeError:
+        return False
 
 
 def _request_digest(prepared: Sequence[tuple[NewEntry, str, str, dict]]) -> str:
@@ -331,20 +342,30 @@ class EvidenceLog:
         return self._lock
 
     def _prepare(self, items: Iterable[NewEntry]) -> list[tuple[NewEntry, str, str, dict]]:
+        """Check and canonicalise what is submitted. The entries of a batch mostly repeat their
+        name, unit and source and cite the same artifacts (one model, one data set): each
+        distinct combination is checked, and each mapping made canonical, once per batch."""
         prepared = []
-        # The entries of a batch mostly cite the same artifacts (one model, one data set):
-        # each distinct mapping is made canonical once.
-        canonical: dict[tuple[tuple[str, str], ...], str] = {}
+        checked: set[tuple[Any, ...]] = set()
+        canonical: dict[tuple[tuple[str, str], ...], tuple[str, dict]] = {}
+        scheme = self.scheme
         for item in items:
-            artifacts = check_fields(item.kind, item.name, item.unit, item.source, item.artifacts)
-            if not isinstance(item.subject, Subject):
+            texts = (item.kind, item.name, item.unit, item.source)
+            if not _member(texts, checked):
+                check_fields(*texts)
+                checked.add(texts)
+            if type(item.subject) is not Subject and not isinstance(item.subject, Subject):
                 raise BadInputError("subject: must be a Subject")
             check_subject(item.subject)
-            cited = tuple(artifacts.items())
-            artifacts_json = canonical.get(cited)
-            if artifacts_json is None:
-                artifacts_json = canonical[cited] = canonical_json(artifacts, self.scheme)
-            prepared.append((item, value_text(item.value, self.scheme), artifacts_json, artifacts))
+            given = item.artifacts or {}
+            cited = tuple(given.items()) if type(given) is dict else ()
+            known = canonical.get(cited) if cited and _member(cited, canonical) else None
+            if known is None:
+                artifacts = check_artifacts(given)
+                known = (canonical_json(artifacts, scheme), artifacts)
+                if cited:
+                    canonical[cited] = known
+            prepared.append((item, value_text(item.value, scheme), *known))
         if len(prepared) > MAX_BATCH:
             raise BadInputError(f"batch: {len(prepared)} entries; allowed: at most {MAX_BATCH}")
         return prepared
@@ -369,8 +390,8 @@ class EvidenceLog:
     def _insert(
         self, prepared: list[tuple[NewEntry, str, str, dict]], seq: int, prev: str, time: str
     ) -> list[Entry]:
-        rows, entries = [], []
-        sha256, validate = hashlib.sha256, Entry.model_validate
+        rows, fields = [], []
+        sha256 = hashlib.sha256
         for item, value_json, artifacts_json, artifacts in prepared:
             seq += 1
             s, kind, name, unit, source = item.subject, item.kind, item.name, item.unit, item.source
@@ -381,16 +402,14 @@ class EvidenceLog:
             rows.append(
                 (seq, time, kind, *subject, name, value_json, unit, source, artifacts_json, prev, digest)
             )  # fmt: skip
-            entries.append(
-                validate({
-                    "seq": seq, "time": time, "kind": kind, "subject": s, "name": name,
-                    "value": json_value(value_json), "unit": unit, "source": source,
-                    "artifacts": artifacts, "prev_hash": prev, "hash": digest,
-                })
-            )  # fmt: skip
+            fields.append({
+                "seq": seq, "time": time, "kind": kind, "subject": s, "name": name,
+                "value": json_value(value_json), "unit": unit, "source": source,
+                "artifacts": artifacts, "prev_hash": prev, "hash": digest,
+            })  # fmt: skip
             prev = digest
         self._db.executemany(_INSERT_ENTRY, rows)
-        return entries
+        return _ENTRIES.validate_python(fields)  # one call for the batch
 
     def _write_checkpoint(self, seq: int, head_hash: str, time: str) -> None:
         if self._key is None or self._key_id is None:
