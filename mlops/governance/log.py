@@ -26,9 +26,8 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import TypeAdapter
@@ -135,9 +134,9 @@ def _request_digest(prepared: Sequence[tuple[NewEntry, str, str, dict]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class NewEntry:
-    """What an auditee submits; the log adds seq, time, prev_hash and hash."""
+class NewEntry(NamedTuple):
+    """What an auditee submits; the log adds seq, time, prev_hash and hash. (A named tuple:
+    immutable, and made in a third of the time a frozen dataclass takes, per entry of a batch.)"""
 
     subject: Subject
     name: str
