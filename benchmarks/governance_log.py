@@ -1,9 +1,15 @@
 """Benchmark of the evidence log next to its raw floor, in one run on one disk.
 
 Floor: plain SQLite inserts of the same rows into the same table with the same durability
-(WAL, synchronous=FULL, one transaction per batch / per single insert), and hashlib over the same
-canonical bytes. The log adds validation, canonical JSON, chaining, the head read under the
-writer lock and one signed checkpoint per transaction.
+(WAL, synchronous=FULL, one transaction per batch / per single insert; batches interleaved with
+the log's so that other load slows both alike), and hashlib over the same canonical bytes read
+in one process. The log adds validation, canonical JSON, chaining, the head read under the
+writer lock and one signed checkpoint per transaction; verification adds the checks of every
+stored field and the checkpoints, and runs one range of entries per CPU.
+
+The HTTP latency target is read at the target rate: 8 clients that each wait for their answer
+before sending again keep 8 requests in flight, so their latency at saturation is queueing
+(8 / throughput), reported too.
 
     uv run python benchmarks/governance_log.py [--dir DIR] [--out benchmarks/results/governance.md]
 
