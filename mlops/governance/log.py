@@ -20,12 +20,14 @@ Tamper evidence, in layers:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -110,6 +112,22 @@ def _log_exists(db: Db) -> bool:
         else "SELECT 1 FROM information_schema.tables WHERE table_name = 'audit_meta'"
     )
     return db.one(table) is not None
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collection while a batch is appended: it makes tens of thousands of
+    short-lived objects, none in a reference cycle (tuples, dicts, entries), and the collector's
+    passes over them (and over everything older, at a full collection) took about a fifth of a
+    batch's time. Reference counting still frees them; the collector runs again afterwards (if
+    it ran before: a process that switched it off keeps it off)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _member(key: tuple[Any, ...], seen: set | dict) -> bool:
@@ -277,6 +295,12 @@ class EvidenceLog:
         (e.g. a certificate's revocation) are appended in the same transaction, so a decision
         taken on the log's state cannot race another writer.
         """
+        with _without_cycle_collection():
+            return self._append_many(items, idempotency_key, follow_up)
+
+    def _append_many(
+        self, items: Iterable[NewEntry], idempotency_key: str | None, follow_up: FollowUp | None
+    ) -> list[Entry]:
         prepared = self._prepare(items)
         if not prepared:
             return []
@@ -408,7 +432,8 @@ class EvidenceLog:
             })  # fmt: skip
             prev = digest
         self._db.executemany(_INSERT_ENTRY, rows)
-        return _ENTRIES.validate_python(fields)  # one call for the batch
+        # One call for the batch; strict: every field already has its exact type.
+        return _ENTRIES.validate_python(fields, strict=True)
 
     def _write_checkpoint(self, seq: int, head_hash: str, time: str) -> None:
         if self._key is None or self._key_id is None:
