@@ -11,6 +11,7 @@ import pytest
 
 from mlops.config.loader import load_stack
 from mlops.config.model import StackConfig
+from mlops.plan.runner import ensure_event_loop
 
 if TYPE_CHECKING:
     from tests.gates.scenario import World
@@ -18,6 +19,13 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[1]
 STACKS_DIR = REPO / "stacks"
 STACK_NAMES = ("local", "dev", "int", "prod")
+
+
+@pytest.fixture(autouse=True)
+def _current_event_loop() -> None:
+    """Pulumi's `@pulumi.runtime.test` runs on the current event loop, which a test that used
+    `asyncio.run` before it (in the same worker) left unset."""
+    ensure_event_loop()
 
 
 @pytest.fixture(scope="session")
