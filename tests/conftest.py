@@ -21,6 +21,19 @@ STACKS_DIR = REPO / "stacks"
 STACK_NAMES = ("local", "dev", "int", "prod")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """The workers take whole packages: a package-scoped fixture (the control plane of
+    tests/cluster) then starts once, not each time a worker returns to its package."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PackageScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid.split("::", 1)[0].rsplit("/", 1)[0]
+
+    return PackageScheduling(config, log)
+
+
 @pytest.fixture(autouse=True)
 def _current_event_loop() -> None:
     """Pulumi's `@pulumi.runtime.test` runs on the current event loop, which a test that used
