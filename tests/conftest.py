@@ -52,7 +52,14 @@ CliRun = Callable[..., tuple[int, str, str]]
 @pytest.fixture
 def mlops(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRun:
     """Call the `mlops` entry point in-process (fast) with its real exit-code mapping;
-    `run(*args, stdin=None)` returns (exit code, stdout, stderr)."""
+    `run(*args, stdin=None)` returns (exit code, stdout, stderr). MLflow's process-wide
+    tracking and registry URIs start unset, as in a new process: an earlier test in the same
+    worker may have set them."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", None)
+    monkeypatch.setattr(registry_utils, "_registry_uri", None)
 
     def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
         from mlops.cli.app import main
