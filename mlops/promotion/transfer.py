@@ -28,12 +28,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from mlops.config.environment import TRANSFER_SOURCE_PROFILE, TRANSFER_TARGET_PROFILE
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.serving.digest import artifact_digest, normalize_digest
 
 MODEL_DIR = "model"
 HANDOVER_FILE = "handover.json"
-ALLOWED_TARGET = "s3://BUCKET[/PREFIX] (the target environment's released-models location)"
+ALLOWED_TARGET = "s3://BUCKET or s3://BUCKET/PREFIX (the target environment's released-models location)"
 
 
 class TransferRefusedError(CheckFailedError):
@@ -58,6 +59,7 @@ class StoreAccess:
         from boto3.session import Config
         from botocore.exceptions import BotoCoreError
 
+        settings = TRANSFER_SOURCE_PROFILE if what == "source" else TRANSFER_TARGET_PROFILE
         try:
             session = boto3.Session(
                 profile_name=self.profile,
@@ -70,8 +72,7 @@ class StoreAccess:
             raise BadInputError(f"{what} store: {error}") from None
         if credentials is None:
             raise BadInputError(
-                f"{what} store: no credentials; allowed: an AWS profile "
-                "(MLOPS_TRANSFER_SOURCE_PROFILE / MLOPS_TRANSFER_TARGET_PROFILE) or the "
+                f"{what} store: no credentials; allowed: an AWS profile ({settings.name}) or the "
                 "default chain (AWS_ACCESS_KEY_ID, a workload identity)"
             )
         client = session.client(
