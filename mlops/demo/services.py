@@ -1,7 +1,8 @@
 """The embedded platform's services, each a process of this Python environment on a free
 loopback port: the MLflow tracking server (SQLite backend, artifacts in local files), the Audit
 API (`mlops audit serve` on SQLite, with tokens generated for this run) and the KServe
-predictor (`mlops serve`) of a released model.
+predictor (`mlops serve`) of a released model, which loads it from its environment's own store
+(mlops.demo.stores).
 
 On a cluster the same programs run as the platform's Deployments and InferenceServices; only
 the addresses (ingress hosts), the stores (PostgreSQL, S3 or SeaweedFS) and the tokens' origin (a
@@ -89,13 +90,19 @@ def start_audit(supervisor: Supervisor, workspace: Workspace) -> Service:
 
 
 def start_predictor(
-    supervisor: Supervisor, workspace: Workspace, env: str, release: Path, model_uri: str
+    supervisor: Supervisor,
+    workspace: Workspace,
+    env: str,
+    release: Path,
+    model_uri: str,
+    store_env: dict[str, str],
 ) -> Service:
     """The cluster's serving runtime as a local process: the container `mlops.serving.runtime`
     defines (the ClusterServingRuntime's entrypoint and settings, the request log as the local
     stack configures it), with the model settings the rendered InferenceService sets from the
-    descriptor. It refuses to start unless the artifact has the descriptor's digest; requests
-    are logged to `serving/<env>-requests.jsonl` instead of the cluster's object store."""
+    descriptor, reading the model from its environment's store with `store_env` (the model
+    reader's keys). It refuses to start unless the artifact has the descriptor's digest;
+    requests are logged to `serving/<env>-requests.jsonl` instead of the cluster's store."""
     from mlops.config.loader import load_stack
     from mlops.gitops.descriptor import load_release
     from mlops.serving.runtime import (
@@ -118,7 +125,8 @@ def start_predictor(
     )
     return supervisor.start(
         f"predictor-{env}", argv, workspace.logs / f"predictor-{env}.log", port=port, url=url,
-        health=f"{url}/v2/health/ready", env={**child_env(), **runtime_env}, cwd=workspace.root,
+        health=f"{url}/v2/health/ready", env={**child_env(), **store_env, **runtime_env},
+        cwd=workspace.root,
     )  # fmt: skip
 
 

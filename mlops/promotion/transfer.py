@@ -34,7 +34,9 @@ from mlops.serving.digest import artifact_digest, normalize_digest
 
 MODEL_DIR = "model"
 HANDOVER_FILE = "handover.json"
-ALLOWED_TARGET = "s3://BUCKET or s3://BUCKET/PREFIX (the target environment's released-models location)"
+ALLOWED_TARGET = (
+    "s3://BUCKET or s3://BUCKET/PREFIX (the target environment's released-models location)"
+)
 
 
 class TransferRefusedError(CheckFailedError):
