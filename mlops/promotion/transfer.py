@@ -59,7 +59,6 @@ class StoreAccess:
         """A boto3 S3 client and the access key id it signs with (which identity copied)."""
         import boto3
         from boto3.session import Config
-        from botocore.exceptions import BotoCoreError
 
         settings = TRANSFER_SOURCE_PROFILE if what == "source" else TRANSFER_TARGET_PROFILE
         try:
@@ -70,7 +69,9 @@ class StoreAccess:
                 region_name=self.region,
             )
             credentials = session.get_credentials()
-        except BotoCoreError as error:
+        except Exception as error:
+            if not _from_boto(error):
+                raise
             raise BadInputError(f"{what} store: {error}") from None
         if credentials is None:
             raise BadInputError(
@@ -254,10 +255,15 @@ def _keys(client: Any, location: Location) -> Iterator[str]:
 @contextmanager
 def _s3_errors(doing: str) -> Iterator[None]:
     """A store's refusal (access denied, no such bucket, unreachable) as one message, exit 1."""
-    from boto3.exceptions import S3UploadFailedError
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
         yield
-    except (ClientError, BotoCoreError, S3UploadFailedError) as error:
+    except Exception as error:
+        if not _from_boto(error):
+            raise
         raise CheckFailedError(f"{doing}: {error}") from None
+
+
+def _from_boto(error: Exception) -> bool:
+    """boto3's and botocore's many kinds of error, told apart without importing botocore (a
+    dependency of boto3, not of the platform)."""
+    return type(error).__module__.startswith(("botocore.", "boto3."))
