@@ -11,7 +11,7 @@ target's released models, nothing else.
 Order of work, so that a refusal writes nothing to the target:
 1. download the artifact from the source into a scratch directory;
 2. refuse unless its digest is the registered one (the handover's `model_digest`);
-3. upload it, and its handover beside it, under `<target>/<model>/<version>/`;
+3. upload it, and its handover beside it, under `<target>/<model>/<version>/sha256-<hex>/`;
 4. read the copy back and refuse unless it has the same digest: the promotion commit pins
    exactly what the target's predictor will load (and refuses otherwise).
 """
@@ -151,6 +151,12 @@ class Transferred:
         }
 
 
+def copy_segment(digest: str) -> str:
+    """The path segment that names a copy by its digest: a released copy's URI is immutable
+    (another artifact of the same version lands elsewhere), as CKV_MLOPS_2 asks of a release."""
+    return "sha256-" + digest.removeprefix("sha256:")
+
+
 def transfer(
     source_uri: str,
     digest: str,
@@ -163,7 +169,7 @@ def transfer(
     digest differs, BadInputError for a location it cannot use."""
     expected = normalize_digest(digest, "model_digest")
     location = destination.location()
-    target = Location(location.bucket, location.key(model, version))
+    target = Location(location.bucket, location.key(model, version, copy_segment(expected)))
     with tempfile.TemporaryDirectory(prefix="mlops-transfer-") as scratch:
         staged = Path(scratch) / "source"
         source_identity = _download_source(source_uri, destination.source_access, staged)

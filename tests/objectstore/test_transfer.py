@@ -15,6 +15,7 @@ from mlops.promotion.transfer import (
     Destination,
     StoreAccess,
     TransferRefusedError,
+    copy_segment,
     transfer,
 )
 from mlops.serving.digest import artifact_digest
@@ -57,22 +58,22 @@ def test_the_registered_model_is_copied_verified_with_its_handover(store, tmp_pa
         source, digest, Destination(target, identity, identity), "credit-risk", "7",
         {"code_commit": "c" * 40},
     )  # fmt: skip
-    assert copied.target_uri == f"{target}/credit-risk/7/model"
+    named = f"credit-risk/7/sha256-{digest.removeprefix('sha256:')}"  # a copy names its bytes
+    assert copied.target_uri == f"{target}/{named}/model"
     assert (copied.digest, copied.files) == (digest, len(FILES))
     assert copied.evidence()["identity"] == {
         "source": TRANSFER_IDENTITY,
         "target": TRANSFER_IDENTITY,
     }
-    key = target.removeprefix(f"s3://{RELEASED}/")
+    key = f"{target.removeprefix(f's3://{RELEASED}/')}/{named}"
     assert released_keys(store, target) == sorted(
-        [f"{key}/credit-risk/7/handover.json"]
-        + [f"{key}/credit-risk/7/model/{name}" for name in FILES]
+        [f"{key}/handover.json"] + [f"{key}/model/{name}" for name in FILES]
     )
     reader = store.client("models")  # what the target's predictors read with
-    handover = reader.get_object(Bucket=RELEASED, Key=f"{key}/credit-risk/7/handover.json")
+    handover = reader.get_object(Bucket=RELEASED, Key=f"{key}/handover.json")
     record = json.loads(handover["Body"].read())
     assert record == {"code_commit": "c" * 40, "model_digest": digest, "source_uri": source}
-    body = reader.get_object(Bucket=RELEASED, Key=f"{key}/credit-risk/7/model/model.pkl")
+    body = reader.get_object(Bucket=RELEASED, Key=f"{key}/model/model.pkl")
     assert body["Body"].read() == FILES["model.pkl"]
 
 
@@ -91,9 +92,9 @@ def test_a_tampered_registry_copy_is_refused_and_nothing_is_written(store, tmp_p
 def test_the_copy_is_refused_when_the_target_holds_other_bytes(store, tmp_path):
     """A file left under the release's prefix changes what a predictor would load there."""
     source, digest, target = registered(store, tmp_path)
-    key = target.removeprefix(f"s3://{RELEASED}/")
+    key = f"{target.removeprefix(f's3://{RELEASED}/')}/credit-risk/7/{copy_segment(digest)}"
     writer = store.client(TRANSFER_IDENTITY)
-    writer.put_object(Bucket=RELEASED, Key=f"{key}/credit-risk/7/model/extra.py", Body=b"x")
+    writer.put_object(Bucket=RELEASED, Key=f"{key}/model/extra.py", Body=b"x")
     identity = access(store, TRANSFER_IDENTITY)
     with pytest.raises(TransferRefusedError, match="the copy's digest"):
         transfer(source, digest, Destination(target, identity, identity), "credit-risk", "7", {})
