@@ -130,8 +130,11 @@ def start_predictor(
     )  # fmt: skip
 
 
-def write_env_file(workspace: Workspace, mlflow: Service, audit: Service, tokens: Tokens) -> Path:
-    """`env.sh`: what a second terminal sources to use the running platform (`--hold`)."""
+def write_env_file(
+    workspace: Workspace, mlflow: Service, audit: Service, tokens: Tokens, aws_config: Path
+) -> Path:
+    """`env.sh`: what a second terminal sources to use the running platform (`--hold`), with
+    the AWS profiles of the serving environments' stores (`serving-<env>`)."""
     path = workspace.root / "env.sh"
     write_private(
         path,
@@ -139,6 +142,7 @@ def write_env_file(workspace: Workspace, mlflow: Service, audit: Service, tokens
         f"export MLFLOW_TRACKING_URI={mlflow.url}\n"
         f"export {settings.AUDIT.name}={audit.url}\n"
         f"export {settings.AUDIT_TOKEN.name}={tokens.platform}\n"
-        f"export {settings.DEMO_REPO.name}={workspace.repo}\n",
+        f"export {settings.DEMO_REPO.name}={workspace.repo}\n"
+        f"export AWS_CONFIG_FILE={aws_config}\n",
     )
     return path

@@ -96,7 +96,8 @@ def start_services(platform: Platform) -> None:
     supervisor.wait_ready(platform.audit)
     supervisor.wait_ready(platform.mlflow)
     platform.stores = stores.wait(supervisor, starting)
-    services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens)
+    services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens,
+                            stores.write_profiles(ws, platform.stores))  # fmt: skip
     with httpx.Client(base_url=platform.audit_url, timeout=60) as http:
         key = _ok(http.get("/v1/public-key")).json()
     body = keys.public_pem(keys.load_public_key(ws.certification_key))

@@ -7,6 +7,7 @@ read-only identity, as the cluster's do; none can read another environment's sto
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from mlops.config.model import RELEASED_MODELS_BUCKET
 from mlops.config.object_store import (
@@ -17,6 +18,7 @@ from mlops.config.object_store import (
 )
 from mlops.demo.processes import Supervisor
 from mlops.demo.workspace import Workspace
+from mlops.files import write_private
 from mlops.objectstore.local import LocalStore, Starting, ready, start_store
 from mlops.promotion.transfer import Destination, StoreAccess
 
@@ -57,6 +59,24 @@ def destination(store: LocalStore) -> Destination:
         region=IN_CLUSTER_REGION,
     )
     return Destination(f"s3://{RELEASED_MODELS_BUCKET}", StoreAccess(), writer)
+
+
+def write_profiles(workspace: Workspace, stores: Mapping[str, LocalStore]) -> Path:
+    """An AWS config file (mode 0600) with one profile per environment's store, `serving-<env>`:
+    its endpoint and the transfer identity's keys, what `mlops promote --transfer-to` uses from
+    a second shell (`MLOPS_TRANSFER_TARGET_PROFILE=serving-dev`), as CI has one per store."""
+    path = workspace.root / "aws-config"
+    write_private(
+        path,
+        "# written by `mlops demo`: the transfer identity on each serving environment's store\n"
+        + "".join(
+            f"[profile serving-{env}]\nendpoint_url = {store.url}\n"
+            f"region = {IN_CLUSTER_REGION}\naws_access_key_id = {TRANSFER_IDENTITY}\n"
+            f"aws_secret_access_key = {store.keys[TRANSFER_IDENTITY]}\n"
+            for env, store in stores.items()
+        ),
+    )
+    return path
 
 
 def reader_env(store: LocalStore) -> dict[str, str]:
