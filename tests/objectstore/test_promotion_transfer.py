@@ -13,6 +13,7 @@ import yaml
 
 from mlops.config.object_store import TRANSFER_GRANT, TRANSFER_IDENTITY
 from mlops.gates import evidence_names as names
+from mlops.gates.check import check_descriptor
 from mlops.governance.entry import Subject
 from mlops.objectstore.local import LocalStore
 from mlops.promotion.promote import promote
@@ -66,6 +67,25 @@ def test_the_promotion_names_the_verified_copy_and_records_it(world: World, stor
     key = copied.target_uri.removeprefix(f"s3://{RELEASED}/") + "/model.bin"
     served = store.client("models").get_object(Bucket=RELEASED, Key=key)["Body"].read()
     assert served == (artifact / "model.bin").read_bytes()
+
+
+def test_ci_accepts_only_the_recorded_copy(world: World, store, tmp_path):
+    """CI's re-check of the descriptor: the copy passes because the audit log records it; any
+    other storage URI (one no verified transfer wrote) fails."""
+    version, _ = registered_locally(world)
+    outcome = promote(world.repo, MODEL, version, "dev", world.factory(),
+                      destination=destination(store, tmp_path.name))  # fmt: skip
+    assert outcome.transferred is not None
+    run_git(world.repo, "checkout", "--quiet", outcome.branch)
+    path = Path("gitops/envs/dev/models/credit-risk.yaml")
+    ci = check_descriptor(path, world.context(), "ci", None)
+    assert ci.passed, [c for c in ci.checks if not c.passed]
+    descriptor = world.repo / path
+    descriptor.write_text(
+        descriptor.read_text().replace(outcome.transferred.target_uri, "s3://elsewhere/model")
+    )
+    forged = check_descriptor(path, world.context(), "ci", None)
+    assert [c.name for c in forged.checks if not c.passed] == ["descriptor.storage_uri"]
 
 
 def test_a_tampered_registry_copy_stops_the_promotion(world: World, store, tmp_path):
