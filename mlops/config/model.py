@@ -262,8 +262,9 @@ class ChartVersions(Strict):
         "argo-cd",
         "10.1.1",
         "Argo CD 3.4; the newest argo-cd chart whose source was at hand (argo-helm's tags end at "
-        "10.1.1, 2026-07-02); later 10.x charts (Argo CD 3.5) are reported upstream: move once "
-        "`mlops preflight` has rendered one (9.0 changed argocd-cmd-params-cm defaults)",
+        "10.1.1, 2026-07-02). Upstream has moved on (argo-cd 10.9.6 with Argo CD 3.5.3 in its "
+        "index, Argo CD 3.6.2 released): move once `mlops preflight` has rendered the newer chart "
+        "with these values (9.0 changed argocd-cmd-params-cm defaults)",
         images=(
             "quay.io/argoproj",
             "ecr-public.aws.com/docker/library/redis",

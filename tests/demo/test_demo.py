@@ -126,7 +126,7 @@ def test_verify_local_passes_against_the_running_platform(held_demo: DemoProcess
 
 def test_live_suite_runs_against_the_embedded_platform(held_demo: DemoProcess):
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(REPO_ROOT / "tests/live"), "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", str(REPO_ROOT / "tests/live"), "-q", "-p", "no:cacheprovider", "-n0",
          "--target", "local", "--demo-workdir", str(held_demo.workdir)],
         capture_output=True, text=True, timeout=300, check=False, cwd=REPO_ROOT,
     )  # fmt: skip

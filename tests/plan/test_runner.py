@@ -1,5 +1,6 @@
 """The offline plan of each repository stack holds what the platform issue promises."""
 
+import asyncio
 import gc
 import json
 import logging
@@ -26,6 +27,13 @@ def test_a_plan_leaves_the_sdk_as_it_found_it(stack_configs):
     before = resource._get_stack_trace
     plan_stack("local", stack_configs["local"])
     assert resource._get_stack_trace is before
+
+
+def test_a_plan_runs_after_asyncio_run_left_no_event_loop(stack_configs):
+    """`mlops preflight` builds kustomize trees with `asyncio.run`, which leaves the thread
+    without a current loop; a plan after that must still find one for its Outputs."""
+    asyncio.run(asyncio.sleep(0))
+    assert plan_stack("local", stack_configs["local"]).of_type("pulumi:providers:kubernetes")
 
 
 def declared(plan: Plan) -> list[str]:
