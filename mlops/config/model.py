@@ -14,6 +14,9 @@ from mlops.config.namespaces import NAMESPACES
 EnvironmentName = Literal["local", "dev", "int", "prod"]
 GPU_RESOURCE = "nvidia.com/gpu"
 REQUEST_LOG_BUCKET = "request-logs"  # the logical bucket predictors append request logs to
+# The logical bucket a serving environment's predictors load models from: promotions copy each
+# released model there (mlops.promotion.transfer), so it holds exactly what the environment serves.
+RELEASED_MODELS_BUCKET = "released-models"
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 HostName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
@@ -321,6 +324,7 @@ class StorageConfig(Strict):
             "datasets",
             "pipeline-artifacts",
             REQUEST_LOG_BUCKET,
+            RELEASED_MODELS_BUCKET,
         ],
         min_length=1,
     )
@@ -730,6 +734,15 @@ class StackConfig(Strict):
             raise ValueError(
                 f"storage.buckets: no '{REQUEST_LOG_BUCKET}' bucket for serving.request_log; "
                 f"add it, or set serving.request_log.enabled: false"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _the_model_reader_has_its_bucket(self) -> Self:
+        if RELEASED_MODELS_BUCKET not in self.storage.buckets:
+            raise ValueError(
+                f"storage.buckets: no '{RELEASED_MODELS_BUCKET}' bucket; the model reader loads "
+                "released models only from there (promotions copy them in); add it"
             )
         return self
 

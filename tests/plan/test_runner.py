@@ -193,7 +193,7 @@ def test_every_launch_template_requires_imdsv2(plans):
 def test_prod_buckets_are_encrypted_versioned_and_private(plans, stack_configs):
     prod = plans["prod"]
     buckets = prod.of_type("aws:s3/bucket:Bucket")
-    assert len(buckets) == len(stack_configs["prod"].storage.buckets) == 4
+    assert len(buckets) == len(stack_configs["prod"].storage.buckets) == 5
     assert len(prod.of_type("aws:s3/bucketVersioning:BucketVersioning")) == len(buckets)
     for block in prod.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         assert all(
@@ -359,8 +359,8 @@ def test_s3_consumers_get_workload_identities_instead_of_keys(plans):
 
 
 def test_on_s3_each_consumer_role_allows_only_its_grant(plans):
-    """The model reader's IAM role reads the models and appends request logs; only writers may
-    put into and delete from their buckets."""
+    """The model reader's IAM role reads the released models and appends request logs; only
+    writers may put into and delete from their buckets."""
     policies = {
         r.name: json.loads(r.inputs["policy"])
         for r in plans["prod"].of_type("aws:iam/rolePolicy:RolePolicy")
@@ -376,8 +376,9 @@ def test_on_s3_each_consumer_role_allows_only_its_grant(plans):
     for statement in policies["models-object-storage"]["Statement"]:
         for resource in statement["Resource"]:
             reader.setdefault(resource.split(":::")[-1], set()).update(statement["Action"])
-    models = {a for r, acts in reader.items() if "mlflow-artifacts" in r for a in acts}
+    models = {a for r, acts in reader.items() if "released-models" in r for a in acts}
     logs = {a for r, acts in reader.items() if "request-logs" in r for a in acts}
     assert "s3:GetObject" in models and not models & {"s3:PutObject", "s3:DeleteObject"}
+    assert not any("mlflow-artifacts" in r for r in reader)  # not the registry's experiments
     assert logs == {"s3:PutObject"}
     assert "s3:DeleteObject" not in actions["models"]
