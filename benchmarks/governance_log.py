@@ -1,9 +1,15 @@
 """Benchmark of the evidence log next to its raw floor, in one run on one disk.
 
 Floor: plain SQLite inserts of the same rows into the same table with the same durability
-(WAL, synchronous=FULL, one transaction per batch / per single insert), and hashlib over the same
-canonical bytes. The log adds validation, canonical JSON, chaining, the head read under the
-writer lock and one signed checkpoint per transaction.
+(WAL, synchronous=FULL, one transaction per batch / per single insert; batches interleaved with
+the log's so that other load slows both alike), and hashlib over the same canonical bytes read
+in one process. The log adds validation, canonical JSON, chaining, the head read under the
+writer lock and one signed checkpoint per transaction; verification adds the checks of every
+stored field and the checkpoints, and runs one range of entries per CPU.
+
+The HTTP latency target is read at the target rate: 8 clients that each wait for their answer
+before sending again keep 8 requests in flight, so their latency at saturation is queueing
+(8 / throughput), reported too.
 
     uv run python benchmarks/governance_log.py [--dir DIR] [--out benchmarks/results/governance.md]
 
@@ -33,8 +39,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mlops.governance.auth import token_digest
+from mlops.governance.chain import content_bytes
 from mlops.governance.db import Db, DbUrl
-from mlops.governance.entry import Subject, canonical_json, content_bytes
+from mlops.governance.entry import Subject, canonical_json
 from mlops.governance.keys import key_id
 from mlops.governance.log import _INSERT_ENTRY, _SCHEMA, EvidenceLog, NewEntry
 from mlops.governance.verify import verify_db
@@ -43,10 +50,11 @@ BATCH = 1000
 BATCHES = 50
 SINGLES = 2000
 VERIFY_N = 1_000_000
-INCREMENT = 10_000
+INCREMENTS = (10_000, 100_000)  # new entries after the anchor, verified from it
 HTTP_CLIENTS = 8
 HTTP_BATCH = 50
 HTTP_SECONDS = 10.0
+HTTP_TARGET = 2000  # entries/s offered in the paced phase
 VERIFY_CPU: list[float] = []  # CPU seconds of the full and the incremental verification
 SUBJECT = Subject(model="credit-risk", version="3", environment="prod", run="r-42", commit="abc123")
 DIGEST = "sha256:" + "ab" * 32
@@ -90,21 +98,23 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bench_batched(tmp: Path, key: Ed25519PrivateKey) -> tuple[float, float]:
+    """Entries/s of the raw floor and of the log, their batches interleaved so that whatever
+    else runs on the machine slows both alike."""
     conn = _raw_conn(tmp / "raw-batch.db")
-    start = time.perf_counter()
-    for b in range(BATCHES):
-        rows = _rows(b * BATCH + 1, BATCH)
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(_INSERT_ENTRY, rows)
-        conn.execute("COMMIT")
-    raw = BATCHES * BATCH / (time.perf_counter() - start)
-    conn.close()
+    raw = ours = 0.0
     with EvidenceLog(str(tmp / "log-batch.db"), signing_key=key) as log:
-        start = time.perf_counter()
-        for _ in range(BATCHES):
+        for b in range(BATCHES):
+            start = time.perf_counter()
+            rows = _rows(b * BATCH + 1, BATCH)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(_INSERT_ENTRY, rows)
+            conn.execute("COMMIT")
+            raw += time.perf_counter() - start
+            start = time.perf_counter()
             log.append_many(_items(BATCH))
-        ours = BATCHES * BATCH / (time.perf_counter() - start)
-    return raw, ours
+            ours += time.perf_counter() - start
+    conn.close()
+    return BATCHES * BATCH / raw, BATCHES * BATCH / ours
 
 
 def bench_single(tmp: Path, key: Ed25519PrivateKey) -> tuple[list[float], list[float]]:
@@ -128,43 +138,54 @@ def bench_single(tmp: Path, key: Ed25519PrivateKey) -> tuple[list[float], list[f
     return raw, ours
 
 
-def bench_verify(tmp: Path, key: Ed25519PrivateKey) -> tuple[float, float, int, float]:
-    """Full verification of VERIFY_N entries, then INCREMENT more verified from the anchor."""
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (verification workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def bench_verify(tmp: Path, key: Ed25519PrivateKey) -> tuple[float, float, list[float]]:
+    """Full verification of VERIFY_N entries, then verification from the newest anchor after
+    each of INCREMENTS more entries (wall s; CPU s in VERIFY_CPU), and the raw floor."""
     trusted = {key_id(key.public_key()): key.public_key()}
     with EvidenceLog(str(tmp / "log-verify.db"), signing_key=key) as log:
         for _ in range(VERIFY_N // 5000):
             log.append_many(_items(5000))
         anchor = log.latest_checkpoint()
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu = time.perf_counter(), _cpu()
         result = log.verify(public_key=key.public_key())
         ours = time.perf_counter() - start
-        VERIFY_CPU.append(time.process_time() - cpu)
+        VERIFY_CPU.append(_cpu() - cpu)
         assert result.ok and result.entries == VERIFY_N, result.problems[:3]
-        for _ in range(INCREMENT // 5000):
-            log.append_many(_items(5000))
-    database = Db(DbUrl.parse(str(tmp / "log-verify.db")), read_only=True)
-    start, cpu = time.perf_counter(), time.process_time()
-    increment = verify_db(database, trusted, [anchor], since=anchor)
-    incremental = time.perf_counter() - start
-    VERIFY_CPU.append(time.process_time() - cpu)
-    database.close()
-    assert increment.ok and increment.entries == INCREMENT, increment.problems[:3]
+    incremental, appended = [], 0
+    for count in INCREMENTS:
+        with EvidenceLog(str(tmp / "log-verify.db"), signing_key=key) as log:
+            for _ in range((count - appended) // 5000):
+                log.append_many(_items(5000))
+        appended = count
+        database = Db(DbUrl.parse(str(tmp / "log-verify.db")), read_only=True)
+        start, cpu = time.perf_counter(), _cpu()
+        increment = verify_db(database, trusted, [anchor], since=anchor)
+        incremental.append(time.perf_counter() - start)
+        VERIFY_CPU.append(_cpu() - cpu)
+        database.close()
+        assert increment.ok and increment.entries == count, increment.problems[:3]
     conn = sqlite3.connect(tmp / "log-verify.db")
     start = time.perf_counter()
-    cursor = conn.execute("SELECT * FROM audit_entries ORDER BY seq")
-    count = 0
+    cursor = conn.execute("SELECT * FROM audit_entries WHERE seq <= ? ORDER BY seq", (VERIFY_N,))
     while rows := cursor.fetchmany(5000):
         for row in rows:
             hashlib.sha256(_content(row)).hexdigest()
-            count += 1
     raw = time.perf_counter() - start
     conn.close()
-    return raw, ours, count, incremental
+    return raw, ours, incremental
 
 
-def bench_http(tmp: Path) -> tuple[float, float, int]:
-    """`mlops audit serve` on loopback; 8 clients post batches for HTTP_SECONDS: entries/s,
-    request p99 (s), error answers."""
+def bench_http(tmp: Path) -> dict[str, float]:
+    """`mlops audit serve` on loopback, 8 clients posting batches of 50, for HTTP_SECONDS each:
+    first as fast as they can (the most entries/s; each client waits for its answer, so the
+    latency there is queueing: 8 requests in flight / throughput), then each paced so that
+    together they offer HTTP_TARGET entries/s (the latency at the target rate)."""
     token = "bench-token"
     (tmp / "tokens.json").write_text(json.dumps({token_digest(token): "auditee"}))
     with socket.socket() as probe:
@@ -188,29 +209,51 @@ def bench_http(tmp: Path) -> tuple[float, float, int]:
             {"subject": SUBJECT.model_dump(exclude_none=True), "name": "accuracy",
              "value": 0.9, "unit": "ratio", "source": "bench"} for _ in range(HTTP_BATCH)
         ]}  # fmt: skip
-        latencies: list[float] = []
-        errors = [0]
-        stop = time.monotonic() + HTTP_SECONDS
-
-        def client() -> None:
-            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
-                while time.monotonic() < stop:
-                    start = time.perf_counter()
-                    response = http.post("/v1/entries/batch", json=body)
-                    latencies.append(time.perf_counter() - start)
-                    errors[0] += response.status_code != 201
-
-        threads = [threading.Thread(target=client) for _ in range(HTTP_CLIENTS)]
-        began = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - began
+        figures: dict[str, float] = {}
+        for phase, interval in (("max", 0.0), ("paced", HTTP_CLIENTS * HTTP_BATCH / HTTP_TARGET)):
+            rate, p50, p99, errors = _http_phase(url, {"Authorization": f"Bearer {token}"}, body,
+                                                 interval)  # fmt: skip
+            figures |= {f"{phase}_rate": rate, f"{phase}_p50": p50, f"{phase}_p99": p99,
+                        f"{phase}_errors": errors}  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return len(latencies) * HTTP_BATCH / elapsed, _pct(latencies, 0.99), errors[0]
+    return figures
+
+
+def _http_phase(
+    url: str, headers: dict[str, str], body: dict, interval: float
+) -> tuple[float, float, float, int]:
+    """HTTP_CLIENTS clients for HTTP_SECONDS, each sending the next batch `interval` seconds
+    after the last was due (0: as soon as the answer is in): entries/s, p50, p99, errors."""
+    latencies: list[float] = []
+    errors = [0]
+    began = time.perf_counter()
+    stop = began + HTTP_SECONDS
+
+    def client(offset: float) -> None:
+        with httpx.Client(base_url=url, headers=headers) as http:
+            due = began + offset
+            while (now := time.perf_counter()) < stop:
+                if due > now:
+                    time.sleep(due - now)
+                start = time.perf_counter()
+                response = http.post("/v1/entries/batch", json=body)
+                latencies.append(time.perf_counter() - start)
+                errors[0] += response.status_code != 201
+                due += interval
+
+    threads = [
+        threading.Thread(target=client, args=(interval * i / HTTP_CLIENTS,))
+        for i in range(HTTP_CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    return (len(latencies) * HTTP_BATCH / elapsed, statistics.median(latencies),
+            _pct(latencies, 0.99), errors[0])  # fmt: skip
 
 
 def bench_hash_only() -> float:
@@ -235,9 +278,9 @@ def main() -> None:
         tmp = Path(tmp_name)
         raw_batch, our_batch = bench_batched(tmp, key)
         raw_single, our_single = bench_single(tmp, key)
-        raw_verify, our_verify, _, incremental = bench_verify(tmp, key)
+        raw_verify, our_verify, incremental = bench_verify(tmp, key)
         hash_only = bench_hash_only()
-        http_rate, http_p99, http_errors = bench_http(tmp)
+        web = bench_http(tmp)
         where = tmp_name
     ms = 1000
     lines = [
@@ -249,11 +292,16 @@ def main() -> None:
         f"| batched append ({BATCH}/transaction), entries/s | {raw_batch:,.0f} | {our_batch:,.0f} ({our_batch / raw_batch:.0%} of raw) | >= 50 % of raw |",
         f"| single append p50, ms | {statistics.median(raw_single) * ms:.3f} | {statistics.median(our_single) * ms:.3f} | |",
         f"| single append p99, ms | {_pct(raw_single, 0.99) * ms:.3f} | {_pct(our_single, 0.99) * ms:.3f} | <= 5 |",
-        f"| verify {VERIFY_N:,} entries, s (CPU s) | {raw_verify:.3f} (read + sha256) | {our_verify:.3f} ({VERIFY_CPU[0]:.3f}) | <= 5 |",
-        f"| incremental verify of {INCREMENT:,} new entries from the newest anchor, s (CPU s) | | {incremental:.3f} ({VERIFY_CPU[1]:.3f}) | proportional to the new entries |",
+        f"| verify {VERIFY_N:,} entries, s (CPU s, workers included); µs per entry | {raw_verify:.3f} (read + sha256, one process) | {our_verify:.3f} ({VERIFY_CPU[0]:.3f}); {our_verify / VERIFY_N * 1e6:.1f} | <= 5 |",
+        *(
+            f"| incremental verify of {n:,} new entries from the newest anchor, s (CPU s); µs per entry | | {t:.3f} ({c:.3f}); {t / n * 1e6:.1f} | proportional to the new entries |"
+            for n, t, c in zip(INCREMENTS, incremental, VERIFY_CPU[1:], strict=True)
+        ),
         f"| sha256 over the same {VERIFY_N:,} canonical contents, s | {hash_only:.3f} | | |",
-        f"| Audit API over HTTP, {HTTP_CLIENTS} clients x {HTTP_BATCH}/batch, entries/s | | {http_rate:,.0f} | >= 2,000 |",
-        f"| Audit API over HTTP, request p99, ms ({http_errors} error answers) | | {http_p99 * ms:.1f} | <= 20 |",
+        f"| Audit API over HTTP, {HTTP_CLIENTS} clients x {HTTP_BATCH}/batch as fast as they can, entries/s | | {web['max_rate']:,.0f} | >= 2,000 |",
+        f"| the same: request p50 / p99, ms ({web['max_errors']:.0f} error answers; queueing: {HTTP_CLIENTS} requests always in flight) | | {web['max_p50'] * ms:.1f} / {web['max_p99'] * ms:.1f} | |",
+        f"| Audit API over HTTP, {HTTP_CLIENTS} clients paced to {HTTP_TARGET:,} entries/s together: achieved entries/s | | {web['paced_rate']:,.0f} | |",
+        f"| the same: request p50 / p99, ms ({web['paced_errors']:.0f} error answers) | | {web['paced_p50'] * ms:.1f} / {web['paced_p99'] * ms:.1f} | p99 <= 20 |",
         "",
         f"Load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}.",
         "",

@@ -120,9 +120,10 @@ class ObjectStorage(pulumi.ComponentResource):
         key_arn = key.arn
         for consumer, grant in args.grants.items():
             appends = [self.buckets[bucket] for bucket in grant.appends]
+            reads = [self.buckets[bucket] for bucket in grant.reads]
             self.access_policies[consumer] = pulumi.Output.all(
-                key_arn, self.buckets[grant.bucket], *appends
-            ).apply(lambda values, grant=grant: _s3_policy(values[0], values[1], grant, values[2:]))
+                key_arn, self.buckets[grant.bucket], *appends, *reads
+            ).apply(lambda values, grant=grant: _s3_policy_of(values, grant))
 
     def _in_cluster(self, name: str, args: ObjectStorageArgs, endpoint: StoreEndpoint) -> None:
         """SeaweedFS, and each consumer's generated key in a Secret of its namespace."""
@@ -164,9 +165,21 @@ def kserve_annotations(endpoint: StoreEndpoint) -> dict[str, str]:
     return dict(zip(KSERVE_S3_ANNOTATIONS, values, strict=True))
 
 
-def _s3_policy(key_arn: str, bucket: str, grant: Grant, appends: Sequence[str] = ()) -> str:
+def _s3_policy_of(values: Sequence[str], grant: Grant) -> str:
+    """`_s3_policy` of resolved outputs: the key, the bucket, then the appended and read ones."""
+    split = 2 + len(grant.appends)
+    return _s3_policy(values[0], values[1], grant, values[2:split], values[split:])
+
+
+def _s3_policy(
+    key_arn: str,
+    bucket: str,
+    grant: Grant,
+    appends: Sequence[str] = (),
+    reads: Sequence[str] = (),
+) -> str:
     """One consumer's IAM policy: list and read its bucket, write only when its grant says so;
-    only put objects into the buckets it appends to."""
+    only put objects into the buckets it appends to, only list and read the ones it reads."""
     arn = f"arn:aws:s3:::{bucket}"
     objects = ["s3:GetObject", "s3:GetObjectVersion"]
     kms = ["kms:Decrypt"]
@@ -180,6 +193,11 @@ def _s3_policy(key_arn: str, bucket: str, grant: Grant, appends: Sequence[str] =
     ]
     if appends:
         statements.append(allow(["s3:PutObject"], [f"arn:aws:s3:::{name}/*" for name in appends]))
+    if reads:
+        statements.append(allow(["s3:ListBucket"], [f"arn:aws:s3:::{name}" for name in reads]))
+        statements.append(
+            allow(["s3:GetObject", "s3:GetObjectVersion"], [f"arn:aws:s3:::{n}/*" for n in reads])
+        )
     return policy_document(*statements, allow(kms, [key_arn]))
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from mlops.config.loader import load_stack
 from mlops.config.model import StackConfig
+from mlops.plan.runner import ensure_event_loop
 
 if TYPE_CHECKING:
     from tests.gates.scenario import World
@@ -18,6 +19,26 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[1]
 STACKS_DIR = REPO / "stacks"
 STACK_NAMES = ("local", "dev", "int", "prod")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """The workers take whole packages: a package-scoped fixture (the control plane of
+    tests/cluster) then starts once, not each time a worker returns to its package."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PackageScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid.split("::", 1)[0].rsplit("/", 1)[0]
+
+    return PackageScheduling(config, log)
+
+
+@pytest.fixture(autouse=True)
+def _current_event_loop() -> None:
+    """Pulumi's `@pulumi.runtime.test` runs on the current event loop, which a test that used
+    `asyncio.run` before it (in the same worker) left unset."""
+    ensure_event_loop()
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +52,14 @@ CliRun = Callable[..., tuple[int, str, str]]
 @pytest.fixture
 def mlops(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRun:
     """Call the `mlops` entry point in-process (fast) with its real exit-code mapping;
-    `run(*args, stdin=None)` returns (exit code, stdout, stderr)."""
+    `run(*args, stdin=None)` returns (exit code, stdout, stderr). MLflow's process-wide
+    tracking and registry URIs start unset, as in a new process: an earlier test in the same
+    worker may have set them."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", None)
+    monkeypatch.setattr(registry_utils, "_registry_uri", None)
 
     def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
         from mlops.cli.app import main

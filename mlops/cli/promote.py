@@ -23,12 +23,14 @@ from mlops.cli.gates import (
     registry,
     services_unavailable_fail,
 )
+from mlops.config import environment as settings
 from mlops.errors import BadInputError
 from mlops.repository import REPO_ROOT
 
 if TYPE_CHECKING:
     from mlops.gates.context import Context
     from mlops.promotion.promote import Outcome
+    from mlops.promotion.transfer import Destination
 
 RemoteOpt = Annotated[str, typer.Option("--remote", help="Git remote to push to.")]
 PushOpt = Annotated[bool, typer.Option("--push", help="Push the branch to --remote.")]
@@ -62,6 +64,17 @@ def promote(
             "version and record it (starts soak time).",
         ),
     ] = False,
+    transfer_to: Annotated[
+        str | None,
+        typer.Option(
+            "--transfer-to",
+            envvar=settings.TRANSFER_TO.name,
+            help="Copy the model, digest-verified, to the target environment's released models "
+            "(s3://BUCKET or s3://BUCKET/PREFIX) and name the copy in the descriptor; the source store is "
+            f"read with ${settings.TRANSFER_SOURCE_PROFILE.name}, the target written with "
+            f"${settings.TRANSFER_TARGET_PROFILE.name} (AWS profiles; unset: default chain).",
+        ),
+    ] = None,
     remote: RemoteOpt = "origin",
     base: BaseOpt = "HEAD",
     audit_db: AuditOpt = None,
@@ -69,9 +82,10 @@ def promote(
     root: RootOpt = REPO_ROOT,
     as_json: JsonOpt = False,
 ) -> None:
-    """Promote a model version: gate, edit the descriptor, re-render, commit on
-    promote/<model>/<env>/v<version>; exit 1 with nothing written when the gate fails or an
-    environment would be skipped."""
+    """Promote a model version: gate, copy the model into the target environment's store
+    (--transfer-to), edit the descriptor, re-render, commit on promote/<model>/<env>/v<version>;
+    exit 1 with nothing written when the gate fails, the copy's digest differs or an environment
+    would be skipped."""
     from mlops.gates.context import Context
     from mlops.promotion import git
     from mlops.promotion.promote import GateFailedError, publish
@@ -81,8 +95,9 @@ def promote(
     if not version.isdigit():
         raise BadInputError(f"--version: {version!r}; allowed: a registered version number")
     chosen = Strategy.parse(strategy) if strategy else None
-    if finalize and (chosen or push or open_pr):
-        raise BadInputError("--finalize: takes no --strategy, --push or --open-pr")
+    if finalize and (chosen or push or open_pr or transfer_to):
+        raise BadInputError("--finalize: takes no --strategy, --transfer-to, --push or --open-pr")
+    destination = _destination(transfer_to) if transfer_to else None
     from mlops.gates.spec import gate_for
 
     root = root.resolve()
@@ -103,7 +118,7 @@ def promote(
             try:
                 outcome = run_promote(
                     root, model, version, to, lambda tree: Context(root=tree, audit=audit, registry=reg),
-                    chosen, base, repo / REPORT_DIR,
+                    chosen, base, repo / REPORT_DIR, destination=destination,
                 )  # fmt: skip
             except GateFailedError as failure:
                 print_result(failure.result, as_json)
@@ -125,6 +140,19 @@ def promote(
     _report(outcome, as_json)
 
 
+def _destination(transfer_to: str) -> Destination:
+    """The target location (checked before any write) and the transfer identity's profiles."""
+    from mlops.promotion.transfer import Destination, StoreAccess
+
+    destination = Destination(
+        transfer_to,
+        StoreAccess(profile=settings.TRANSFER_SOURCE_PROFILE.get()),
+        StoreAccess(profile=settings.TRANSFER_TARGET_PROFILE.get()),
+    )
+    destination.location()
+    return destination
+
+
 def _report(outcome: Outcome, as_json: bool) -> None:
     result = outcome.result
     assert result is not None and outcome.commit is not None
@@ -143,6 +171,8 @@ def _report(outcome: Outcome, as_json: bool) -> None:
         "reports": [str(p) for p in outcome.report_files],
         "pushed": outcome.pushed,
         "pull_request": outcome.pr_url,
+        "transfer": outcome.transferred.evidence() if outcome.transferred else None,
+        "transfer_entry": outcome.transfer_entry,
     }
     if as_json:
         print_json(data)
@@ -152,6 +182,12 @@ def _report(outcome: Outcome, as_json: bool) -> None:
         f"(commit {outcome.commit[:12]}, gate {data['gate']} passed, verdict entry "
         f"{data['verdict_entry']}, report {data['report_digest']})"
     )
+    if outcome.transferred:
+        copied = outcome.transferred
+        out.print(
+            f"  copied {escape(copied.source_uri)} -> {escape(copied.target_uri)} "
+            f"({copied.digest} verified; audit entry {outcome.transfer_entry})"
+        )
     for path in outcome.changed:
         out.print(f"  changed: {escape(path)}")
     if outcome.pushed:

@@ -245,6 +245,25 @@ STORE_KEYS_DIR = Setting(
     "a directory path",
     _path,
 )
+TRANSFER_TO = Setting(
+    "MLOPS_TRANSFER_TO",
+    "where `mlops promote` copies the model: the target environment's released models "
+    "(`--transfer-to`)",
+    "s3://BUCKET or s3://BUCKET/PREFIX (unset: no copy; the descriptor names the registry's URI)",
+    _text,
+)
+TRANSFER_SOURCE_PROFILE = Setting(
+    "MLOPS_TRANSFER_SOURCE_PROFILE",
+    "the AWS profile the model transfer reads the registry's store with",
+    "a profile of the AWS config (role or keys, endpoint_url); unset: the default chain",
+    _text,
+)
+TRANSFER_TARGET_PROFILE = Setting(
+    "MLOPS_TRANSFER_TARGET_PROFILE",
+    "the AWS profile the model transfer writes the target environment's store with",
+    "a profile of the AWS config (role or keys, endpoint_url); unset: the default chain",
+    _text,
+)
 BUCKET = Setting(
     "MLOPS_BUCKET",
     "set in notebook pods: the object-store bucket of the environment",

@@ -14,6 +14,9 @@ from mlops.config.namespaces import NAMESPACES
 EnvironmentName = Literal["local", "dev", "int", "prod"]
 GPU_RESOURCE = "nvidia.com/gpu"
 REQUEST_LOG_BUCKET = "request-logs"  # the logical bucket predictors append request logs to
+# The logical bucket a serving environment's predictors load models from: promotions copy each
+# released model there (mlops.promotion.transfer), so it holds exactly what the environment serves.
+RELEASED_MODELS_BUCKET = "released-models"
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 HostName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
@@ -259,8 +262,9 @@ class ChartVersions(Strict):
         "argo-cd",
         "10.1.1",
         "Argo CD 3.4; the newest argo-cd chart whose source was at hand (argo-helm's tags end at "
-        "10.1.1, 2026-07-02); later 10.x charts (Argo CD 3.5) are reported upstream: move once "
-        "`mlops preflight` has rendered one (9.0 changed argocd-cmd-params-cm defaults)",
+        "10.1.1, 2026-07-02). Upstream has moved on (argo-cd 10.9.6 with Argo CD 3.5.3 in its "
+        "index, Argo CD 3.6.2 released): move once `mlops preflight` has rendered the newer chart "
+        "with these values (9.0 changed argocd-cmd-params-cm defaults)",
         images=(
             "quay.io/argoproj",
             "ecr-public.aws.com/docker/library/redis",
@@ -320,6 +324,7 @@ class StorageConfig(Strict):
             "datasets",
             "pipeline-artifacts",
             REQUEST_LOG_BUCKET,
+            RELEASED_MODELS_BUCKET,
         ],
         min_length=1,
     )
@@ -741,6 +746,15 @@ class StackConfig(Strict):
             raise ValueError(
                 "monitoring.collector.drift: reads the predictors' request log, which "
                 "serving.request_log.enabled: false switches off; set drift: false or log requests"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _the_model_reader_has_its_bucket(self) -> Self:
+        if RELEASED_MODELS_BUCKET not in self.storage.buckets:
+            raise ValueError(
+                f"storage.buckets: no '{RELEASED_MODELS_BUCKET}' bucket; the model reader loads "
+                "released models only from there (promotions copy them in); add it"
             )
         return self
 

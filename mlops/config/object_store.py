@@ -8,7 +8,7 @@ is no endpoint to name: clients use the regional endpoint and the workload's IAM
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mlops.config.model import REQUEST_LOG_BUCKET, StorageConfig
+from mlops.config.model import RELEASED_MODELS_BUCKET, REQUEST_LOG_BUCKET, StorageConfig
 from mlops.config.namespaces import NAMESPACES, OBJECT_STORE_PORTS
 
 IN_CLUSTER_SERVICE = "seaweedfs"
@@ -22,24 +22,36 @@ SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
 
 @dataclass(frozen=True)
 class Grant:
-    """What one consumer namespace may do: read (get and list) its bucket, and write and delete
-    in it only when `write` is set; `appends` are further buckets it may only put objects into
-    (no read, no list, no delete: a predictor adds request-log records, it never rereads them)."""
+    """What one consumer may do: read (get and list) its bucket, and write and delete in it only
+    when `write` is set; `appends` are further buckets it may only put objects into (no read, no
+    list, no delete: a predictor adds request-log records, it never rereads them); `reads` are
+    further buckets it may only get and list (the model transfer reads the registry's)."""
 
     bucket: str
     write: bool
     appends: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
 
 
-# Keyed by the namespace catalog's keys. The model reader pulls released models and nothing else;
-# its predictors append their request logs, which only the evidence collector reads back.
+REGISTRY_BUCKET = "mlflow-artifacts"  # where MLflow keeps registered models (analytics plane)
+
+# Keyed by the namespace catalog's keys. The model reader pulls released models and nothing else
+# (not the registry's experiments); its predictors append their request logs, which only the
+# evidence collector reads back.
 STORE_GRANTS: dict[str, Grant] = {
-    "mlflow": Grant("mlflow-artifacts", write=True),
+    "mlflow": Grant(REGISTRY_BUCKET, write=True),
     "kubeflow": Grant("pipeline-artifacts", write=True),
     "notebooks": Grant("datasets", write=True),
-    "models": Grant("mlflow-artifacts", write=False, appends=(REQUEST_LOG_BUCKET,)),
+    "models": Grant(RELEASED_MODELS_BUCKET, write=False, appends=(REQUEST_LOG_BUCKET,)),
     "collector": Grant(REQUEST_LOG_BUCKET, write=False),
 }
+
+# The identity a promotion copies a model with (mlops.promotion.transfer): it reads the source
+# registry's bucket and writes the target environment's released models, nothing else. Reading
+# back what it wrote is how the copy is verified. It belongs to the promoter (CI), not to a
+# namespace of the cluster.
+TRANSFER_IDENTITY = "model-transfer"
+TRANSFER_GRANT = Grant(RELEASED_MODELS_BUCKET, write=True, reads=(REGISTRY_BUCKET,))
 
 
 @dataclass(frozen=True)

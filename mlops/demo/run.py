@@ -23,20 +23,24 @@ def _plan(platform: steps.Platform) -> list[tuple[str, str, Callable[[], Any]]]:
     return [
         ("clone", "git clone of this repository into the work directory",
          lambda: steps.scratch_clone(platform)),
-        ("services", "MLflow tracking server and Audit API on SQLite",
+        ("services", "MLflow tracking server and Audit API on SQLite, an S3 store (SeaweedFS) "
+         "per serving environment",
          lambda: steps.start_services(platform)),
         ("train", "training pipeline (prod mode: full data, search), evidence to the Audit API",
          lambda: steps.train(platform)),
-        ("promote-dev", "gate registry-to-serving-dev, pull-request branch, merge",
+        ("promote-dev", "gate registry-to-serving-dev, model copied to dev's store, "
+         "pull-request branch, merge",
          lambda: steps.promote(platform, "dev")),
-        ("promote-int", "gate registry-to-serving-int, pull-request branch, merge",
+        ("promote-int", "gate registry-to-serving-int, model copied to int's store, "
+         "pull-request branch, merge",
          lambda: steps.promote(platform, "int")),
         ("serve-int", "KServe predictor of the int release", lambda: steps.serve(platform, "int")),
         ("test-int", "equivalence and load test of the idle colour in int, recorded as evidence",
          lambda: _test_int(platform)),
         ("switch-int", "gate blue-green-step-int, switch branch, merge: int takes the release",
          lambda: steps.advance(platform, "int")),
-        ("promote-prod", "gate serving-int-to-serving-prod, pull-request branch, merge",
+        ("promote-prod", "gate serving-int-to-serving-prod, model copied to prod's store, "
+         "pull-request branch, merge",
          lambda: steps.promote(platform, "prod")),
         ("serve-prod", "KServe predictor of the prod release", lambda: steps.serve(platform, "prod")),
         ("prometheus", "Prometheus scraping the prod predictor",

@@ -1,7 +1,8 @@
 """The embedded platform's services, each a process of this Python environment on a free
 loopback port: the MLflow tracking server (SQLite backend, artifacts in local files), the Audit
 API (`mlops audit serve` on SQLite, with tokens generated for this run) and the KServe
-predictor (`mlops serve`) of a released model.
+predictor (`mlops serve`) of a released model, which loads it from its environment's own store
+(mlops.demo.stores).
 
 On a cluster the same programs run as the platform's Deployments and InferenceServices; only
 the addresses (ingress hosts), the stores (PostgreSQL, S3 or SeaweedFS) and the tokens' origin (a
@@ -89,13 +90,19 @@ def start_audit(supervisor: Supervisor, workspace: Workspace) -> Service:
 
 
 def start_predictor(
-    supervisor: Supervisor, workspace: Workspace, env: str, release: Path, model_uri: str
+    supervisor: Supervisor,
+    workspace: Workspace,
+    env: str,
+    release: Path,
+    model_uri: str,
+    store_env: dict[str, str],
 ) -> Service:
     """The cluster's serving runtime as a local process: the container `mlops.serving.runtime`
     defines (the ClusterServingRuntime's entrypoint and settings, the request log as the local
     stack configures it), with the model settings the rendered InferenceService sets from the
-    descriptor. It refuses to start unless the artifact has the descriptor's digest; requests
-    are logged to `serving/<env>-requests.jsonl` instead of the cluster's object store."""
+    descriptor, reading the model from its environment's store with `store_env` (the model
+    reader's keys). It refuses to start unless the artifact has the descriptor's digest;
+    requests are logged to `serving/<env>-requests.jsonl` instead of the cluster's store."""
     from mlops.config.loader import load_stack
     from mlops.gitops.descriptor import load_release
     from mlops.serving.runtime import (
@@ -118,12 +125,16 @@ def start_predictor(
     )
     return supervisor.start(
         f"predictor-{env}", argv, workspace.logs / f"predictor-{env}.log", port=port, url=url,
-        health=f"{url}/v2/health/ready", env={**child_env(), **runtime_env}, cwd=workspace.root,
+        health=f"{url}/v2/health/ready", env={**child_env(), **store_env, **runtime_env},
+        cwd=workspace.root,
     )  # fmt: skip
 
 
-def write_env_file(workspace: Workspace, mlflow: Service, audit: Service, tokens: Tokens) -> Path:
-    """`env.sh`: what a second terminal sources to use the running platform (`--hold`)."""
+def write_env_file(
+    workspace: Workspace, mlflow: Service, audit: Service, tokens: Tokens, aws_config: Path
+) -> Path:
+    """`env.sh`: what a second terminal sources to use the running platform (`--hold`), with
+    the AWS profiles of the serving environments' stores (`serving-<env>`)."""
     path = workspace.root / "env.sh"
     write_private(
         path,
@@ -131,6 +142,7 @@ def write_env_file(workspace: Workspace, mlflow: Service, audit: Service, tokens
         f"export MLFLOW_TRACKING_URI={mlflow.url}\n"
         f"export {settings.AUDIT.name}={audit.url}\n"
         f"export {settings.AUDIT_TOKEN.name}={tokens.platform}\n"
-        f"export {settings.DEMO_REPO.name}={workspace.repo}\n",
+        f"export {settings.DEMO_REPO.name}={workspace.repo}\n"
+        f"export AWS_CONFIG_FILE={aws_config}\n",
     )
     return path

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 
 from mlops.config import environment as settings
-from mlops.demo import applications, services, workspace
+from mlops.demo import applications, services, stores, workspace
 from mlops.demo.processes import Service, Supervisor
 from mlops.errors import CheckFailedError
 from mlops.governance import keys
+from mlops.objectstore.local import LocalStore
 from mlops.promotion.git import git
 
 MODEL = "credit-risk"
@@ -53,6 +54,7 @@ class Platform:
     prometheus: Service | None = None
     monitoring: dict[str, Any] = field(default_factory=dict)  # the evidence collector's runs
     live_gates: list[str] = field(default_factory=list)  # live verdicts the certificate covers
+    stores: dict[str, LocalStore] = field(default_factory=dict)  # each serving env's own store
 
     @property
     def tracking_uri(self) -> str:
@@ -84,14 +86,18 @@ def scratch_clone(platform: Platform) -> None:
 
 
 def start_services(platform: Platform) -> None:
-    """MLflow and the Audit API start together; the demo waits for both."""
+    """MLflow, the Audit API and each serving environment's store start together; the demo
+    waits for all of them."""
     ws, supervisor = platform.workspace, platform.supervisor
     platform.tokens = services.write_tokens(ws)
+    starting = stores.start(supervisor, ws)
     platform.mlflow = services.start_mlflow(supervisor, ws)
     platform.audit = services.start_audit(supervisor, ws)
     supervisor.wait_ready(platform.audit)
     supervisor.wait_ready(platform.mlflow)
-    services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens)
+    platform.stores = stores.wait(supervisor, starting)
+    services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens,
+                            stores.write_profiles(ws, platform.stores))  # fmt: skip
     with httpx.Client(base_url=platform.audit_url, timeout=60) as http:
         key = _ok(http.get("/v1/public-key")).json()
     body = keys.public_pem(keys.load_public_key(ws.certification_key))
@@ -131,8 +137,9 @@ def train(platform: Platform) -> None:
 
 
 def promote(platform: Platform, env: str) -> None:
-    """Gate, commit on `promote/<model>/<env>/v<version>`, merge it (the pull request), then
-    finalize (move the alias `serving-<env>`, record the release)."""
+    """Gate, copy the model into the environment's store (digest-verified, recorded), commit on
+    `promote/<model>/<env>/v<version>`, merge it (the pull request), then finalize (move the
+    alias `serving-<env>`, record the release)."""
     from mlops.gates.context import Context
     from mlops.promotion.finalize import finalize
     from mlops.promotion.promote import GateFailedError
@@ -146,6 +153,7 @@ def promote(platform: Platform, env: str) -> None:
                 ws.repo, MODEL, platform.version, env,
                 lambda tree: Context(root=tree, audit=audit, registry=registry),
                 base=platform.base_branch, out_dir=ws.gate_reports, source="mlops demo",
+                destination=stores.destination(platform.stores[env]),
             )  # fmt: skip
         except GateFailedError as failure:
             from mlops.gates.report import write
@@ -176,6 +184,8 @@ def promote(platform: Platform, env: str) -> None:
         "gate": outcome.result.gate.gate, "verdict_entry": outcome.result.entry.seq
         if outcome.result.entry else None, "report_digest": outcome.result.report.digest,
         "reports": reports, "alias": done.alias, "finalized_entry": done.entry.seq,
+        "transfer": outcome.transferred.evidence() if outcome.transferred else None,
+        "transfer_entry": outcome.transfer_entry,
     })  # fmt: skip
 
 
@@ -208,14 +218,16 @@ def advance(platform: Platform, env: str) -> None:
 
 
 def serve(platform: Platform, env: str) -> Service:
-    """Start the predictor of the release merged into `env` (from the clone's descriptor)."""
+    """Start the predictor of the release merged into `env` (from the clone's descriptor): it
+    loads the copy in the environment's own store with the model reader's identity."""
     from mlops.gates.evaluate import descriptor_path
     from mlops.gitops.descriptor import load_release
 
     ws = platform.workspace
     release = descriptor_path(ws.repo, env, MODEL)
     storage_uri = load_release(release).storage_uri
-    service = services.start_predictor(platform.supervisor, ws, env, release, storage_uri)
+    service = services.start_predictor(platform.supervisor, ws, env, release, storage_uri,
+                                       stores.reader_env(platform.stores[env]))  # fmt: skip
     platform.predictor, platform.release = service, release
     platform.supervisor.wait_ready(service)
     return service
@@ -249,7 +261,8 @@ def load_test(platform: Platform, env: str, seconds: float) -> dict[str, Any]:
 
 
 def equivalence_test(platform: Platform, env: str) -> float:
-    """The served model against the registered one; recorded as `equivalence.max_abs_diff`."""
+    """The served model (the copy in the environment's store) against the registered one (in
+    the registry's store); recorded as `equivalence.max_abs_diff`."""
     from mlops.gates import evidence_names as names
     from mlops.gitops.descriptor import load_release
     from mlops.governance.client import Subject
@@ -258,7 +271,8 @@ def equivalence_test(platform: Platform, env: str) -> float:
 
     assert platform.predictor is not None and platform.release is not None
     release = load_release(platform.release)
-    reference = load(release.storage_uri, release.model_digest)
+    reference = load(f"models:/{release.registry_model}/{release.registry_version}",
+                     release.model_digest)  # fmt: skip
     found = compare(predict_url(platform.predictor), reference, applications.frame(200))
     audit = platform.audit_client()
     try:

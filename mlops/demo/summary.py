@@ -42,6 +42,10 @@ def build(
             "mlflow": f"MLflow tracking server over sqlite:///{ws.mlflow_db}, artifacts "
             f"{ws.artifacts.as_uri()}",
             "audit": f"Audit API (mlops audit serve) over sqlite:///{ws.audit_db}",
+            **{
+                f"serving-{env}": f"SeaweedFS at {store.url}, data in {store.data_dir}"
+                for env, store in platform.stores.items()
+            },
         },
     }
 
@@ -59,6 +63,12 @@ def render(summary: dict[str, Any], console: Console) -> None:
             f"{promotion['verdict_entry']}); {escape(promotion['branch'])} merged as "
             f"{promotion['merge'][:12]}"
         )
+        copied = promotion.get("transfer")
+        if copied:
+            console.print(
+                f"  model copied {escape(copied['source_uri'])} -> {escape(copied['target_uri'])} "
+                f"({copied['digest']} verified; audit entry {promotion['transfer_entry']})"
+            )
     for step in summary["rollout_steps"]:
         console.print(
             f"{step['env']}: rollout step {step['step']}, gate {step['gate']} passed (verdict "

@@ -24,7 +24,7 @@ MARKER = ".mlops-demo"
 STATE = "state.json"
 # Everything the demo creates in its work directory (and so the only things it removes).
 OWNED = (MARKER, STATE, "state.tmp", "env.sh", "repo", "mlflow", "audit", "pipeline", "serving",
-         "reports", "logs", "summary.json", "prometheus")  # fmt: skip
+         "reports", "logs", "summary.json", "prometheus", "stores", "aws-config")  # fmt: skip
 PROD_GATE = "policies/gates/serving-int-to-serving-prod.yaml"
 
 
@@ -64,6 +64,11 @@ class Workspace:
     @property
     def pipeline(self) -> Path:
         return self.root / "pipeline"
+
+    @property
+    def stores(self) -> Path:
+        """The serving environments' object stores, one directory each."""
+        return self.root / "stores"
 
     @property
     def serving(self) -> Path:

@@ -1,6 +1,7 @@
 """CI's independent re-check of a release descriptor: does what the author wrote agree with the
 registry and the audit log? A forged descriptor (a version without evidence, a digest that is
-not the registered one, a gate report id that names no passing verdict) fails here."""
+not the registered one, a storage URI that is neither the registered one nor a recorded copy of
+it, a gate report id that names no passing verdict) fails here."""
 
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ def consistency(release: ModelRelease, gate: str, target: Target, ctx: Context) 
     for field in names.HANDOVER_FIELDS:
         claimed = getattr(release, field)
         registered, tag = names.handover_value(tags, field)
+        if field == "storage_uri" and registered is not None and claimed != registered:
+            digest, _ = names.handover_value(tags, "model_digest")
+            checks.append(copy_check(claimed, registered, digest, target, ctx))
+            continue
         checks.append(
             Check(
                 rule="descriptor", kind="descriptor_consistency", name=f"descriptor.{field}",
@@ -61,6 +66,35 @@ def consistency(release: ModelRelease, gate: str, target: Target, ctx: Context) 
         )  # fmt: skip
     checks.append(report_check(release.gate_report, gate, target, ctx))
     return checks
+
+
+def copy_check(
+    claimed: str, registered: str, digest: str | None, target: Target, ctx: Context
+) -> Check:
+    """A descriptor may name, instead of the registry's URI, the copy a promotion made into the
+    environment's store: only one the audit log records, made from the registered URI, with the
+    registered digest verified (mlops.promotion.transfer)."""
+    entry = next(
+        (
+            e
+            for e in ctx.entries(target.subject)
+            if e.name == names.PROMOTION_TRANSFER
+            and isinstance(e.value, dict)
+            and e.value.get("target_uri") == claimed
+            and e.value.get("source_uri") == registered
+            and digest is not None
+            and e.value.get("digest") == digest
+        ),
+        None,
+    )
+    return Check(
+        rule="descriptor", kind="descriptor_consistency", name="descriptor.storage_uri", op="==",
+        required=f"{registered} or a recorded, verified copy of it", actual=claimed,
+        passed=entry is not None, evidence=cite(entry, f"{names.PROMOTION_TRANSFER} {claimed}"),
+        evidence_seq=entry.seq if entry else None,
+        detail="" if entry else "the descriptor's storage_uri is neither the registered one nor "
+        f"a copy the audit log records for {target.label()}",
+    )  # fmt: skip
 
 
 def report_check(report_id: str, gate: str, target: Target, ctx: Context) -> Check:

@@ -38,6 +38,9 @@ CI_PIPELINE_INT_PASSED = "ci.pipeline_int.passed"
 
 # Written by `mlops promote --finalize` once the release is merged and the alias moved.
 PROMOTION_FINALIZED = "promotion.finalized"
+# Written by `mlops promote --transfer-to`: the model copied, digest-verified, from the registry's
+# store into the target environment's (source and target URI, digest, the identities used).
+PROMOTION_TRANSFER = "promotion.transfer"
 
 # Artifact digest names in an entry's `artifacts`: the evaluated model, the validated data.
 ARTIFACT_MODEL = "model"

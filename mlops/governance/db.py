@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,7 @@ class Db:
     """
 
     def __init__(self, url: DbUrl, read_only: bool = False) -> None:
+        self.url = url
         self.dialect = url.dialect
         if url.dialect == "sqlite" and read_only:
             assert url.path is not None
@@ -140,12 +141,6 @@ class Db:
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         row = self.execute(sql, params).fetchone()
         return None if row is None else tuple(row)
-
-    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 5000) -> Iterator[tuple]:
-        """Rows in batches, so verifying a long log does not hold it all in memory twice."""
-        cursor = self.execute(sql, params)
-        while rows := cursor.fetchmany(size):
-            yield from rows
 
     def begin_write(self) -> None:
         """Start a transaction that holds the log's single writer lock until commit/rollback."""

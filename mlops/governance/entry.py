@@ -10,11 +10,9 @@ hash of entry n-1 (`prev`), which is what makes deletion, reordering and editing
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +20,7 @@ import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops.errors import BadInputError
+from mlops.governance.chain import content_bytes, entry_hash
 from mlops.governance.kinds import KINDS, Kind
 
 GENESIS_HASH = "0" * 64
@@ -34,7 +33,6 @@ MAX_TEXT = 256
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _DIGEST = re.compile(r"^[a-z0-9]+:[0-9a-f]{32,128}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,255}$")
-_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 class Subject(BaseModel):
@@ -165,14 +163,21 @@ def _check_utf8(field: str, text: str | None) -> None:
 
 def check_subject(subject: Subject) -> None:
     """Every subject field is valid Unicode (see `_check_utf8`)."""
-    for field, text in subject.as_dict().items():
+    texts = m, v, e, r, c = (
+        subject.model,
+        subject.version,
+        subject.environment,
+        subject.run,
+        subject.commit,
+    )
+    if f"{m or ''}{v or ''}{e or ''}{r or ''}{c or ''}".isascii():  # the usual case, at once
+        return
+    for field, text in zip(SUBJECT_FIELDS, texts, strict=True):
         _check_utf8(f"subject.{field}", text)
 
 
-def check_fields(
-    kind: str, name: str, unit: str | None, source: str, artifacts: dict[str, str] | None
-) -> dict[str, str]:
-    """Validate the text fields of an append; returns the artifacts mapping (never None)."""
+def check_fields(kind: str, name: str, unit: str | None, source: str) -> None:
+    """Validate the text fields of an append."""
     if kind not in KINDS:
         raise BadInputError(f"kind: {kind!r} is unknown; allowed: {', '.join(KINDS)}")
     if not isinstance(name, str) or not _NAME.match(name):
@@ -185,6 +190,10 @@ def check_fields(
         raise BadInputError(f"source: must be a string of at most {MAX_TEXT} characters")
     for field, text in (("unit", unit), ("source", source)):
         _check_utf8(field, text)
+
+
+def check_artifacts(artifacts: dict[str, str] | None) -> dict[str, str]:
+    """Validate the artifact digests of an append; returns the mapping (never None)."""
     artifacts = dict(artifacts or {})
     if len(artifacts) > 256:
         raise BadInputError("artifacts: more than 256 digests")
@@ -198,43 +207,6 @@ def check_fields(
                 "e.g. sha256:9f86d0..."
             )
     return artifacts
-
-
-def content_bytes(
-    seq: int,
-    time: str,
-    kind: str,
-    subject: Sequence[str | None],
-    name: str,
-    value_json: str,
-    unit: str | None,
-    source: str,
-    artifacts_json: str,
-    prev_hash: str,
-) -> bytes:
-    """Canonical JSON bytes of an entry, spliced from stored text (fast; equals canonical_json).
-
-    `value_json` and `artifacts_json` are spliced as stored, so a changed byte there changes the
-    hash. The key order below is the sorted order, so the result is canonical JSON.
-    """
-    model, version, environment, run, commit = subject
-    s = _json_text
-    return (
-        f'{{"artifacts":{artifacts_json},"kind":{s(kind)},"name":{s(name)},'
-        f'"prev":{s(prev_hash)},"seq":{seq},"source":{s(source)},'
-        f'"subject":{{"commit":{s(commit)},"environment":{s(environment)},"model":{s(model)},'
-        f'"run":{s(run)},"version":{s(version)}}},"time":{s(time)},"unit":{s(unit)},'
-        f'"value":{value_json}}}'
-    ).encode()
-
-
-def _json_text(text: str | None) -> str:
-    return "null" if text is None else _encode_str(text)
-
-
-def entry_hash(content: bytes) -> str:
-    """SHA-256 hex digest of an entry's canonical content."""
-    return hashlib.sha256(content).hexdigest()
 
 
 def recompute_hash(entry: Entry, scheme: str = SCHEME_JCS) -> str:

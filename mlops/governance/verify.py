@@ -13,14 +13,19 @@ Trusted keys never come from the log itself. Any malformed stored field is tampe
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Sequence
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
+from mlops.governance.chain import MAX_PROBLEMS, Problem, Span, check_range, link
 from mlops.governance.checkpoint import Checkpoint
 from mlops.governance.db import Db
 from mlops.governance.entry import (
@@ -28,23 +33,9 @@ from mlops.governance.entry import (
     SCHEME_JCS,
     SCHEME_LEGACY,
     SCHEMES,
-    content_bytes,
-    entry_hash,
 )
 
-MAX_PROBLEMS = 50
-ENTRY_COLUMNS = (
-    "seq, time, kind, model, version, environment, run, commit_id, name, value, unit, source, "
-    "artifacts, prev_hash, hash"
-)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: where (sequence number, or None for the log as a whole) and what."""
-
-    seq: int | None
-    message: str
+MIN_RANGE = 100_000  # entries a worker process checks at least (it costs ~0.1 s to start)
 
 
 @dataclass
@@ -196,56 +187,70 @@ def _check_signatures(
             )
 
 
-def _check_chain(
-    rows: Iterable[Sequence[Any]],
-    expected_at: dict[int, set[str]],
-    start: tuple[int, str],
+def _ranges(after: int, newest: int, jobs: int) -> tuple[list[tuple[int, int]], int]:
+    """Split the entries after `after` into up to `jobs` ranges of at least MIN_RANGE entries,
+    bounded by the newest checkpoint's sequence number: the bounded ranges (after, upto], and
+    where the last, open-ended one starts (entries past every checkpoint are checked too)."""
+    count = max(1, min(jobs, (newest - after) // MIN_RANGE))
+    bounds = [after + (newest - after) * i // count for i in range(count)]
+    return list(itertools.pairwise(bounds)), bounds[-1]
+
+
+def _jobs() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _check_entries(
+    db: Db, expected_at: dict[int, set[str]], start: tuple[int, str], newest: int,
     result: VerifyResult,
-) -> None:
-    """Recompute every hash and link; a malformed field is a problem naming the entry."""
-    prev, expected_seq = start[1], start[0] + 1
-    count = 0
-    loads = json.loads
-    for row in rows:
-        count += 1
-        seq = row[0]
-        if type(seq) is not int:
-            result.add(expected_seq, f"entry {expected_seq}: stored sequence number is {seq!r}")
-            seq = expected_seq
-        elif seq != expected_seq:
-            missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
-            if seq > expected_seq:
-                result.add(
-                    expected_seq, f"entry {missing} missing (deleted?); next stored is {seq}"
-                )
-            else:
-                result.add(seq, f"entry {seq}: stored out of order after entry {expected_seq - 1}")
-        stored_prev, stored_hash = row[13], row[14]
-        try:
-            recomputed = entry_hash(
-                content_bytes(seq, row[1], row[2], row[3:8], row[8], row[9], row[10], row[11], row[12], stored_prev)
+) -> None:  # fmt: skip
+    """Check every entry after start[0]: each bounded range in a worker process (one per CPU),
+    the open-ended last range here, then each range's first link against the range before it."""
+    bounded, last = _ranges(start[0], newest, _jobs())
+    workers: list[subprocess.Popen[bytes]] = []
+    spans = []
+    try:
+        for after, upto in bounded:
+            job = {
+                "url": db.url.url, "after": after, "upto": upto,
+                "start": [after + 1, start[1]] if after == start[0] else None,
+                "expected_at": {s: sorted(h) for s, h in expected_at.items() if after < s <= upto},
+            }  # fmt: skip
+            worker = subprocess.Popen(  # this interpreter, a module of this package
+                [sys.executable, "-m", "mlops.governance.chain"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             )  # fmt: skip
-            loads(row[9])
-            artifacts = loads(row[12])
-            if type(artifacts) is not dict or type(row[9]) is not str:
-                raise TypeError("artifacts")
-        except (TypeError, ValueError, AttributeError, UnicodeError):
-            result.add(seq, f"entry {seq}: malformed stored field (a value of the wrong type)")
-            recomputed = None
-        if stored_prev != prev:
-            result.add(seq, f"entry {seq}: previous-hash link does not match entry {seq - 1} "
-                       "(entries deleted, reordered or edited)")  # fmt: skip
-        if recomputed is not None and recomputed != stored_hash:
-            result.add(seq, f"entry {seq}: content does not match its stored hash (edited)")
-        wanted = expected_at.get(seq)
-        if wanted is not None and wanted != {stored_hash}:
-            result.add(seq, f"entry {seq}: differs from the signed checkpoint or anchor at {seq} "
-                       "(rewritten)")  # fmt: skip
-        prev = stored_hash if isinstance(stored_hash, str) else ""
-        expected_seq = seq + 1
-    result.entries = count
-    result.head_seq = expected_seq - 1
-    result.head_hash = prev
+            workers.append(worker)
+            assert worker.stdin is not None
+            worker.stdin.write(json.dumps(job).encode() + b"\n")  # one line, read at once
+            worker.stdin.flush()
+        own = check_range(db, last, None, expected_at, None if workers else (last + 1, start[1]))
+        for worker in workers:
+            out, err = worker.communicate()
+            if worker.returncode != 0:
+                lines = err.decode(errors="replace").strip().splitlines() or [
+                    str(worker.returncode)
+                ]
+                raise RuntimeError(f"a verification worker failed: {lines[-1]}")
+            spans.append(Span.from_json(json.loads(out)))
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    spans.append(own)
+    state = (start[0] + 1, start[1])
+    for i, span in enumerate(spans):
+        for problem in ([] if i == 0 else link(state, span)) + span.problems:
+            result.add(problem.seq, problem.message)
+        if span.count:
+            result.entries += span.count
+            state = (span.next_seq, span.head)
+    result.head_seq, result.head_hash = state[0] - 1, state[1]
 
 
 def verify_db(
@@ -288,12 +293,9 @@ def verify_db(
     expected_at: dict[int, set[str]] = {}
     for checkpoint in [*checkpoints, *anchors]:
         expected_at.setdefault(checkpoint.seq, set()).add(checkpoint.hash)
+    newest = checkpoints[-1].seq if checkpoints else start[0]
     try:
-        rows = db.stream(
-            f"SELECT {ENTRY_COLUMNS} FROM audit_entries WHERE seq > ? ORDER BY seq",  # noqa: S608
-            (start[0],),
-        )
-        _check_chain(rows, expected_at, start, result)
+        _check_entries(db, expected_at, start, newest, result)
     except Exception as error:  # an unreadable table is tamper evidence too
         result.add(None, f"entries unreadable: {error}")
         return result
@@ -302,7 +304,6 @@ def verify_db(
             result.add(result.head_seq + 1, f"log truncated: a signed checkpoint or anchor covers "
                        f"entry {seq} but the log ends at entry {result.head_seq}")  # fmt: skip
             break
-    newest = checkpoints[-1].seq if checkpoints else start[0]
     if newest < result.head_seq:
         first = newest + 1
         span = f"{first}" if first == result.head_seq else f"{first}-{result.head_seq}"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops.config.object_store import IN_CLUSTER_REGION, Grant
-from mlops.demo.processes import Supervisor, free_port
+from mlops.demo.processes import Service, Supervisor, free_port
 from mlops.errors import CheckFailedError
 from mlops.objectstore.server import (
     Ports,
@@ -83,12 +83,25 @@ def _version_when_created(store: LocalStore, buckets: Sequence[str], within_s: f
             time.sleep(1)
 
 
-@contextmanager
-def local_store(
-    weed: Path, workdir: Path, buckets: Sequence[str], grants: Mapping[str, Grant]
-) -> Iterator[LocalStore]:
-    """Start the server in `workdir`, wait until S3 answers, version the buckets as the cluster's
-    post-start hook does, and stop it on exit."""
+@dataclass(frozen=True)
+class Starting:
+    """A server started but not yet answering: `ready` waits for it."""
+
+    service: Service
+    store: LocalStore
+    buckets: tuple[str, ...]
+
+
+def start_store(
+    supervisor: Supervisor,
+    name: str,
+    weed: Path,
+    workdir: Path,
+    buckets: Sequence[str],
+    grants: Mapping[str, Grant],
+) -> Starting:
+    """Start the server in `workdir` under `supervisor` (which stops it by pid) without waiting,
+    so that several stores start side by side (the demo's, one per environment)."""
     workdir.mkdir(parents=True, exist_ok=True)
     ports = Ports(**{field.name: free_port() for field in fields(Ports)})
     keys = {consumer: secrets.token_urlsafe(30) for consumer in grants}
@@ -105,20 +118,37 @@ def local_store(
         bind_ip=LOOPBACK,
         ports=ports,
     )
-    supervisor = Supervisor(workdir / "processes.json")
     url = f"http://{LOOPBACK}:{ports.s3}"
     service = supervisor.start(
-        "seaweedfs",
+        name,
         [str(weed), *args],
         workdir / "weed.log",
+        port=ports.s3,
+        url=url,
         cwd=workdir,
         health=f"{url}/status",
         env=server_environment(os.environ),
     )
+    store = LocalStore(url=url, keys=keys, data_dir=data_dir, weed=weed, ports=ports)
+    return Starting(service, store, tuple(buckets))
+
+
+def ready(supervisor: Supervisor, starting: Starting) -> LocalStore:
+    """Wait until S3 answers, then version the buckets as the cluster's post-start hook does."""
+    supervisor.wait_ready(starting.service)
+    _version_when_created(starting.store, starting.buckets)
+    return starting.store
+
+
+@contextmanager
+def local_store(
+    weed: Path, workdir: Path, buckets: Sequence[str], grants: Mapping[str, Grant]
+) -> Iterator[LocalStore]:
+    """A server in `workdir`, answering and versioned, stopped on exit."""
+    supervisor = Supervisor(workdir / "processes.json")
     try:
-        supervisor.wait_ready(service)
-        store = LocalStore(url=url, keys=keys, data_dir=data_dir, weed=weed, ports=ports)
-        _version_when_created(store, buckets)
-        yield store
+        yield ready(
+            supervisor, start_store(supervisor, "seaweedfs", weed, workdir, buckets, grants)
+        )
     finally:
         supervisor.stop_all()

@@ -43,7 +43,8 @@ class Ports:
 
 def identities(grants: Mapping[str, Grant], secret_keys: Mapping[str, str]) -> dict[str, object]:
     """The S3 gateway's identity file (`-s3.config`): each consumer's key, allowed only the
-    actions its grant names, on its own bucket, and writing into the buckets it appends to."""
+    actions its grant names, on its own bucket, writing into the buckets it appends to and
+    reading the ones it reads."""
     return {
         "identities": [
             {
@@ -53,7 +54,8 @@ def identities(grants: Mapping[str, Grant], secret_keys: Mapping[str, str]) -> d
                     f"{action}:{grant.bucket}"
                     for action in (*READ_ACTIONS, *(WRITE_ACTIONS if grant.write else ()))
                 ]
-                + [f"{action}:{bucket}" for bucket in grant.appends for action in WRITE_ACTIONS],
+                + [f"{action}:{bucket}" for bucket in grant.appends for action in WRITE_ACTIONS]
+                + [f"{action}:{bucket}" for bucket in grant.reads for action in READ_ACTIONS],
             }
             for consumer, grant in sorted(grants.items())
         ]

@@ -1,5 +1,6 @@
 """Run the Pulumi program of a stack offline and return what it declares."""
 
+import asyncio
 import multiprocessing
 import os
 import sys
@@ -47,9 +48,19 @@ def plan_stack(
     from components.platform import PlatformSecrets
     from components.program import program
 
+    ensure_event_loop()
     secrets = PlatformSecrets(oidc_client_secret=pulumi.Output.secret(OFFLINE_SECRET))
     resources = capture(stack, lambda: program(config, secrets), transforms)
     return Plan(stack=stack, resources=resources)
+
+
+def ensure_event_loop() -> None:
+    """Pulumi's Outputs are futures on the thread's current event loop, and `asyncio.run`
+    anywhere earlier in the process (the preflight's tree builds, a server) leaves none."""
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def plan_stacks(configs: Mapping[str, StackConfig], max_workers: int | None = None) -> list[Plan]:

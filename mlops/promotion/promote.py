@@ -4,7 +4,10 @@ Order of work, so that a refusal writes nothing to the repository:
 1. a new branch `promote/<model>/<env>/v<version>` in its own temporary worktree at the base;
 2. refuse when the version is not live in the previous environment (dev -> int -> prod);
 3. evaluate the gate on that tree and record the verdict (pass or fail) in the audit log;
-4. on failure, remove worktree and branch; on success edit the descriptor (round trip),
+4. on failure, remove worktree and branch; on success, with a transfer destination, copy the
+   model digest-verified into the target environment's store and record the copy in the audit
+   log (mlops.promotion.transfer: nothing is written to the target when the digest differs);
+   edit the descriptor (round trip, naming the copy where there is one),
    re-render the environment, record the audit log's newest signed checkpoint in the
    repository (witnessing: `audit/checkpoints/<log id>.json`), commit with the gate report
    digest and the checkpoint in the message;
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.gates import evidence_names as names
 from mlops.gates import report as reports
 from mlops.gates.context import Context, Target
 from mlops.gates.descriptor_check import gate_report_id
@@ -32,6 +36,7 @@ from mlops.gates.evaluate import (
 from mlops.gates.spec import gate_for
 from mlops.gitops.descriptor import load_release
 from mlops.gitops.tree import render_environment, write
+from mlops.governance.entry import Subject
 from mlops.governance.witness import witness
 from mlops.promotion import git
 from mlops.promotion.edit import edit
@@ -43,6 +48,7 @@ from mlops.promotion.release import (
     rollout,
     rollout_in_progress,
 )
+from mlops.promotion.transfer import Destination, Transferred, transfer
 
 ContextFactory = Callable[[Path], Context]
 
@@ -72,6 +78,8 @@ class Outcome:
     pushed: bool = False
     pr_url: str | None = None
     message: str = ""
+    transferred: Transferred | None = None
+    transfer_entry: int | None = None
 
     @property
     def noop(self) -> bool:
@@ -92,9 +100,11 @@ def promote(
     base: str = "HEAD",
     out_dir: Path | None = None,
     source: str = "mlops promote",
+    destination: Destination | None = None,
 ) -> Outcome:
-    """Gate, edit, render and commit on a new branch; raises GateFailedError or
-    CheckFailedError (environment skipped) with nothing written to the repository."""
+    """Gate, copy (with a `destination`), edit, render and commit on a new branch; raises
+    GateFailedError or CheckFailedError (environment skipped, copy refused) with nothing written
+    to the repository."""
     if env not in ENV_ORDER:
         raise BadInputError(f"--to: {env!r}; allowed: {', '.join(ENV_ORDER)}")
     repo = git.repo_root(root)
@@ -133,6 +143,19 @@ def promote(
         old = load_release(template)
         updates, removals = rollout(old, template == target_path, strategy)
         fields = {**handover(registered), "gate_report": gate_report_id(gate.gate, entry.seq)}
+        if destination is not None:
+            copied = transfer(
+                fields["storage_uri"], fields["model_digest"], destination, model, version, fields
+            )
+            evidence = ctx.audit.append(
+                Subject(model=model, version=version, environment=env),
+                names.PROMOTION_TRANSFER,
+                copied.evidence(),
+                source=source,
+                artifacts={names.ARTIFACT_MODEL: copied.digest},
+            )
+            outcome.transferred, outcome.transfer_entry = copied, evidence.seq
+            fields["storage_uri"] = copied.target_uri
         relative = target_path.relative_to(tree).as_posix()
         text = edit(template.read_text(encoding="utf-8"), relative, {**fields, **updates}, removals)
         target_path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,6 +211,13 @@ def commit_message(outcome: Outcome, result: GateResult, seq: int) -> str:
         f"Gate-Report: {gate_report_id(result.gate.gate, seq)}\n"
         f"Gate-Report-Digest: {result.report.digest}\n"
         f"Gate-File-Digest: {result.report.gate_digest}\n"
+        + (
+            f"Model-Transfer: {outcome.transferred.source_uri} -> "
+            f"{outcome.transferred.target_uri} ({outcome.transferred.digest} verified, "
+            f"audit entry {outcome.transfer_entry})\n"
+            if outcome.transferred
+            else ""
+        )
     )
 
 

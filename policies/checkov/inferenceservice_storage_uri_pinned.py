@@ -1,7 +1,8 @@
 """CKV_MLOPS_2: an InferenceService serves one exact model: its storage URI names an immutable
-version (an MLflow run id, a numbered registry version, or an OCI digest), never `latest`, an
-alias or a stage, and the model's sha256 digest is recorded (`mlops.platform/model-digest`, or
-the URI's own @sha256 digest)."""
+version (an MLflow run id, a numbered registry version, an OCI digest, or the digest of a
+released copy, `.../sha256-<hex>/...` as `mlops promote --transfer-to` writes it), never
+`latest`, an alias or a stage, and the model's sha256 digest is recorded
+(`mlops.platform/model-digest`, the same as a released copy's, or the URI's own @sha256 digest)."""
 
 import re
 from typing import Any
@@ -15,6 +16,7 @@ DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 URI_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 RUN_ID = re.compile(r"/[0-9a-f]{32}/")
 REGISTRY_VERSION = re.compile(r"^models:/[^/@]+/\d+$")
+COPY_DIGEST = re.compile(r"/sha256-([0-9a-f]{64})/")
 MUTABLE = re.compile(r"latest|champion|production|staging|@", re.IGNORECASE)
 DIGEST_ANNOTATION = "mlops.platform/model-digest"
 
@@ -26,7 +28,9 @@ def pinned(uri: str) -> bool:
         return bool(URI_DIGEST.search(uri))
     if MUTABLE.search(uri):
         return False
-    return bool(REGISTRY_VERSION.match(uri) or RUN_ID.search(uri + "/"))
+    return bool(
+        REGISTRY_VERSION.match(uri) or RUN_ID.search(uri + "/") or COPY_DIGEST.search(uri + "/")
+    )
 
 
 class InferenceServiceStorageUriPinned(BaseK8Check):
@@ -42,8 +46,11 @@ class InferenceServiceStorageUriPinned(BaseK8Check):
         uris = [c.get("storageUri") for _, _, c in isvc_containers(conf) if c.get("storageUri")]
         if not uris or not all(isinstance(uri, str) and pinned(uri) for uri in uris):
             return CheckResult.FAILED
-        digest = metadata_map(conf, "annotations").get(DIGEST_ANNOTATION, "")
-        if DIGEST.match(str(digest)) or all(URI_DIGEST.search(uri) for uri in uris):
+        digest = str(metadata_map(conf, "annotations").get(DIGEST_ANNOTATION, ""))
+        copies = {m.group(1) for uri in uris if (m := COPY_DIGEST.search(uri + "/"))}
+        if copies and copies != {digest.removeprefix("sha256:")}:
+            return CheckResult.FAILED  # the copy named is not the model the release records
+        if DIGEST.match(digest) or all(URI_DIGEST.search(uri) for uri in uris):
             return CheckResult.PASSED
         return CheckResult.FAILED
 

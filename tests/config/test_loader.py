@@ -128,7 +128,7 @@ def test_hostile_yaml_is_refused(tmp_path):
 
 
 def test_request_logs_need_their_bucket(tmp_path):
-    buckets = ["mlflow-artifacts", "datasets", "pipeline-artifacts"]
+    buckets = ["mlflow-artifacts", "datasets", "pipeline-artifacts", "released-models"]
     message = refused(write_stack(tmp_path, lambda c: c["storage"].update(buckets=buckets)))
     assert "no 'request-logs' bucket for serving.request_log" in message
     assert "serving.request_log.enabled: false" in message
@@ -138,6 +138,12 @@ def test_request_logs_need_their_bucket(tmp_path):
         config["serving"]["request_log"]["enabled"] = False
 
     assert not load_stack(write_stack(tmp_path, off), "bad").serving.request_log.enabled
+
+
+def test_the_model_reader_needs_the_released_models_bucket(tmp_path):
+    buckets = ["mlflow-artifacts", "datasets", "pipeline-artifacts", "request-logs"]
+    message = refused(write_stack(tmp_path, lambda c: c["storage"].update(buckets=buckets)))
+    assert "storage.buckets: no 'released-models' bucket" in message
 
 
 def test_request_log_settings_are_checked(tmp_path):

@@ -75,6 +75,41 @@ def test_full_demo_releases_to_prod_with_the_evidence(held_demo: DemoProcess):
         assert Path(path).name in output  # the printed summary names where they are
 
 
+def test_each_promotion_copied_the_model_into_its_environments_store(held_demo: DemoProcess):
+    """The transfer of every promotion is evidence in the audit log (source, target, digest
+    verified, identity); the descriptor pins that copy, and each serving environment's store
+    holds it while the registry's copy is elsewhere."""
+    summary = json.loads((held_demo.workdir / "summary.json").read_text())
+    repo = Path(summary["repository"]["clone"])
+    conn = sqlite3.connect(f"file:{held_demo.workdir / 'audit' / 'audit.db'}?mode=ro", uri=True)
+    rows = conn.execute(
+        "SELECT seq, environment, value, artifacts FROM audit_entries "
+        "WHERE name = 'promotion.transfer' AND model = 'credit-risk' AND version = ?",
+        (summary["version"],),
+    ).fetchall()
+    conn.close()
+    recorded = {env: (seq, json.loads(value), json.loads(arts)) for seq, env, value, arts in rows}
+    assert sorted(recorded) == ["dev", "int", "prod"]
+    for promotion in summary["promotions"]:
+        env = promotion["env"]
+        seq, value, artifacts = recorded[env]
+        assert promotion["transfer_entry"] == seq
+        release = (repo / f"gitops/envs/{env}/models/credit-risk.yaml").read_text()
+        assert f"storage_uri: {value['target_uri']}\n" in release
+        assert f"model_digest: {value['digest']}\n" in release
+        assert artifacts == {"model": value["digest"]}
+        assert value["digest_verified"] == {"source": True, "target": True}
+        assert value["identity"]["target"] == "model-transfer"
+        assert value["source_uri"].startswith("file://")  # the registry's store
+        assert value["target_uri"].startswith("s3://released-models/")
+        store = held_demo.workdir / "stores" / env / "data"
+        assert store.is_dir() and any(store.rglob("*"))
+    commit = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%B",
+                             summary["promotions"][-1]["commit"]],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "Model-Transfer: file://" in commit and "verified, audit entry" in commit
+
+
 def test_verify_local_passes_against_the_running_platform(held_demo: DemoProcess):
     done = subprocess.run(
         [sys.executable, "-m", "mlops", "verify", "--target", "local", "--workdir", str(held_demo.workdir), "--json"],
@@ -91,7 +126,7 @@ def test_verify_local_passes_against_the_running_platform(held_demo: DemoProcess
 
 def test_live_suite_runs_against_the_embedded_platform(held_demo: DemoProcess):
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(REPO_ROOT / "tests/live"), "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", str(REPO_ROOT / "tests/live"), "-q", "-p", "no:cacheprovider", "-n0",
          "--target", "local", "--demo-workdir", str(held_demo.workdir)],
         capture_output=True, text=True, timeout=300, check=False, cwd=REPO_ROOT,
     )  # fmt: skip

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from mlops.errors import BadInputError
-from mlops.governance.entry import GENESIS_HASH, Subject, canonical_json, content_bytes
+from mlops.governance.chain import content_bytes
+from mlops.governance.entry import GENESIS_HASH, Subject, canonical_json
 from mlops.governance.keys import write_private_key
 from mlops.governance.log import COLUMNS, EvidenceLog, NewEntry
 
@@ -92,6 +93,25 @@ def test_bad_values_are_refused_and_nothing_is_written(log, value):
 def test_bad_names_and_digests_are_refused(log, name, artifacts):
     with pytest.raises(BadInputError):
         log.append(SUBJECT, name, 1, artifacts=artifacts)
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        NewEntry(SUBJECT, "m", 1, artifacts={"model": "md5"}),
+        NewEntry(SUBJECT, "m", 1, artifacts={"model": ["sha256:" + "ab" * 32]}),  # type: ignore[dict-item]
+        NewEntry(SUBJECT, ["m"], 1),  # type: ignore[arg-type]
+        NewEntry(SUBJECT, "m", 1, unit={"x": 1}),  # type: ignore[arg-type]
+    ],
+    ids=["bad-digest", "unhashable-digest", "unhashable-name", "unhashable-unit"],
+)
+def test_an_entry_like_one_checked_before_in_its_batch_is_still_checked(log, second):
+    """A batch checks each distinct name/unit/source and artifact mapping once: an entry that
+    differs from the first only in a bad field is still refused, and nothing is written."""
+    first = NewEntry(SUBJECT, "m", 1, artifacts={"model": DIGEST})
+    with pytest.raises(BadInputError):
+        log.append_many([first, second])
+    assert log.head()[0] == 0
 
 
 def test_updates_and_deletes_are_refused_by_the_database(log):

@@ -12,15 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops.governance import keys
+from mlops.governance import keys, verify
+from mlops.governance.chain import content_bytes
 from mlops.governance.checkpoint import Checkpoint
-from mlops.governance.entry import (
-    GENESIS_HASH,
-    SCHEME_LEGACY,
-    Subject,
-    canonical_json,
-    content_bytes,
-)
+from mlops.governance.db import Db, DbUrl
+from mlops.governance.entry import GENESIS_HASH, SCHEME_LEGACY, Subject, canonical_json
 from mlops.governance.keys import write_private_key
 from mlops.governance.log import EvidenceLog, NewEntry
 from mlops.governance.witness import repository_anchors, write_anchor
@@ -296,3 +292,40 @@ def test_the_witness_command_commits_a_trusted_checkpoint_and_refuses_another(
         log.append(SUBJECT, "accuracy", 0.5)
     code, _, err = mlops("audit", "witness", "--audit", f"sqlite:///{other}", "--repo", str(repo))
     assert code == 1 and "nothing witnessed" in err
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        (),
+        ("DELETE FROM audit_entries WHERE seq = 3",),
+        ("DELETE FROM audit_entries WHERE seq = 2",),
+        ("DELETE FROM audit_entries WHERE seq IN (3, 4)",),
+        ("UPDATE audit_entries SET prev_hash = 'x' WHERE seq = 5",),
+        ("UPDATE audit_entries SET value = '0.5' WHERE seq = 3",),
+        ("UPDATE audit_entries SET seq = 'five' WHERE seq = 5",),
+        ("UPDATE audit_entries SET hash = 'x' WHERE seq = 2",),
+    ],
+    ids=["intact", "range-start", "range-end", "empty-range", "link", "edited", "seq-text", "hash"],
+)
+def test_ranges_checked_in_worker_processes_find_what_one_range_finds(
+    monkeypatch, platform, statements
+):
+    """A long log is checked in ranges, one per CPU, each in its own process, joined at the
+    boundaries: tampering at a boundary is found as it is in one pass."""
+    _, db, key = platform
+    _attack(db, *statements)
+    trusted = {keys.key_id(key.public_key()): key.public_key()}
+
+    def run(jobs: int) -> dict:
+        monkeypatch.setattr(verify, "_jobs", lambda: jobs)
+        database = Db(DbUrl.parse(str(db)), read_only=True)
+        try:
+            return verify.verify_db(database, trusted).as_dict()
+        finally:
+            database.close()
+
+    monkeypatch.setattr(verify, "MIN_RANGE", 2)  # six entries: ranges (0, 2], (2, 4], (4, ...)
+    one, ranged = run(1), run(3)
+    assert ranged == one
+    assert ranged["ok"] is not bool(statements)

@@ -9,13 +9,17 @@ import pytest
 
 from mlops.config.model import StorageConfig
 from mlops.config.namespaces import NAMESPACES
-from mlops.config.object_store import STORE_GRANTS, Grant
+from mlops.config.object_store import STORE_GRANTS, TRANSFER_GRANT, TRANSFER_IDENTITY, Grant
 from mlops.objectstore.local import LocalStore, local_store
 
 NO_GO = "Go is not installed: the SeaweedFS server is built from the Go module proxy with `go`"
 BUCKETS = tuple(StorageConfig(mode="in_cluster").buckets)
-# The platform's consumers, by namespace, as the object storage component receives them.
-GRANTS: dict[str, Grant] = {NAMESPACES[key].name: grant for key, grant in STORE_GRANTS.items()}
+# The platform's consumers, by namespace, as the object storage component receives them, and the
+# promoter's model-transfer identity.
+GRANTS: dict[str, Grant] = {
+    **{NAMESPACES[key].name: grant for key, grant in STORE_GRANTS.items()},
+    TRANSFER_IDENTITY: TRANSFER_GRANT,
+}
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +31,7 @@ def weed() -> Path:
     return binary("weed")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def store(weed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStore]:
     with local_store(weed, tmp_path_factory.mktemp("seaweedfs"), BUCKETS, GRANTS) as running:
         yield running

@@ -1,6 +1,7 @@
 """A model's way through the real store, as in the cluster: MLflow's server writes artifacts
-with its own identity (proxied artifacts), the model is registered, and the predictor pulls it
-with the model reader's read-only identity and serves it only at the registered digest."""
+with its own identity (proxied artifacts), the model is registered, the promotion's transfer
+copies it into the released models, and the predictor pulls the copy with the model reader's
+read-only identity and serves it only at the registered digest."""
 
 import sys
 from collections.abc import Iterator
@@ -9,10 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mlops.config.object_store import TRANSFER_GRANT, TRANSFER_IDENTITY
 from mlops.demo.processes import Supervisor, free_port
 from mlops.demo.services import child_env
 from mlops.errors import CheckFailedError
 from mlops.objectstore.local import LocalStore
+from mlops.promotion.transfer import Destination, StoreAccess, transfer
 from mlops.serving.digest import artifact_digest
 from tests.objectstore.conftest import GRANTS
 
@@ -97,10 +100,29 @@ def start_predictor(supervisor, store, workdir: Path, uri: str, digest: str):
     return service, url
 
 
-def test_the_predictor_serves_the_registered_model_read_with_the_reader_identity(
-    store, supervisor, registered, tmp_path
+@pytest.fixture(scope="module")
+def released(store, registered) -> tuple[str, str, list[int]]:
+    """The registered model as a promotion copies it: (its URI in the released models, its
+    digest, its prediction for ROW)."""
+    source, digest, expected = registered
+    identity = StoreAccess(
+        endpoint_url=store.url,
+        access_key=TRANSFER_IDENTITY,
+        secret_key=store.keys[TRANSFER_IDENTITY],
+        region="us-east-1",
+    )
+    copied = transfer(
+        source, digest, Destination(f"s3://{TRANSFER_GRANT.bucket}/promoted", identity, identity),
+        MODEL, "1", {"registry_model": MODEL},
+    )  # fmt: skip
+    assert copied.source_uri == source and copied.digest == digest
+    return copied.target_uri, digest, expected
+
+
+def test_the_predictor_serves_the_released_copy_read_with_the_reader_identity(
+    store, supervisor, released, tmp_path
 ):
-    uri, digest, expected = registered
+    uri, digest, expected = released
     service, url = start_predictor(supervisor, store, tmp_path, uri, digest)
     supervisor.wait_ready(service)
     answer = httpx.post(
@@ -113,8 +135,8 @@ def test_the_predictor_serves_the_registered_model_read_with_the_reader_identity
     supervisor.stop(service)
 
 
-def test_the_predictor_refuses_the_model_at_another_digest(store, supervisor, registered, tmp_path):
-    uri, _, _ = registered
+def test_the_predictor_refuses_the_model_at_another_digest(store, supervisor, released, tmp_path):
+    uri, _, _ = released
     service, _ = start_predictor(supervisor, store, tmp_path, uri, "sha256:" + "0" * 64)
     with pytest.raises(CheckFailedError, match="exited with 1"):
         supervisor.wait_ready(service, timeout=120)

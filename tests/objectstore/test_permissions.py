@@ -9,6 +9,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from mlops.config.object_store import STORE_GRANTS, TRANSFER_GRANT, TRANSFER_IDENTITY
 from tests.objectstore.conftest import BUCKETS, GRANTS
 
 DENIED = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch")
@@ -52,11 +53,14 @@ def test_a_consumer_uses_its_own_bucket_as_its_grant_says(store, consumer):
 @pytest.mark.parametrize("consumer", sorted(GRANTS))
 def test_a_consumer_is_refused_on_every_other_bucket(store, consumer):
     client = store.client(consumer)
-    for bucket in set(BUCKETS) - {GRANTS[consumer].bucket}:
-        refused(lambda bucket=bucket: client.list_objects_v2(Bucket=bucket))
-        if bucket not in GRANTS[consumer].appends:
+    grant = GRANTS[consumer]
+    for bucket in set(BUCKETS) - {grant.bucket}:
+        if bucket not in grant.reads:
+            refused(lambda bucket=bucket: client.list_objects_v2(Bucket=bucket))
+            refused(lambda bucket=bucket: client.get_object(Bucket=bucket, Key="anything"))
+        if bucket not in grant.appends:
             refused(lambda bucket=bucket: client.put_object(Bucket=bucket, Key=key(), Body=b"x"))
-        refused(lambda bucket=bucket: client.get_object(Bucket=bucket, Key="anything"))
+            refused(lambda bucket=bucket: client.delete_object(Bucket=bucket, Key="anything"))
 
 
 def test_predictors_append_request_logs_and_cannot_read_or_delete_them(store):
@@ -68,16 +72,34 @@ def test_predictors_append_request_logs_and_cannot_read_or_delete_them(store):
     refused(lambda: reader.list_objects_v2(Bucket=bucket))
 
 
-def test_the_model_reader_reads_models_and_cannot_change_them(store):
+def test_the_model_reader_reads_released_models_and_cannot_change_them(store):
     bucket = GRANTS["models"].bucket
+    assert bucket == TRANSFER_GRANT.bucket  # it reads what the transfer writes, nothing else
     name = key()
-    store.client("mlflow").put_object(Bucket=bucket, Key=name, Body=b"model")
+    store.client(TRANSFER_IDENTITY).put_object(Bucket=bucket, Key=name, Body=b"model")
     reader = store.client("models")
     assert reader.get_object(Bucket=bucket, Key=name)["Body"].read() == b"model"
     refused(lambda: reader.put_object(Bucket=bucket, Key=name, Body=b"tampered"))
     refused(lambda: reader.delete_object(Bucket=bucket, Key=name))
     refused(lambda: reader.create_bucket(Bucket="models-own"))
-    assert store.client("mlflow").get_object(Bucket=bucket, Key=name)["Body"].read() == b"model"
+    refused(lambda: reader.list_objects_v2(Bucket=STORE_GRANTS["mlflow"].bucket))  # no registry
+    assert reader.get_object(Bucket=bucket, Key=name)["Body"].read() == b"model"
+
+
+def test_the_transfer_identity_reads_the_registry_and_cannot_change_it(store):
+    registry = STORE_GRANTS["mlflow"].bucket
+    assert TRANSFER_GRANT.reads == (registry,)
+    name = key()
+    store.client("mlflow").put_object(Bucket=registry, Key=name, Body=b"registered")
+    transfer = store.client(TRANSFER_IDENTITY)
+    assert transfer.get_object(Bucket=registry, Key=name)["Body"].read() == b"registered"
+    assert any(o["Key"] == name for o in transfer.list_objects_v2(Bucket=registry)["Contents"])
+    refused(lambda: transfer.put_object(Bucket=registry, Key=name, Body=b"tampered"))
+    refused(lambda: transfer.delete_object(Bucket=registry, Key=name))
+    refused(lambda: transfer.put_object(Bucket=registry, Key=key(), Body=b"new"))
+    assert store.client("mlflow").get_object(Bucket=registry, Key=name)["Body"].read() == (
+        b"registered"
+    )
 
 
 def test_nobody_administers_buckets_and_anonymous_requests_are_refused(store):

@@ -1,5 +1,6 @@
 """The offline plan of each repository stack holds what the platform issue promises."""
 
+import asyncio
 import gc
 import json
 import logging
@@ -26,6 +27,13 @@ def test_a_plan_leaves_the_sdk_as_it_found_it(stack_configs):
     before = resource._get_stack_trace
     plan_stack("local", stack_configs["local"])
     assert resource._get_stack_trace is before
+
+
+def test_a_plan_runs_after_asyncio_run_left_no_event_loop(stack_configs):
+    """`mlops preflight` builds kustomize trees with `asyncio.run`, which leaves the thread
+    without a current loop; a plan after that must still find one for its Outputs."""
+    asyncio.run(asyncio.sleep(0))
+    assert plan_stack("local", stack_configs["local"]).of_type("pulumi:providers:kubernetes")
 
 
 def declared(plan: Plan) -> list[str]:
@@ -185,7 +193,7 @@ def test_every_launch_template_requires_imdsv2(plans):
 def test_prod_buckets_are_encrypted_versioned_and_private(plans, stack_configs):
     prod = plans["prod"]
     buckets = prod.of_type("aws:s3/bucket:Bucket")
-    assert len(buckets) == len(stack_configs["prod"].storage.buckets) == 4
+    assert len(buckets) == len(stack_configs["prod"].storage.buckets) == 5
     assert len(prod.of_type("aws:s3/bucketVersioning:BucketVersioning")) == len(buckets)
     for block in prod.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         assert all(
@@ -351,8 +359,8 @@ def test_s3_consumers_get_workload_identities_instead_of_keys(plans):
 
 
 def test_on_s3_each_consumer_role_allows_only_its_grant(plans):
-    """The model reader's IAM role reads the models and appends request logs; only writers may
-    put into and delete from their buckets."""
+    """The model reader's IAM role reads the released models and appends request logs; only
+    writers may put into and delete from their buckets."""
     policies = {
         r.name: json.loads(r.inputs["policy"])
         for r in plans["prod"].of_type("aws:iam/rolePolicy:RolePolicy")
@@ -368,9 +376,10 @@ def test_on_s3_each_consumer_role_allows_only_its_grant(plans):
     for statement in policies["models-object-storage"]["Statement"]:
         for resource in statement["Resource"]:
             reader.setdefault(resource.split(":::")[-1], set()).update(statement["Action"])
-    models = {a for r, acts in reader.items() if "mlflow-artifacts" in r for a in acts}
+    models = {a for r, acts in reader.items() if "released-models" in r for a in acts}
     logs = {a for r, acts in reader.items() if "request-logs" in r for a in acts}
     assert "s3:GetObject" in models and not models & {"s3:PutObject", "s3:DeleteObject"}
+    assert not any("mlflow-artifacts" in r for r in reader)  # not the registry's experiments
     assert logs == {"s3:PutObject"}
     assert "s3:DeleteObject" not in actions["models"]
 

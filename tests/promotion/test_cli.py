@@ -107,6 +107,37 @@ def test_bad_strategy_exits_2():
         (["promote", "--model", MODEL, "--version", "5", "--to", "qa"], "--to: no gate"),
         (["promote", "--model", MODEL, "--version", "5", "--to", "dev"], "--tracking-uri"),
         (["rollback", "--model", MODEL, "--env", "qa"], "--env: 'qa'; allowed: dev, int, prod"),
+        (
+            [
+                "promote",
+                "--model",
+                MODEL,
+                "--version",
+                "5",
+                "--to",
+                "dev",
+                "--transfer-to",
+                "https://bucket/x",
+                "--tracking-uri",
+                "http://127.0.0.1:9",
+            ],
+            "--transfer-to: 'https://bucket/x'; allowed: s3://BUCKET or s3://BUCKET/PREFIX",
+        ),
+        (
+            [
+                "promote",
+                "--model",
+                MODEL,
+                "--version",
+                "5",
+                "--to",
+                "dev",
+                "--finalize",
+                "--transfer-to",
+                "s3://released-models",
+            ],
+            "--finalize: takes no --strategy, --transfer-to",
+        ),
     ],
 )
 def test_bad_input_leaves_no_audit_log_behind(mlops, monkeypatch, tmp_path, args, message):

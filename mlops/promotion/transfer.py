@@ -1,0 +1,275 @@
+"""Model transfer on promotion: copy a registered model from the analytics registry's store into
+the store of the serving environment it is promoted to, digest-verified.
+
+Copying (rather than letting the serving environment read the registry through a
+cross-environment grant) is the choice: the target store then holds exactly what it serves, its
+model reader needs no right outside its own environment, and the release survives the
+registry's retention and clean-ups. The copy runs with the transfer identity
+(mlops.config.object_store.TRANSFER_GRANT): it reads the registry's bucket and writes the
+target's released models, nothing else.
+
+Order of work, so that a refusal writes nothing to the target:
+1. download the artifact from the source into a scratch directory;
+2. refuse unless its digest is the registered one (the handover's `model_digest`);
+3. upload it, and its handover beside it, under `<target>/<model>/<version>/sha256-<hex>/`;
+4. read the copy back and refuse unless it has the same digest: the promotion commit pins
+   exactly what the target's predictor will load (and refuses otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from mlops.config.environment import TRANSFER_SOURCE_PROFILE, TRANSFER_TARGET_PROFILE
+from mlops.errors import BadInputError, CheckFailedError
+from mlops.serving.digest import artifact_digest, normalize_digest
+
+MODEL_DIR = "model"
+HANDOVER_FILE = "handover.json"
+ALLOWED_TARGET = (
+    "s3://BUCKET or s3://BUCKET/PREFIX (the target environment's released-models location)"
+)
+
+
+class TransferRefusedError(CheckFailedError):
+    """The artifact is not the registered one (at the source or in the copy); not promoted."""
+
+
+@dataclass(frozen=True)
+class StoreAccess:
+    """How the transfer reaches one S3-compatible store: its endpoint (None: AWS S3's regional
+    one) and either an AWS profile (a role, keys, an `endpoint_url`), explicit keys, or neither
+    (the default credential chain, e.g. CI's workload identity)."""
+
+    endpoint_url: str | None = None
+    profile: str | None = None
+    access_key: str | None = None
+    secret_key: str | None = None
+    region: str | None = None
+
+    def client(self, what: str) -> tuple[Any, str]:
+        """A boto3 S3 client and the access key id it signs with (which identity copied)."""
+        import boto3
+        from boto3.session import Config
+
+        settings = TRANSFER_SOURCE_PROFILE if what == "source" else TRANSFER_TARGET_PROFILE
+        try:
+            session = boto3.Session(
+                profile_name=self.profile,
+                aws_access_key_id=self.access_key,
+                aws_secret_access_key=self.secret_key,
+                region_name=self.region,
+            )
+            credentials = session.get_credentials()
+        except Exception as error:
+            if not _from_boto(error):
+                raise
+            raise BadInputError(f"{what} store: {error}") from None
+        if credentials is None:
+            raise BadInputError(
+                f"{what} store: no credentials; allowed: an AWS profile ({settings.name}) or the "
+                "default chain (AWS_ACCESS_KEY_ID, a workload identity)"
+            )
+        client = session.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region or session.region_name or "us-east-1",
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+        )
+        return client, str(credentials.access_key)
+
+
+@dataclass(frozen=True)
+class Location:
+    """An `s3://bucket/prefix` location."""
+
+    bucket: str
+    prefix: str
+
+    @classmethod
+    def parse(cls, uri: str, what: str) -> Location:
+        parts = urlsplit(uri)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise BadInputError(f"{what}: {uri!r}; allowed: {ALLOWED_TARGET}")
+        prefix = parts.path.strip("/")
+        if prefix and any(part in ("", ".", "..") for part in prefix.split("/")):
+            raise BadInputError(f"{what}: {uri!r}: a prefix may not hold empty, . or .. parts")
+        return cls(parts.netloc, prefix)
+
+    def key(self, *parts: str) -> str:
+        return "/".join(p for p in (self.prefix, *parts) if p)
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a promotion copies its model: the target environment's released-models location,
+    and the transfer identity's access to the source registry's store and to the target's."""
+
+    target: str
+    source_access: StoreAccess
+    target_access: StoreAccess
+
+    def location(self) -> Location:
+        return Location.parse(self.target, "--transfer-to")
+
+
+@dataclass(frozen=True)
+class Transferred:
+    """What was copied, for the promotion commit (`storage_uri`) and the evidence log."""
+
+    source_uri: str
+    target_uri: str
+    handover_uri: str
+    digest: str
+    files: int
+    bytes: int
+    source_identity: str
+    target_identity: str
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "source_uri": self.source_uri,
+            "target_uri": self.target_uri,
+            "handover_uri": self.handover_uri,
+            "digest": self.digest,
+            "digest_verified": {"source": True, "target": True},
+            "files": self.files,
+            "bytes": self.bytes,
+            "identity": {"source": self.source_identity, "target": self.target_identity},
+        }
+
+
+def copy_segment(digest: str) -> str:
+    """The path segment that names a copy by its digest: a released copy's URI is immutable
+    (another artifact of the same version lands elsewhere), as CKV_MLOPS_2 asks of a release."""
+    return "sha256-" + digest.removeprefix("sha256:")
+
+
+def transfer(
+    source_uri: str,
+    digest: str,
+    destination: Destination,
+    model: str,
+    version: str,
+    handover: Mapping[str, Any],
+) -> Transferred:
+    """Copy, verify, copy back and verify (see the module docstring); TransferRefusedError when a
+    digest differs, BadInputError for a location it cannot use."""
+    expected = normalize_digest(digest, "model_digest")
+    location = destination.location()
+    target = Location(location.bucket, location.key(model, version, copy_segment(expected)))
+    with tempfile.TemporaryDirectory(prefix="mlops-transfer-") as scratch:
+        staged = Path(scratch) / "source"
+        source_identity = _download_source(source_uri, destination.source_access, staged)
+        actual = artifact_digest(staged)
+        if actual != expected:
+            raise TransferRefusedError(
+                f"{source_uri}: digest {actual} differs from the registered {expected}; "
+                "refusing to copy it (nothing written to the target)"
+            )
+        client, target_identity = destination.target_access.client("target")
+        files = sorted(path for path in staged.rglob("*") if path.is_file())
+        model_key = target.key(MODEL_DIR)
+        with _s3_errors(f"{target.uri}: writing the copy"):
+            for path in files:
+                key = f"{model_key}/{path.relative_to(staged).as_posix()}"
+                client.upload_file(str(path), target.bucket, key)
+            record = {**handover, "source_uri": source_uri, "model_digest": expected}
+            client.put_object(
+                Bucket=target.bucket,
+                Key=target.key(HANDOVER_FILE),
+                Body=(json.dumps(record, indent=2, sort_keys=True) + "\n").encode(),
+                ContentType="application/json",
+            )
+        copy = Location(target.bucket, model_key)
+        readback = Path(scratch) / "target"
+        with _s3_errors(f"{copy.uri}: reading the copy back"):
+            _download_prefix(client, copy, readback)
+        copied = artifact_digest(readback)
+        if copied != expected:
+            raise TransferRefusedError(
+                f"{copy.uri}: the copy's digest {copied} differs from the registered {expected}; "
+                "the promotion does not name it"
+            )
+        return Transferred(
+            source_uri=source_uri,
+            target_uri=copy.uri,
+            handover_uri=f"s3://{target.bucket}/{target.key(HANDOVER_FILE)}",
+            digest=expected,
+            files=len(files),
+            bytes=sum(path.stat().st_size for path in files),
+            source_identity=source_identity,
+            target_identity=target_identity,
+        )
+
+
+def _download_source(uri: str, access: StoreAccess, into: Path) -> str:
+    """The artifact at `uri` (s3:// with the transfer identity, or a local registry's file://
+    path) into `into`; returns the identity that read it."""
+    if uri.startswith("s3://"):
+        location = Location.parse(uri, "storage_uri")
+        client, identity = access.client("source")
+        with _s3_errors(f"{uri}: reading the registered model"):
+            _download_prefix(client, location, into)
+        return identity
+    if uri.startswith("file://") or "://" not in uri:
+        path = Path(uri.removeprefix("file://"))
+        if not path.is_dir():
+            raise BadInputError(f"{uri}: no model directory there")
+        shutil.copytree(path, into, symlinks=True)
+        return "local files"
+    raise BadInputError(f"storage_uri: {uri!r}; allowed: s3:// or file:// (the registry's store)")
+
+
+def _download_prefix(client: Any, location: Location, into: Path) -> None:
+    """Every object under `location` (as a directory) into `into`, by its relative key."""
+    found = False
+    for key in _keys(client, location):
+        relative = PurePosixPath(key[len(location.prefix) :].lstrip("/"))
+        if not relative.parts or any(part in ("", ".", "..") for part in relative.parts):
+            raise TransferRefusedError(f"{location.uri}: object key {key!r} leaves the artifact")
+        path = into.joinpath(*relative.parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        client.download_file(location.bucket, key, str(path))
+        found = True
+    if not found:
+        raise TransferRefusedError(f"{location.uri}: no objects there")
+
+
+def _keys(client: Any, location: Location) -> Iterator[str]:
+    prefix = f"{location.prefix}/" if location.prefix else ""
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=location.bucket, Prefix=prefix
+    ):
+        for item in page.get("Contents", []):
+            if not str(item["Key"]).endswith("/"):  # folder markers hold no bytes
+                yield str(item["Key"])
+
+
+@contextmanager
+def _s3_errors(doing: str) -> Iterator[None]:
+    """A store's refusal (access denied, no such bucket, unreachable) as one message, exit 1."""
+    try:
+        yield
+    except Exception as error:
+        if not _from_boto(error):
+            raise
+        raise CheckFailedError(f"{doing}: {error}") from None
+
+
+def _from_boto(error: Exception) -> bool:
+    """boto3's and botocore's many kinds of error, told apart without importing botocore (a
+    dependency of boto3, not of the platform)."""
+    return type(error).__module__.startswith(("botocore.", "boto3."))
