@@ -18,7 +18,7 @@ import pytest
 from components.kserve import serving_runtimes
 from mlops.config.model import REQUEST_LOG_BUCKET
 from mlops.config.namespaces import NAMESPACES
-from mlops.config.object_store import IN_CLUSTER_REGION, STORE_GRANTS
+from mlops.config.object_store import IN_CLUSTER_REGION, STORE_GRANTS, TRANSFER_IDENTITY
 from mlops.objectstore.local import LocalStore, local_store
 from mlops.serving.runtime import RUNTIME_NAME, local_process, model_env
 from mlops.serving.sinks import read_s3_records
@@ -116,10 +116,11 @@ def test_the_collector_reads_request_logs_and_cannot_change_them_or_read_models(
     refused(lambda: collector.put_object(Bucket=REQUEST_LOG_BUCKET, Key=f"{name}-new", Body=b"x"))
     refused(lambda: collector.delete_object(Bucket=REQUEST_LOG_BUCKET, Key=name))
     models = STORE_GRANTS["models"].bucket
-    logs_store.client("mlflow").put_object(Bucket=models, Key=name, Body=b"model")
+    logs_store.client(TRANSFER_IDENTITY).put_object(Bucket=models, Key=name, Body=b"model")
     refused(lambda: collector.get_object(Bucket=models, Key=name))
     refused(lambda: collector.list_objects_v2(Bucket=models))
     refused(lambda: collector.put_object(Bucket=models, Key=name, Body=b"tampered"))
+    refused(lambda: collector.list_objects_v2(Bucket=STORE_GRANTS["mlflow"].bucket))  # registry
     assert logs_store.client(MODELS).get_object(Bucket=models, Key=name)["Body"].read() == b"model"
 
 
