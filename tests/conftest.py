@@ -1,9 +1,12 @@
 """Shared fixtures: the repository's stack configs, loaded once per test session, and a scratch
 world for promotion (tests/gates/scenario.py), which the gate, promotion and cluster tests use."""
 
+import fcntl
 import io
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +35,44 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return nodeid.split("::", 1)[0].rsplit("/", 1)[0]
 
     return PackageScheduling(config, log)
+
+
+class MachineLock:
+    """The run's workers share the machine; a body under `alone()` has it to itself. Each test
+    holds the lock shared, `alone()` exclusively; the turnstile stops new tests from entering
+    while `alone()` waits for those running to finish."""
+
+    def __init__(self, testrun_uid: str) -> None:
+        base = Path(tempfile.gettempdir()) / f"mlops-tests-{testrun_uid}"
+        self.lock = base.with_suffix(".lock")
+        self.turnstile = base.with_suffix(".turnstile")
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self.lock.open("a") as lock, self.turnstile.open("a") as turnstile:
+            fcntl.flock(turnstile, fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+            yield
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self.lock.open("a") as lock, self.turnstile.open("a") as turnstile:
+            fcntl.flock(turnstile, fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+
+@pytest.fixture(scope="session")
+def machine(testrun_uid: str) -> MachineLock:
+    """For what measures speed against a gate (the demo's load tests): `machine.alone()`."""
+    return MachineLock(testrun_uid)
+
+
+@pytest.fixture(autouse=True)
+def _shares_the_machine(machine: MachineLock) -> Iterator[None]:
+    with machine.shared():
+        yield
 
 
 @pytest.fixture(autouse=True)
