@@ -3,6 +3,7 @@ body, and the traffic helpers the evidence tests share."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,3 +89,14 @@ def audit(tmp_path) -> Iterator[tuple[str, EmbeddedAuditClient]]:
         yield url, client
     finally:
         client.close()
+
+
+def write_reference_schema(path: Path) -> None:
+    """A training reference as `mlops evidence collect --reference` reads it (the pipeline's
+    schema.json): income binned over 40-60, age over 28-52."""
+    edges = {"income": [40.0, 50.0, 60.0], "age": [28.0, 40.0, 52.0]}
+    columns = [
+        {"name": name, "reference": {"bin_edges": bins, "bin_fractions": [0.16, 0.34, 0.34, 0.16]}}
+        for name, bins in edges.items()
+    ]
+    path.write_text(json.dumps({"rows": 2000, "columns": columns}), encoding="utf-8")

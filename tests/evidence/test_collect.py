@@ -16,7 +16,7 @@ from mlops.gates.context import Context, Target
 from mlops.gates.rules import metric
 from mlops.gates.spec import MetricRule
 from mlops.governance.client import Subject
-from tests.evidence.conftest import traffic
+from tests.evidence.conftest import traffic, write_reference_schema
 
 RELAXED = Goals(max_p95_latency_ms=10_000.0)  # a cold test machine's first requests are slow
 
@@ -129,11 +129,7 @@ def test_the_cli_collects_from_the_schema_reference_and_exits_1_on_a_breach(
     url, _ = audit
     predictor.send(traffic(300, seed=5, income_shift=15.0))
     schema = tmp_path / "schema.json"
-    schema.write_text(json.dumps({"rows": 2000, "columns": [
-        {"name": "income", "reference": {"bin_edges": [40.0, 50.0, 60.0],
-                                         "bin_fractions": [0.16, 0.34, 0.34, 0.16]}},
-        {"name": "age", "reference": {"bin_edges": [28.0, 40.0, 52.0],
-                                      "bin_fractions": [0.16, 0.34, 0.34, 0.16]}}]}))  # fmt: skip
+    write_reference_schema(schema)
     code, out, err = mlops(
         "evidence", "collect", "--env", "prod", "--metrics-url", predictor.metrics,
         "--request-log", str(predictor.log), "--reference", str(schema), "--max-rows", "300",

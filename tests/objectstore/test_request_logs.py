@@ -23,6 +23,7 @@ from mlops.objectstore.local import LocalStore, local_store
 from mlops.serving.runtime import RUNTIME_NAME, local_process, model_env
 from mlops.serving.sinks import read_s3_records
 from tests.components.test_kserve import args_for
+from tests.evidence.conftest import write_reference_schema
 from tests.objectstore.conftest import BUCKETS, GRANTS
 from tests.objectstore.test_permissions import refused
 from tests.serving.conftest import free_port, save_model, start_process, stop, wait_ready
@@ -139,12 +140,8 @@ def test_collect_assesses_drift_from_the_records_in_the_store(
                        "AWS_DEFAULT_REGION": IN_CLUSTER_REGION,
                        "MLOPS_REQUEST_LOG": served.sink}.items():  # fmt: skip
         monkeypatch.setenv(key, value)
-    schema = tmp_path / "schema.json"  # the training reference: income 40-60, age 28-52
-    schema.write_text(json.dumps({"rows": 2000, "columns": [
-        {"name": "income", "reference": {"bin_edges": [40.0, 50.0, 60.0],
-                                         "bin_fractions": [0.16, 0.34, 0.34, 0.16]}},
-        {"name": "age", "reference": {"bin_edges": [28.0, 40.0, 52.0],
-                                      "bin_fractions": [0.16, 0.34, 0.34, 0.16]}}]}))  # fmt: skip
+    schema = tmp_path / "schema.json"
+    write_reference_schema(schema)
     code, out, err = mlops(
         "evidence", "collect", "--env", "local", "--metrics-url", f"{served.url}/metrics",
         "--reference", str(schema), "--max-p95-latency-ms", "10000",
