@@ -132,7 +132,9 @@ class Transferred:
     source_uri: str
     target_uri: str
     handover_uri: str
-    digest: str
+    digest: str  # the registered digest, which the source and the copy were both measured to have
+    source_digest: str  # measured on the downloaded source
+    copy_digest: str  # measured on the copy read back from the target
     files: int
     bytes: int
     source_identity: str
@@ -144,7 +146,7 @@ class Transferred:
             "target_uri": self.target_uri,
             "handover_uri": self.handover_uri,
             "digest": self.digest,
-            "digest_verified": {"source": True, "target": True},
+            "measured_digest": {"source": self.source_digest, "copy": self.copy_digest},
             "files": self.files,
             "bytes": self.bytes,
             "identity": {"source": self.source_identity, "target": self.target_identity},
@@ -208,6 +210,8 @@ def transfer(
             target_uri=copy.uri,
             handover_uri=f"s3://{target.bucket}/{target.key(HANDOVER_FILE)}",
             digest=expected,
+            source_digest=actual,
+            copy_digest=copied,
             files=len(files),
             bytes=sum(path.stat().st_size for path in files),
             source_identity=source_identity,

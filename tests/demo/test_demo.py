@@ -98,7 +98,7 @@ def test_each_promotion_copied_the_model_into_its_environments_store(held_demo: 
         assert f"storage_uri: {value['target_uri']}\n" in release
         assert f"model_digest: {value['digest']}\n" in release
         assert artifacts == {"model": value["digest"]}
-        assert value["digest_verified"] == {"source": True, "target": True}
+        assert value["measured_digest"] == {"source": value["digest"], "copy": value["digest"]}
         assert value["identity"]["target"] == "model-transfer"
         assert value["source_uri"].startswith("file://")  # the registry's store
         assert value["target_uri"].startswith("s3://released-models/")

@@ -59,7 +59,7 @@ def test_the_promotion_names_the_verified_copy_and_records_it(world: World, stor
     )
     assert entry.seq == outcome.transfer_entry
     assert entry.value["target_uri"] == copied.target_uri
-    assert entry.value["digest_verified"] == {"source": True, "target": True}
+    assert entry.value["measured_digest"] == {"source": copied.digest, "copy": copied.digest}
     assert entry.value["identity"]["target"] == TRANSFER_IDENTITY
     assert entry.artifacts == {names.ARTIFACT_MODEL: copied.digest}
     message = run_git(world.repo, "log", "-1", "--format=%B", outcome.branch)
