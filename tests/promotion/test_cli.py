@@ -101,41 +101,21 @@ def test_bad_strategy_exits_2():
     assert not (REPO / "unused.db").exists()
 
 
+TO_DEV = ["promote", "--model", MODEL, "--version", "5", "--to", "dev"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["promote", "--model", MODEL, "--version", "5", "--to", "qa"], "--to: no gate"),
-        (["promote", "--model", MODEL, "--version", "5", "--to", "dev"], "--tracking-uri"),
+        (TO_DEV, "--tracking-uri"),
         (["rollback", "--model", MODEL, "--env", "qa"], "--env: 'qa'; allowed: dev, int, prod"),
         (
-            [
-                "promote",
-                "--model",
-                MODEL,
-                "--version",
-                "5",
-                "--to",
-                "dev",
-                "--transfer-to",
-                "https://bucket/x",
-                "--tracking-uri",
-                "http://127.0.0.1:9",
-            ],
+            [*TO_DEV, "--transfer-to", "https://bucket/x", "--tracking-uri", "http://127.0.0.1:9"],
             "--transfer-to: 'https://bucket/x'; allowed: s3://BUCKET or s3://BUCKET/PREFIX",
         ),
         (
-            [
-                "promote",
-                "--model",
-                MODEL,
-                "--version",
-                "5",
-                "--to",
-                "dev",
-                "--finalize",
-                "--transfer-to",
-                "s3://released-models",
-            ],
+            [*TO_DEV, "--finalize", "--transfer-to", "s3://released-models"],
             "--finalize: takes no --strategy, --transfer-to",
         ),
     ],
