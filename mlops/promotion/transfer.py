@@ -26,10 +26,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
 
 from mlops.config.environment import TRANSFER_SOURCE_PROFILE, TRANSFER_TARGET_PROFILE
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.objectstore.location import Location
 from mlops.serving.digest import artifact_digest, normalize_digest
 
 MODEL_DIR = "model"
@@ -88,31 +88,6 @@ class StoreAccess:
 
 
 @dataclass(frozen=True)
-class Location:
-    """An `s3://bucket/prefix` location."""
-
-    bucket: str
-    prefix: str
-
-    @classmethod
-    def parse(cls, uri: str, what: str) -> Location:
-        parts = urlsplit(uri)
-        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
-            raise BadInputError(f"{what}: {uri!r}; allowed: {ALLOWED_TARGET}")
-        prefix = parts.path.strip("/")
-        if prefix and any(part in ("", ".", "..") for part in prefix.split("/")):
-            raise BadInputError(f"{what}: {uri!r}: a prefix may not hold empty, . or .. parts")
-        return cls(parts.netloc, prefix)
-
-    def key(self, *parts: str) -> str:
-        return "/".join(p for p in (self.prefix, *parts) if p)
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
-
-
-@dataclass(frozen=True)
 class Destination:
     """Where a promotion copies its model: the target environment's released-models location,
     and the transfer identity's access to the source registry's store and to the target's."""
@@ -122,7 +97,7 @@ class Destination:
     target_access: StoreAccess
 
     def location(self) -> Location:
-        return Location.parse(self.target, "--transfer-to")
+        return Location.parse(self.target, "--transfer-to", ALLOWED_TARGET)
 
 
 @dataclass(frozen=True)
@@ -240,7 +215,7 @@ def _download_source(uri: str, access: StoreAccess, into: Path) -> str:
 def _download_prefix(client: Any, location: Location, into: Path) -> None:
     """Every object under `location` (as a directory) into `into`, by its relative key."""
     found = False
-    for key in _keys(client, location):
+    for key in location.object_keys(client):
         relative = PurePosixPath(key[len(location.prefix) :].lstrip("/"))
         if not relative.parts or any(part in ("", ".", "..") for part in relative.parts):
             raise TransferRefusedError(f"{location.uri}: object key {key!r} leaves the artifact")
@@ -250,16 +225,6 @@ def _download_prefix(client: Any, location: Location, into: Path) -> None:
         found = True
     if not found:
         raise TransferRefusedError(f"{location.uri}: no objects there")
-
-
-def _keys(client: Any, location: Location) -> Iterator[str]:
-    prefix = f"{location.prefix}/" if location.prefix else ""
-    for page in client.get_paginator("list_objects_v2").paginate(
-        Bucket=location.bucket, Prefix=prefix
-    ):
-        for item in page.get("Contents", []):
-            if not str(item["Key"]).endswith("/"):  # folder markers hold no bytes
-                yield str(item["Key"])
 
 
 @contextmanager

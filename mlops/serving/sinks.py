@@ -27,11 +27,13 @@ from mlops.config.environment import STORE_KEYS_DIR
 from mlops.errors import BadInputError
 from mlops.files import create_private, open_private
 from mlops.inputs import MAX_TABLE_BYTES, check_file, iter_jsonl, parse_json, read_text
+from mlops.objectstore.location import Location
 
 CLOUDEVENT_TYPE = "org.mlops-platform.serving.request-log.v1"
 CLOUDEVENT_BATCH = "application/cloudevents-batch+json"
 CLOUDEVENT_STRUCTURED = "application/cloudevents+json"
 STRUCTURED_QUERY = "ce-mode=structured"
+ALLOWED_S3 = "s3://BUCKET/PREFIX"
 
 
 class Sink(Protocol):
@@ -204,21 +206,14 @@ def _mounted_keys() -> dict[str, str]:
     return {"aws_access_key_id": access, "aws_secret_access_key": secret}
 
 
-def split_s3_url(url: str) -> tuple[str, str]:
-    """`s3://bucket/prefix` -> (bucket, prefix without slashes at either end)."""
-    parts = urlsplit(url)
-    if parts.scheme != "s3" or not parts.netloc:
-        raise BadInputError(f"{url}: not an s3://BUCKET/PREFIX URL")
-    return parts.netloc, parts.path.strip("/")
-
-
 class S3Sink:
     """Each batch becomes one object of JSON lines, `PREFIX/<model>/<YYYY-MM-DD>/<time>-<id>.jsonl`
     (never overwritten: the name is unique; the predictor may only put objects). A failed put
     raises, and the logger counts the batch as lost."""
 
     def __init__(self, url: str, client: Any | None = None) -> None:
-        self.bucket, self.prefix = split_s3_url(url)
+        location = Location.parse(url, "request log", ALLOWED_S3)
+        self.bucket, self.prefix = location.bucket, location.prefix
         self._client = client or s3_client()
 
     def key(self, records: list[dict[str, Any]]) -> str:
@@ -243,18 +238,14 @@ class S3Sink:
 def read_s3_records(url: str, client: Any | None = None) -> list[dict[str, Any]]:
     """Every record under an `s3://` request-log prefix, oldest object first (names sort by
     model, day and time)."""
-    bucket, prefix = split_s3_url(url)
+    location = Location.parse(url, "request log", ALLOWED_S3)
     s3: Any = s3_client() if client is None else client  # Any: boto3 ships no types
     records: list[dict[str, Any]] = []
     try:
-        pages = s3.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""
-        )
-        keys = sorted(item["Key"] for page in pages for item in page.get("Contents", []))
-        for key in keys:
-            text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        for key in sorted(location.object_keys(s3)):
+            text = s3.get_object(Bucket=location.bucket, Key=key)["Body"].read().decode("utf-8")
             records += [
-                _record(line, f"s3://{bucket}/{key}: line {n}")
+                _record(line, f"s3://{location.bucket}/{key}: line {n}")
                 for n, line in enumerate(text.splitlines(), 1)
                 if line.strip()
             ]

@@ -194,7 +194,9 @@ def test_s3_sink_writes_one_object_per_batch_under_model_and_day():
         ("a1", [{"age": "***"}], "sha256:d"),
         ("a2", [{"age": "***"}], "sha256:d"),
     ]
-    with pytest.raises(BadInputError, match="not an s3://BUCKET/PREFIX URL"):
+    with pytest.raises(
+        BadInputError, match="request log: 's3:///no-bucket'; allowed: s3://BUCKET/PREFIX"
+    ):
         S3Sink("s3:///no-bucket", client=store)
 
 
