@@ -95,7 +95,9 @@ class Starting:
     log_offset: int  # where this start's output begins in the (appended) log
 
 
-PORT_TAKEN = "bind: address already in use"
+# How the server says a port it was given is taken: at its own check before it starts, or
+# when it binds (another process took the port in between).
+PORT_TAKEN = ("is not available on", "address already in use")
 STARTS = 3  # a free port can be taken before the server binds it: start again on fresh ones
 
 
@@ -170,7 +172,8 @@ def ready(supervisor: Supervisor, starting: Starting) -> LocalStore:
 def _lost_a_port(starting: Starting) -> bool:
     with Path(starting.service.log).open("rb") as log:
         log.seek(starting.log_offset)
-        return PORT_TAKEN.encode() in log.read()
+        output = log.read().decode(errors="replace")
+    return any(message in output for message in PORT_TAKEN)
 
 
 @contextmanager

@@ -62,8 +62,12 @@ def test_promote_offers_the_stacks_whose_store_has_transfer_roles(stack_configs)
     assert job["permissions"]["id-token"] == "write" and PROMOTE["permissions"] == {
         "contents": "read"
     }
-    run = promote_step("promote")["run"]
-    assert "mlops promote" in run and "--transfer-to" in run and "--open-pr" in run
+    step = promote_step("promote")
+    assert "mlops promote" in step["run"] and "--transfer-to" in step["run"]
+    assert "--open-pr" in step["run"]
+    from mlops.config.environment import TRANSFER_SOURCE_ROOT  # the registry's MLflow proxies
+
+    assert step["env"][TRANSFER_SOURCE_ROOT.name].startswith("s3://")
 
 
 def test_promote_writes_the_profiles_the_transfer_reads(tmp_path):
