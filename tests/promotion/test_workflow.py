@@ -76,7 +76,7 @@ def test_promote_writes_the_profiles_the_transfer_reads(tmp_path):
     from mlops.config.environment import TRANSFER_SOURCE_PROFILE, TRANSFER_TARGET_PROFILE
 
     class TokenEndpoint(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the handler's API)
+        def do_GET(self) -> None:
             assert self.headers["Authorization"] == "bearer request-token"
             assert "audience=sts.amazonaws.com" in self.path
             body = json.dumps({"value": "oidc-token"}).encode()
