@@ -98,15 +98,18 @@ def start_services(platform: Platform) -> None:
     ws, supervisor = platform.workspace, platform.supervisor
     platform.tokens = services.write_tokens(ws)
     starting = stores.start(supervisor, ws)
+    planned = starting[stores.REGISTRY].store  # its keys hold if it starts again; its URL not
+    platform.mlflow = services.start_mlflow(supervisor, ws, stores.mlflow_env(planned))
     platform.audit = services.start_audit(supervisor, ws)
-    registry = stores.wait(supervisor, {stores.REGISTRY: starting.pop(stores.REGISTRY)})
-    platform.registry_store = registry[stores.REGISTRY]
-    platform.mlflow = services.start_mlflow(
-        supervisor, ws, stores.mlflow_env(platform.artifact_store)
-    )
+    ready = stores.wait(supervisor, starting)
+    platform.registry_store = ready.pop(stores.REGISTRY)
+    platform.stores = ready
+    if platform.artifact_store.url != planned.url:  # it lost a port and started again
+        supervisor.stop(platform.mlflow)
+        store_env = stores.mlflow_env(platform.artifact_store)
+        platform.mlflow = services.start_mlflow(supervisor, ws, store_env)
     supervisor.wait_ready(platform.audit)
     supervisor.wait_ready(platform.mlflow)
-    platform.stores = stores.wait(supervisor, starting)
     profiles = stores.write_profiles(ws, platform.registry_store, platform.stores)
     services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens, profiles)
     with httpx.Client(base_url=platform.audit_url, timeout=60) as http:
