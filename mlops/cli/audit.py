@@ -8,6 +8,7 @@ $MLOPS_AUDIT_SIGNING_KEY_FILE, else `<db file>.key.pem` beside a SQLite log (cre
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -97,10 +98,10 @@ def _url(db: str | None) -> str:
     return url
 
 
-def _open(db: str | None, key: Path | None = None) -> EvidenceLog:
+def _open(db: str | None, key: Path | None = None, wal_thread: bool = False) -> EvidenceLog:
     from mlops.governance.log import EvidenceLog
 
-    return EvidenceLog.open(_url(db), key)
+    return EvidenceLog.open(_url(db), key, wal_thread=wal_thread)
 
 
 def _log(url: str) -> EvidenceLog:
@@ -172,10 +173,15 @@ def serve(
     body = keys.certification_key(certification_key)
     sock = listen(host, port)  # before the database or a key is created
     try:
-        log = _open(url, key)
+        log = _open(url, key, wal_thread=True)  # no request waits for a WAL checkpoint
         config = uvicorn.Config(
             create_app(log, token_map, certification_key=body), log_level="info"
         )
+        # What startup made (~70,000 objects: modules, FastAPI's routes, pydantic's schemas)
+        # lives as long as the process. Frozen, the cyclic collector no longer walks it: its
+        # full passes took 40-60 ms every few seconds under load, the p99 of a request.
+        gc.collect()
+        gc.freeze()
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
