@@ -221,9 +221,7 @@ class EvidenceLog:
         self.scheme = self._meta("hash_scheme") or SCHEME_LEGACY
 
     @classmethod
-    def open(
-        cls, db: str, key_file: Path | None = None, wal_thread: bool = False
-    ) -> EvidenceLog:
+    def open(cls, db: str, key_file: Path | None = None, wal_thread: bool = False) -> EvidenceLog:
         """Open (creating if needed) with the signing key resolved as in `keys.resolve_signing_key`."""
         url = DbUrl.parse(db)
         sidecar = url.path.with_name(url.path.name + ".key.pem") if url.path else None

@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 
 CHECKPOINT_SECONDS = 0.25  # at most this long after a commit; one checkpoint per interval
+RESTART_PAGES = 2_000  # a WAL not started afresh for twice SQLite's default size: catch up
 SAFETY_PAGES = 10_000  # the writer's own automatic checkpoint: 10x SQLite's default, ~40 MB
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,16 @@ class WalCheckpointer:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
-        """One PASSIVE checkpoint: it never waits for the writer or a reader, and copies what
-        no reader still needs. A failure is logged and left to the next commit's checkpoint."""
+        """A PASSIVE checkpoint: it waits for neither the writer nor a reader. Under a steady
+        stream of commits it may never copy the last pages before the next commit, and then
+        the WAL is never started afresh and keeps growing: past RESTART_PAGES a RESTART
+        checkpoint waits for the writer's transaction to end and holds the next one until it
+        has copied everything (the cost the writer's own checkpoint had, only when behind).
+        A failure is logged and left to the next commit's checkpoint."""
         try:
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            _, pages, _ = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if pages > RESTART_PAGES:
+                self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
         except sqlite3.Error as error:
             log.warning("WAL checkpoint failed (the next commit retries): %s", error)
 
