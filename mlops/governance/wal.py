@@ -2,7 +2,8 @@
 
 SQLite's automatic checkpoint runs inside the commit that takes the write-ahead log past 1,000
 pages: it copies them into the database file and syncs it, 3-7 ms added to one request in
-about forty at 2,000 entries/s through the Audit API, which is its p99. A server's writer
+about forty at 2,000 entries/s through the Audit API (once 233 ms, with another process busy),
+which is its p99. A server's writer
 connection checkpoints itself only far later (`SAFETY_PAGES`, should this thread fall behind);
 this thread checkpoints, on its own connection, within `CHECKPOINT_SECONDS` of a commit.
 
