@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from components.iam import managed_policy_arn, service_trust_policy
+from components.iam import STS_AUDIENCE, managed_policy_arn, service_trust_policy
 from components.kms import rotating_key
 from components.node_pool import NodePool, NodePoolArgs
 from components.workload_identity import ServiceAccountRole, ServiceAccountRoleArgs
@@ -22,7 +22,6 @@ NODE_POLICIES = [
     "AmazonEKS_CNI_Policy",
     "AmazonEC2ContainerRegistryReadOnly",
 ]
-EKS_OIDC_AUDIENCE = "sts.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ class EksCluster(pulumi.ComponentResource):
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=issuer,
-            client_id_lists=[EKS_OIDC_AUDIENCE],
+            client_id_lists=[STS_AUDIENCE],
             tags=args.tags,
             opts=child,
         )

@@ -16,7 +16,15 @@ from components.iam import allow, policy_document
 from components.kms import rotating_key
 from components.seaweedfs import SeaweedFs, SeaweedFsArgs
 from mlops.config.model import StorageConfig
-from mlops.config.object_store import ACCESS_KEY, SECRET_KEY, Grant, StoreEndpoint, store_endpoint
+from mlops.config.object_store import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    TRANSFER_CREDENTIALS_SECRET,
+    TRANSFER_IDENTITY,
+    Grant,
+    StoreEndpoint,
+    store_endpoint,
+)
 
 # KServe's storage initializer reads the endpoint of a key Secret from these annotations.
 KSERVE_S3_ANNOTATIONS = (
@@ -32,6 +40,7 @@ class ObjectStorageArgs:
     settings: StorageConfig
     namespace: str  # where the in-cluster store runs
     grants: dict[str, Grant]  # consumer namespace -> its bucket and whether it writes
+    transfer: Grant  # the promoter's identity on an in-cluster store (TRANSFER_GRANT)
     monitoring_namespace: str
     tags: dict[str, str]
 
@@ -42,6 +51,7 @@ class ObjectStorage(pulumi.ComponentResource):
     buckets: dict[str, pulumi.Output[str]]
     endpoint: StoreEndpoint | None  # None on S3 (regional endpoint, IRSA)
     access_policies: dict[str, pulumi.Output[str]]  # consumer namespace -> IAM policy (S3 only)
+    transfer_secret: str | None  # in the cluster: the promoter's keys, `<namespace>/<name>`
 
     def __init__(
         self, name: str, args: ObjectStorageArgs, opts: pulumi.ResourceOptions | None = None
@@ -49,6 +59,8 @@ class ObjectStorage(pulumi.ComponentResource):
         super().__init__("mlops:object_storage:ObjectStorage", name, None, opts)
         self.endpoint = store_endpoint(args.settings)
         self.access_policies = {}
+        self.transfer_secret = None
+        self._key_arn: pulumi.Output[str] | None = None
         self.buckets = {
             bucket: pulumi.Output.from_input(bucket) for bucket in args.settings.buckets
         }
@@ -117,13 +129,20 @@ class ObjectStorage(pulumi.ComponentResource):
                 opts=child,
             )
             self.buckets[logical] = bucket.bucket
-        key_arn = key.arn
-        for consumer, grant in args.grants.items():
-            appends = [self.buckets[bucket] for bucket in grant.appends]
-            reads = [self.buckets[bucket] for bucket in grant.reads]
-            self.access_policies[consumer] = pulumi.Output.all(
-                key_arn, self.buckets[grant.bucket], *appends, *reads
-            ).apply(lambda values, grant=grant: _s3_policy_of(values, grant))
+        self._key_arn = key.arn
+        self.access_policies = {
+            consumer: self.access_policy(grant) for consumer, grant in args.grants.items()
+        }
+
+    def access_policy(self, grant: Grant) -> pulumi.Output[str]:
+        """The IAM policy allowing exactly `grant` on this stack's buckets and key (S3 only)."""
+        if self._key_arn is None:
+            raise ValueError("IAM policies exist only for S3 buckets (storage.mode 's3')")
+        appends = [self.buckets[bucket] for bucket in grant.appends]
+        reads = [self.buckets[bucket] for bucket in grant.reads]
+        return pulumi.Output.all(self._key_arn, self.buckets[grant.bucket], *appends, *reads).apply(
+            lambda values: _s3_policy_of(values, grant)
+        )
 
     def _in_cluster(self, name: str, args: ObjectStorageArgs, endpoint: StoreEndpoint) -> None:
         """SeaweedFS, and each consumer's generated key in a Secret of its namespace."""
@@ -144,6 +163,7 @@ class ObjectStorage(pulumi.ComponentResource):
                 string_data={ACCESS_KEY: consumer, SECRET_KEY: secret_key},
                 opts=child,
             )
+        secret_keys[TRANSFER_IDENTITY] = self._transfer_keys(name, args, endpoint, child)
         SeaweedFs(
             f"{name}-seaweedfs",
             SeaweedFsArgs(
@@ -151,12 +171,39 @@ class ObjectStorage(pulumi.ComponentResource):
                 image=args.settings.image,
                 buckets=tuple(args.settings.buckets),
                 volume_size_gb=args.settings.volume_size_gb,
-                grants=args.grants,
+                grants={**args.grants, TRANSFER_IDENTITY: args.transfer},
                 secret_keys=secret_keys,
+                consumer_namespaces=tuple(args.grants),
                 monitoring_namespace=args.monitoring_namespace,
             ),
             opts=child,
         )
+
+    def _transfer_keys(
+        self,
+        name: str,
+        args: ObjectStorageArgs,
+        endpoint: StoreEndpoint,
+        child: pulumi.ResourceOptions,
+    ) -> pulumi.Output[str]:
+        """The promoter's key, in a Secret of the store's own namespace: no consumer namespace
+        holds it, only whoever may read Secrets there (the platform's operators, CI's deploy
+        identity). The endpoint is annotated on it, as KServe's annotations are on the others."""
+        secret_key = random.RandomPassword(
+            f"{name}-{TRANSFER_IDENTITY}", length=40, special=False, opts=child
+        ).result
+        k8s.core.v1.Secret(
+            f"{name}-{TRANSFER_IDENTITY}-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=TRANSFER_CREDENTIALS_SECRET,
+                namespace=args.namespace,
+                annotations=kserve_annotations(endpoint),
+            ),
+            string_data={ACCESS_KEY: TRANSFER_IDENTITY, SECRET_KEY: secret_key},
+            opts=child,
+        )
+        self.transfer_secret = f"{args.namespace}/{TRANSFER_CREDENTIALS_SECRET}"
+        return secret_key
 
 
 def kserve_annotations(endpoint: StoreEndpoint) -> dict[str, str]:

@@ -30,6 +30,7 @@ from components.kubeflow_pipelines import UI_SERVICE as KFP_UI_SERVICE
 from components.mlflow import PORT as MLFLOW_PORT
 from components.mlflow import RELEASE as MLFLOW_SERVICE_ACCOUNT
 from components.mlflow import MlflowServer, MlflowServerArgs
+from components.model_transfer import ModelTransferRoles, ModelTransferRolesArgs
 from components.monitoring import GRAFANA_SERVICE, Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.node_pool import POOL_LABEL
@@ -46,7 +47,13 @@ from mlops.config.namespaces import (
     NODE_METRICS_PORTS,
     ExternalFlow,
 )
-from mlops.config.object_store import STORE_GRANTS, Grant
+from mlops.config.object_store import (
+    STORE_GRANTS,
+    TRANSFER_GRANT,
+    TRANSFER_IDENTITY,
+    TRANSFER_SIDES,
+    Grant,
+)
 from mlops.edge.policy import Identity
 from mlops.edge.routes import route_hostname
 from mlops.gitops.bootstrap import bootstrap_objects
@@ -89,6 +96,7 @@ class Platform(pulumi.ComponentResource):
     buckets: dict[str, pulumi.Output[str]]
     namespaces: dict[str, str]
     kubeconfig: pulumi.Output[str] | None
+    model_transfer: dict[str, pulumi.Input[str]]  # how CI's promotions reach the store
 
     def __init__(
         self,
@@ -145,6 +153,7 @@ class Platform(pulumi.ComponentResource):
                 grants={
                     NAMESPACES[key].name: grant for key, grant in self._store_consumers().items()
                 },
+                transfer=TRANSFER_GRANT,
                 monitoring_namespace=NAMESPACES["monitoring"].name,
                 tags=self.tags,
             ),
@@ -161,6 +170,7 @@ class Platform(pulumi.ComponentResource):
             if config.database.mode == "in_cluster"
             else None
         )
+        self.model_transfer = self._model_transfer()
         self.mlflow_database = self._database("mlflow")
         self._analytics_and_serving()
         self.buckets = self.storage.buckets
@@ -397,6 +407,38 @@ class Platform(pulumi.ComponentResource):
             irsa_role_arn=role_arn,
             region=endpoint.region if endpoint else self._config.cloud.region,
         )
+
+    def _model_transfer(self) -> dict[str, pulumi.Input[str]]:
+        """The promoter's identity on this stack's store, as CI's AWS profiles need it: on S3 a
+        role per side (the ARNs), in the cluster the Secret with its keys; nothing for an
+        external store (its operator creates the identity) or S3 without `storage.transfer`."""
+        storage = self._config.storage
+        if self.storage.transfer_secret is not None:
+            return {"credentials_secret": self.storage.transfer_secret}
+        if storage.transfer is None or self.cluster is None:
+            return {}
+        machine = self._config.edge.machines[storage.transfer.machine]
+        own_cluster = machine.issuer == "cluster"
+        roles = ModelTransferRoles(
+            TRANSFER_IDENTITY,
+            ModelTransferRolesArgs(
+                issuer=self.cluster.oidc_issuer if own_cluster else machine.issuer,
+                subjects=tuple(machine.subjects),
+                oidc_provider_arn=(
+                    self.cluster.oidc_provider_arn
+                    if own_cluster
+                    else storage.transfer.oidc_provider_arn
+                ),
+                policies={
+                    side: self.storage.access_policy(grant)
+                    for side, grant in TRANSFER_SIDES.items()
+                    if grant.bucket in storage.buckets
+                },
+                tags=self.tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, providers=self._provider_map()),
+        )
+        return {f"{side}_role_arn": arn for side, arn in roles.arns.items()}
 
     def _model_reader(self) -> None:
         """The service account InferenceServices use to pull models from the object store."""

@@ -17,6 +17,7 @@ def program(config: StackConfig, secrets: PlatformSecrets) -> dict[str, object]:
         "endpoints": platform.endpoints,
         "buckets": platform.buckets,
         "namespaces": platform.namespaces,
+        "model_transfer": platform.model_transfer,
     }
     if platform.kubeconfig is not None:
         outputs["kubeconfig"] = pulumi.Output.secret(platform.kubeconfig)

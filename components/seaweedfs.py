@@ -37,8 +37,9 @@ class SeaweedFsArgs:
     image: str  # storage.image
     buckets: tuple[str, ...]  # storage.buckets
     volume_size_gb: int  # storage.volume_size_gb
-    grants: dict[str, Grant]  # consumer namespace -> what it may do
-    secret_keys: dict[str, pulumi.Input[str]]  # consumer namespace -> its generated secret key
+    grants: dict[str, Grant]  # identity (a consumer namespace, or the promoter's) -> what it may do
+    secret_keys: dict[str, pulumi.Input[str]]  # identity -> its generated secret key
+    consumer_namespaces: tuple[str, ...]  # the namespaces the NetworkPolicy admits
     monitoring_namespace: str  # Prometheus scrapes the metrics port from here
 
 
@@ -52,10 +53,10 @@ class SeaweedFs(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         ports = Ports()
         metadata = k8s.meta.v1.ObjectMetaArgs
-        consumers = sorted(args.grants)
-        keys = pulumi.Output.all(*(args.secret_keys[c] for c in consumers)).apply(
+        names = sorted(args.grants)
+        keys = pulumi.Output.all(*(args.secret_keys[n] for n in names)).apply(
             lambda values: json.dumps(
-                identities(args.grants, dict(zip(consumers, values, strict=True))), indent=2
+                identities(args.grants, dict(zip(names, values, strict=True))), indent=2
             )
         )
         config = k8s.core.v1.Secret(
@@ -119,7 +120,7 @@ class SeaweedFs(pulumi.ComponentResource):
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=APP),
                 policy_types=["Ingress"],
                 ingress=[
-                    _allow_from(consumers, ports.s3),
+                    _allow_from(sorted(args.consumer_namespaces), ports.s3),
                     _allow_from([args.monitoring_namespace], ports.metrics),
                 ],
             ),

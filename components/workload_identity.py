@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import policy_document
+from components.iam import STS_AUDIENCE, web_identity_trust_policy
 
 
 @dataclass(frozen=True)
@@ -49,18 +49,5 @@ class ServiceAccountRole(pulumi.ComponentResource):
 def _trust_policy(
     provider_arn: str, issuer: str, namespace: str, service_accounts: tuple[str, ...]
 ) -> str:
-    host = issuer.removeprefix("https://")
     subjects = [f"system:serviceaccount:{namespace}:{account}" for account in service_accounts]
-    return policy_document(
-        {
-            "Effect": "Allow",
-            "Principal": {"Federated": provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{host}:sub": subjects[0] if len(subjects) == 1 else subjects,
-                    f"{host}:aud": "sts.amazonaws.com",
-                }
-            },
-        }
-    )
+    return web_identity_trust_policy(provider_arn, issuer, subjects, STS_AUDIENCE)

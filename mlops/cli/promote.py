@@ -141,15 +141,17 @@ def promote(
 
 
 def _destination(transfer_to: str) -> Destination:
-    """The target location (checked before any write) and the transfer identity's profiles."""
+    """The target location and the registry's root (checked before any write), and the transfer
+    identity's profiles."""
     from mlops.promotion.transfer import Destination, StoreAccess
 
     destination = Destination(
         transfer_to,
         StoreAccess(profile=settings.TRANSFER_SOURCE_PROFILE.get()),
         StoreAccess(profile=settings.TRANSFER_TARGET_PROFILE.get()),
+        settings.TRANSFER_SOURCE_ROOT.get(),
     )
-    destination.location()
+    destination.check()
     return destination
 
 

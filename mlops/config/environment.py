@@ -258,6 +258,13 @@ TRANSFER_SOURCE_PROFILE = Setting(
     "a profile of the AWS config (role or keys, endpoint_url); unset: the default chain",
     _text,
 )
+TRANSFER_SOURCE_ROOT = Setting(
+    "MLOPS_TRANSFER_SOURCE_ROOT",
+    "where the registry's MLflow server keeps the artifacts it serves as `mlflow-artifacts:/` "
+    "(its --artifacts-destination), which the model transfer reads directly",
+    "s3://BUCKET or s3://BUCKET/PREFIX (unset: a registered `mlflow-artifacts:/` URI is refused)",
+    _text,
+)
 TRANSFER_TARGET_PROFILE = Setting(
     "MLOPS_TRANSFER_TARGET_PROFILE",
     "the AWS profile the model transfer writes the target environment's store with",

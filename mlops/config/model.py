@@ -313,6 +313,19 @@ class ExternalStoreConfig(Strict):
     region: str = "us-east-1"
 
 
+class TransferConfig(Strict):
+    """The promoter's model-transfer roles on S3 (mlops.config.object_store.TRANSFER_SIDES): a
+    role per side whose bucket this stack holds, assumable only with an OIDC token of the
+    `edge.machines` identity named here (its issuer and subjects, audience `sts.amazonaws.com`).
+    `oidc_provider_arn` names the account's IAM OIDC provider of that issuer when one exists
+    (an account holds one per issuer); unset, the stack creates it."""
+
+    machine: Name
+    oidc_provider_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws:iam::\d{12}:oidc-provider/\S+$"
+    )
+
+
 class StorageConfig(Strict):
     """Object storage for MLflow artifacts, datasets and pipeline artifacts: SeaweedFS in the
     cluster (`in_cluster`), an S3-compatible service outside it (`external`) or S3 (`s3`)."""
@@ -331,6 +344,7 @@ class StorageConfig(Strict):
     volume_size_gb: int = Field(default=50, ge=1)  # the in-cluster store's persistent volume
     image: str = Field(default=SEAWEEDFS_IMAGE, pattern=IMAGE_PATTERN)  # the in-cluster server
     external: ExternalStoreConfig | None = None
+    transfer: TransferConfig | None = None  # S3 only: the in-cluster store always has the identity
     force_destroy: bool = False
 
     @field_validator("mode", mode="before")
@@ -352,6 +366,12 @@ class StorageConfig(Strict):
             raise ValueError(
                 "'external' (endpoint_url, credentials_secret) is set exactly when mode is "
                 f"'external' (mode is '{self.mode}')"
+            )
+        if self.transfer is not None and self.mode != "s3":
+            raise ValueError(
+                f"'transfer' is set only with mode 's3' (mode is '{self.mode}'): the in-cluster "
+                "store always holds the model-transfer identity, and an external store's "
+                "operator creates it (docs/object-store.md)"
             )
         return self
 
@@ -793,6 +813,24 @@ class StackConfig(Strict):
                             f"{where}.{mode}.machines: unknown machine identity '{machine}'; "
                             f"allowed: {', '.join(sorted(self.edge.machines)) or 'none defined'}"
                         )
+        return self
+
+    @model_validator(mode="after")
+    def _the_transfer_trusts_a_known_machine(self) -> Self:
+        transfer = self.storage.transfer
+        if transfer is None:
+            return self
+        machine = self.edge.machines.get(transfer.machine)
+        if machine is None:
+            raise ValueError(
+                f"storage.transfer.machine: unknown machine identity '{transfer.machine}'; "
+                f"allowed: {', '.join(sorted(self.edge.machines)) or 'none defined'}"
+            )
+        if machine.issuer == "cluster" and transfer.oidc_provider_arn is not None:
+            raise ValueError(
+                f"storage.transfer.oidc_provider_arn: machine '{transfer.machine}' has issuer "
+                "'cluster', whose provider is the cluster's own; remove oidc_provider_arn"
+            )
         return self
 
     @model_validator(mode="after")

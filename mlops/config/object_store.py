@@ -49,9 +49,18 @@ STORE_GRANTS: dict[str, Grant] = {
 # The identity a promotion copies a model with (mlops.promotion.transfer): it reads the source
 # registry's bucket and writes the target environment's released models, nothing else. Reading
 # back what it wrote is how the copy is verified. It belongs to the promoter (CI), not to a
-# namespace of the cluster.
+# namespace of the cluster. On S3 the two sides are separate stores (often separate accounts),
+# so each stack gives the promoter one role per side it holds; on one store (the in-cluster
+# store, the demo's) one identity holds both sides.
 TRANSFER_IDENTITY = "model-transfer"
-TRANSFER_GRANT = Grant(RELEASED_MODELS_BUCKET, write=True, reads=(REGISTRY_BUCKET,))
+TRANSFER_SIDES: dict[str, Grant] = {
+    "source": Grant(REGISTRY_BUCKET, write=False),
+    "target": Grant(RELEASED_MODELS_BUCKET, write=True),
+}
+TRANSFER_GRANT = Grant(
+    TRANSFER_SIDES["target"].bucket, write=True, reads=(TRANSFER_SIDES["source"].bucket,)
+)
+TRANSFER_CREDENTIALS_SECRET = "model-transfer-credentials"  # in-cluster: in the store's namespace
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ def _plan(platform: steps.Platform) -> list[tuple[str, str, Callable[[], Any]]]:
     return [
         ("clone", "git clone of this repository into the work directory",
          lambda: steps.scratch_clone(platform)),
-        ("services", "MLflow tracking server and Audit API on SQLite, an S3 store (SeaweedFS) "
-         "per serving environment",
+        ("services", "MLflow tracking server and Audit API on SQLite, S3 stores (SeaweedFS): the "
+         "registry's and one per serving environment",
          lambda: steps.start_services(platform)),
         ("train", "training pipeline (prod mode: full data, search), evidence to the Audit API",
          lambda: steps.train(platform)),

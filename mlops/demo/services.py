@@ -1,5 +1,6 @@
 """The embedded platform's services, each a process of this Python environment on a free
-loopback port: the MLflow tracking server (SQLite backend, artifacts in local files), the Audit
+loopback port: the MLflow tracking server (SQLite backend, artifacts proxied to the registry's
+store, mlops.demo.stores), the Audit
 API (`mlops audit serve` on SQLite, with tokens generated for this run) and the KServe
 predictor (`mlops serve`) of a released model, which loads it from its environment's own store
 (mlops.demo.stores).
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from mlops.config import environment as settings
 from mlops.demo.processes import Service, Supervisor, free_port
+from mlops.demo.stores import REGISTRY_ROOT
 from mlops.demo.workspace import Workspace
 from mlops.files import write_private
 from mlops.governance.auth import Role, token_digest
@@ -58,18 +60,21 @@ def write_tokens(workspace: Workspace) -> Tokens:
     return tokens
 
 
-def start_mlflow(supervisor: Supervisor, workspace: Workspace) -> Service:
-    """`mlflow server`: tracking and registry on SQLite, artifacts written by clients straight
-    to local files (no artifact proxy), so stored models are plain directories."""
+def start_mlflow(
+    supervisor: Supervisor, workspace: Workspace, store_env: dict[str, str]
+) -> Service:
+    """`mlflow server`: tracking and registry on SQLite; artifacts proxied (`--serve-artifacts`)
+    to the registry's bucket in its own store with its own identity (`store_env`), as the
+    cluster's server does, so clients hold no store keys and models are `mlflow-artifacts:/`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [PYTHON, "-m", "mlflow", "server",
             "--backend-store-uri", f"sqlite:///{workspace.mlflow_db}",
-            "--default-artifact-root", workspace.artifacts.as_uri(), "--no-serve-artifacts",
+            "--serve-artifacts", "--artifacts-destination", REGISTRY_ROOT,
             "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
     return supervisor.start(
         "mlflow", argv, workspace.logs / "mlflow.log", port=port, url=url,
-        health=f"{url}/health", env=child_env(), cwd=workspace.root,
+        health=f"{url}/health", env={**child_env(), **store_env}, cwd=workspace.root,
     )  # fmt: skip
 
 
@@ -134,7 +139,8 @@ def write_env_file(
     workspace: Workspace, mlflow: Service, audit: Service, tokens: Tokens, aws_config: Path
 ) -> Path:
     """`env.sh`: what a second terminal sources to use the running platform (`--hold`), with
-    the AWS profiles of the serving environments' stores (`serving-<env>`)."""
+    the transfer identity's AWS profiles (`registry`, the source; `serving-<env>`, a target)
+    and where the registry keeps what MLflow serves."""
     path = workspace.root / "env.sh"
     write_private(
         path,
@@ -143,6 +149,8 @@ def write_env_file(
         f"export {settings.AUDIT.name}={audit.url}\n"
         f"export {settings.AUDIT_TOKEN.name}={tokens.platform}\n"
         f"export {settings.DEMO_REPO.name}={workspace.repo}\n"
-        f"export AWS_CONFIG_FILE={aws_config}\n",
+        f"export AWS_CONFIG_FILE={aws_config}\n"
+        f"export {settings.TRANSFER_SOURCE_PROFILE.name}=registry\n"
+        f"export {settings.TRANSFER_SOURCE_ROOT.name}={REGISTRY_ROOT}\n",
     )
     return path

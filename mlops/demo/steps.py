@@ -55,11 +55,18 @@ class Platform:
     monitoring: dict[str, Any] = field(default_factory=dict)  # the evidence collector's runs
     live_gates: list[str] = field(default_factory=list)  # live verdicts the certificate covers
     stores: dict[str, LocalStore] = field(default_factory=dict)  # each serving env's own store
+    registry_store: LocalStore | None = None  # where MLflow keeps the artifacts it serves
 
     @property
     def tracking_uri(self) -> str:
         assert self.mlflow is not None and self.mlflow.url
         return self.mlflow.url
+
+    @property
+    def artifact_store(self) -> LocalStore:
+        """The registry's store, where MLflow keeps the artifacts it serves."""
+        assert self.registry_store is not None
+        return self.registry_store
 
     @property
     def audit_url(self) -> str:
@@ -86,18 +93,25 @@ def scratch_clone(platform: Platform) -> None:
 
 
 def start_services(platform: Platform) -> None:
-    """MLflow, the Audit API and each serving environment's store start together; the demo
-    waits for all of them."""
+    """MLflow, the Audit API, the registry's store and each serving environment's store start
+    together; the demo waits for all of them."""
     ws, supervisor = platform.workspace, platform.supervisor
     platform.tokens = services.write_tokens(ws)
     starting = stores.start(supervisor, ws)
-    platform.mlflow = services.start_mlflow(supervisor, ws)
+    planned = starting[stores.REGISTRY].store  # its keys hold if it starts again; its URL not
+    platform.mlflow = services.start_mlflow(supervisor, ws, stores.mlflow_env(planned))
     platform.audit = services.start_audit(supervisor, ws)
+    ready = stores.wait(supervisor, starting)
+    platform.registry_store = ready.pop(stores.REGISTRY)
+    platform.stores = ready
+    if platform.artifact_store.url != planned.url:  # it lost a port and started again
+        supervisor.stop(platform.mlflow)
+        store_env = stores.mlflow_env(platform.artifact_store)
+        platform.mlflow = services.start_mlflow(supervisor, ws, store_env)
     supervisor.wait_ready(platform.audit)
     supervisor.wait_ready(platform.mlflow)
-    platform.stores = stores.wait(supervisor, starting)
-    services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens,
-                            stores.write_profiles(ws, platform.stores))  # fmt: skip
+    profiles = stores.write_profiles(ws, platform.registry_store, platform.stores)
+    services.write_env_file(ws, platform.mlflow, platform.audit, platform.tokens, profiles)
     with httpx.Client(base_url=platform.audit_url, timeout=60) as http:
         key = _ok(http.get("/v1/public-key")).json()
     body = keys.public_pem(keys.load_public_key(ws.certification_key))
@@ -153,7 +167,7 @@ def promote(platform: Platform, env: str) -> None:
                 ws.repo, MODEL, platform.version, env,
                 lambda tree: Context(root=tree, audit=audit, registry=registry),
                 base=platform.base_branch, out_dir=ws.gate_reports, source="mlops demo",
-                destination=stores.destination(platform.stores[env]),
+                destination=stores.destination(platform.artifact_store, platform.stores[env]),
             )  # fmt: skip
         except GateFailedError as failure:
             from mlops.gates.report import write

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from mlops.demo.steps import Platform
+from mlops.demo.stores import REGISTRY_ROOT
 
 
 def build(
@@ -40,7 +41,8 @@ def build(
         "total_seconds": round(sum(timings.values()), 2),
         "stores": {
             "mlflow": f"MLflow tracking server over sqlite:///{ws.mlflow_db}, artifacts "
-            f"{ws.artifacts.as_uri()}",
+            f"proxied to {REGISTRY_ROOT} at {platform.artifact_store.url}, data in "
+            f"{platform.artifact_store.data_dir}",
             "audit": f"Audit API (mlops audit serve) over sqlite:///{ws.audit_db}",
             **{
                 f"serving-{env}": f"SeaweedFS at {store.url}, data in {store.data_dir}"

@@ -45,10 +45,6 @@ class Workspace:
         return self.root / "mlflow" / "mlflow.db"
 
     @property
-    def artifacts(self) -> Path:
-        return self.root / "mlflow" / "artifacts"
-
-    @property
     def audit_db(self) -> Path:
         return self.root / "audit" / "audit.db"
 
@@ -108,7 +104,7 @@ def prepare(root: Path) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("made by `mlops demo`; it empties this directory on its next run\n")
     workspace = Workspace(root)
-    for directory in (workspace.artifacts, workspace.audit_db.parent, workspace.pipeline,
+    for directory in (workspace.mlflow_db.parent, workspace.audit_db.parent, workspace.pipeline,
                       workspace.serving, workspace.gate_reports, workspace.logs):  # fmt: skip
         directory.mkdir(parents=True, exist_ok=True)
     return workspace

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from mlops.errors import BadInputError
 from mlops.gates import evidence_names as names
@@ -15,6 +16,7 @@ from mlops.gates.rules import Check, cite
 from mlops.gitops.descriptor import ModelRelease, load_release
 from mlops.governance.quality import VERDICT_PREFIX, verdict_of
 
+COPIED_FIELDS = ("storage_uri", *names.HANDOVER_DOCUMENTS)  # a promotion may copy these
 _PATH = re.compile(r"(?:^|/)gitops/envs/(?P<env>[a-z]+)/models/(?P<model>[^/]+)\.yaml$")
 _REPORT_ID = re.compile(r"^verdict-(?P<gate>[a-z0-9-]+)-(?P<seq>\d+)$")
 
@@ -50,9 +52,9 @@ def consistency(release: ModelRelease, gate: str, target: Target, ctx: Context) 
     for field in names.HANDOVER_FIELDS:
         claimed = getattr(release, field)
         registered, tag = names.handover_value(tags, field)
-        if field == "storage_uri" and registered is not None and claimed != registered:
+        if field in COPIED_FIELDS and registered is not None and claimed != registered:
             digest, _ = names.handover_value(tags, "model_digest")
-            checks.append(copy_check(claimed, registered, digest, target, ctx))
+            checks.append(copy_check(field, claimed, registered, digest, target, ctx))
             continue
         checks.append(
             Check(
@@ -69,32 +71,50 @@ def consistency(release: ModelRelease, gate: str, target: Target, ctx: Context) 
 
 
 def copy_check(
-    claimed: str, registered: str, digest: str | None, target: Target, ctx: Context
+    field: str, claimed: str, registered: str, digest: str | None, target: Target, ctx: Context
 ) -> Check:
     """A descriptor may name, instead of the registry's URI, the copy a promotion made into the
-    environment's store: only one the audit log records, made from the registered URI, with the
-    registered digest verified (mlops.promotion.transfer)."""
+    environment's store: only one the audit log records, made from the registered URI (the
+    model with the registered digest verified, or a handover document; see
+    mlops.promotion.transfer)."""
     entry = next(
         (
             e
             for e in ctx.entries(target.subject)
             if e.name == names.PROMOTION_TRANSFER
             and isinstance(e.value, dict)
-            and e.value.get("target_uri") == claimed
-            and e.value.get("source_uri") == registered
-            and digest is not None
-            and e.value.get("digest") == digest
+            and _records_copy(e.value, field, claimed, registered, digest)
         ),
         None,
     )
     return Check(
-        rule="descriptor", kind="descriptor_consistency", name="descriptor.storage_uri", op="==",
+        rule="descriptor", kind="descriptor_consistency", name=f"descriptor.{field}", op="==",
         required=f"{registered} or a recorded, verified copy of it", actual=claimed,
         passed=entry is not None, evidence=cite(entry, f"{names.PROMOTION_TRANSFER} {claimed}"),
         evidence_seq=entry.seq if entry else None,
-        detail="" if entry else "the descriptor's storage_uri is neither the registered one nor "
+        detail="" if entry else f"the descriptor's {field} is neither the registered one nor "
         f"a copy the audit log records for {target.label()}",
     )  # fmt: skip
+
+
+def _records_copy(
+    value: dict[str, Any], field: str, claimed: str, registered: str, digest: str | None
+) -> bool:
+    """Whether a transfer entry records `claimed` as the copy of `registered` for `field`."""
+    if field == "storage_uri":
+        return (
+            value.get("target_uri") == claimed
+            and value.get("source_uri") == registered
+            and digest is not None
+            and value.get("digest") == digest
+        )
+    documents = value.get("documents")
+    document = documents.get(field) if isinstance(documents, dict) else None
+    return (
+        isinstance(document, dict)
+        and document.get("target_uri") == claimed
+        and document.get("source_uri") == registered
+    )
 
 
 def report_check(report_id: str, gate: str, target: Target, ctx: Context) -> Check:

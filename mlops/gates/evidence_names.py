@@ -63,6 +63,9 @@ HANDOVER_FIELDS = (
     "environment_digest",
     "model_card",
 )
+# The handover's documents a promotion copies beside the model (mlops.promotion.transfer), so a
+# release's references stay readable in its environment; a descriptor may name such a copy.
+HANDOVER_DOCUMENTS = ("parameters_reference", "environment_spec", "model_card")
 # Handover fields the training pipeline already tags under its own names (`mlops.*`).
 PIPELINE_TAGS = {
     "code_commit": "mlops.code.commit",

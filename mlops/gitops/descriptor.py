@@ -60,8 +60,8 @@ class ModelRelease(BaseModel):
     parameters_reference: Uri = Field(description="Where the model's parameter configuration is.")
     environment_spec: Uri = Field(description="Environment specification (pinned libraries).")
     environment_digest: Digest = Field(description="sha256 of the environment specification.")
-    model_card: Annotated[str, Field(pattern=r"^(https|file)://\S+$")] = Field(
-        description="Model card (documentation) URL."
+    model_card: Annotated[str, Field(pattern=r"^(https|s3|file)://\S+$")] = Field(
+        description="Model card (documentation): a web page, or its copy beside the model."
     )
     gate_report: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{2,127}$")] = Field(
         description="Id of the gate verdict that admitted this release to the environment."

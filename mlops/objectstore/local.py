@@ -12,7 +12,7 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,15 @@ class Starting:
     service: Service
     store: LocalStore
     buckets: tuple[str, ...]
+    name: str
+    workdir: Path
+    log_offset: int  # where this start's output begins in the (appended) log
+
+
+# How the server says a port it was given is taken: at its own check before it starts, or
+# when it binds (another process took the port in between).
+PORT_TAKEN = ("is not available on", "address already in use")
+STARTS = 3  # a free port can be taken before the server binds it: start again on fresh ones
 
 
 def start_store(
@@ -103,41 +112,68 @@ def start_store(
     """Start the server in `workdir` under `supervisor` (which stops it by pid) without waiting,
     so that several stores start side by side (the demo's, one per environment)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    ports = Ports(**{field.name: free_port() for field in fields(Ports)})
     keys = {consumer: secrets.token_urlsafe(30) for consumer in grants}
     config = workdir / "identities.json"
     config.write_text(json.dumps(identities(grants, keys)), encoding="utf-8")
     config.chmod(0o600)
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
+    store = LocalStore(url="", keys=keys, data_dir=data_dir, weed=weed, ports=Ports())
+    return _launch(supervisor, name, workdir, store, tuple(buckets))
+
+
+def _launch(
+    supervisor: Supervisor, name: str, workdir: Path, store: LocalStore, buckets: tuple[str, ...]
+) -> Starting:
+    """The server of `store` (its keys, data and identity file) on fresh free ports."""
+    ports = Ports(**{field.name: free_port() for field in fields(Ports)})
     args = server_args(
         buckets,
-        data_dir=str(data_dir),
-        identities_file=str(config),
+        data_dir=str(store.data_dir),
+        identities_file=str(workdir / "identities.json"),
         ip=LOOPBACK,
         bind_ip=LOOPBACK,
         ports=ports,
     )
     url = f"http://{LOOPBACK}:{ports.s3}"
+    log = workdir / "weed.log"
+    offset = log.stat().st_size if log.exists() else 0
     service = supervisor.start(
         name,
-        [str(weed), *args],
-        workdir / "weed.log",
+        [str(store.weed), *args],
+        log,
         port=ports.s3,
         url=url,
         cwd=workdir,
         health=f"{url}/status",
         env=server_environment(os.environ),
     )
-    store = LocalStore(url=url, keys=keys, data_dir=data_dir, weed=weed, ports=ports)
-    return Starting(service, store, tuple(buckets))
+    started = replace(store, url=url, ports=ports)
+    return Starting(service, started, buckets, name, workdir, offset)
 
 
 def ready(supervisor: Supervisor, starting: Starting) -> LocalStore:
-    """Wait until S3 answers, then version the buckets as the cluster's post-start hook does."""
-    supervisor.wait_ready(starting.service)
+    """Wait until S3 answers (starting again on fresh ports when another process took one of
+    its ports first), then version the buckets as the cluster's post-start hook does."""
+    for start in range(STARTS):
+        try:
+            supervisor.wait_ready(starting.service)
+            break
+        except CheckFailedError:
+            if start == STARTS - 1 or not _lost_a_port(starting):
+                raise
+            starting = _launch(
+                supervisor, starting.name, starting.workdir, starting.store, starting.buckets
+            )
     _version_when_created(starting.store, starting.buckets)
     return starting.store
+
+
+def _lost_a_port(starting: Starting) -> bool:
+    with Path(starting.service.log).open("rb") as log:
+        log.seek(starting.log_offset)
+        output = log.read().decode(errors="replace")
+    return any(message in output for message in PORT_TAKEN)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mlops.errors import BadInputError, CheckFailedError
 from mlops.gates import evidence_names as names
@@ -144,18 +145,7 @@ def promote(
         updates, removals = rollout(old, template == target_path, strategy)
         fields = {**handover(registered), "gate_report": gate_report_id(gate.gate, entry.seq)}
         if destination is not None:
-            copied = transfer(
-                fields["storage_uri"], fields["model_digest"], destination, model, version, fields
-            )
-            evidence = ctx.audit.append(
-                Subject(model=model, version=version, environment=env),
-                names.PROMOTION_TRANSFER,
-                copied.evidence(),
-                source=source,
-                artifacts={names.ARTIFACT_MODEL: copied.digest},
-            )
-            outcome.transferred, outcome.transfer_entry = copied, evidence.seq
-            fields["storage_uri"] = copied.target_uri
+            fields |= _transferred(outcome, destination, fields, ctx, source)
         relative = target_path.relative_to(tree).as_posix()
         text = edit(template.read_text(encoding="utf-8"), relative, {**fields, **updates}, removals)
         target_path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +161,29 @@ def promote(
     if out_dir is not None and outcome.result is not None:
         outcome.report_files = list(reports.write(outcome.result.report, entry.seq, out_dir))
     return outcome
+
+
+def _transferred(
+    outcome: Outcome, destination: Destination, fields: dict[str, Any], ctx: Context, source: str
+) -> dict[str, str]:
+    """Copy the model and its handover documents into the target's store, record the copy, and
+    return the descriptor fields that name the copies."""
+    model, version = outcome.model, outcome.version
+    copied = transfer(
+        fields["storage_uri"], fields["model_digest"], destination, model, version, fields
+    )
+    evidence = ctx.audit.append(
+        Subject(model=model, version=version, environment=outcome.env),
+        names.PROMOTION_TRANSFER,
+        copied.evidence(),
+        source=source,
+        artifacts={names.ARTIFACT_MODEL: copied.digest},
+    )
+    outcome.transferred, outcome.transfer_entry = copied, evidence.seq
+    return {
+        "storage_uri": copied.target_uri,
+        **{field: doc.target_uri for field, doc in copied.documents.items()},
+    }
 
 
 def refuse_out_of_order(

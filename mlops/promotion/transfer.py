@@ -8,6 +8,11 @@ registry's retention and clean-ups. The copy runs with the transfer identity
 (mlops.config.object_store.TRANSFER_GRANT): it reads the registry's bucket and writes the
 target's released models, nothing else.
 
+The platform's MLflow proxies artifacts (`--serve-artifacts`), so a registered model's URI is
+`mlflow-artifacts:/<path>`, relative to the server's `--artifacts-destination` in the registry's
+bucket: the transfer reads `<source root>/<path>` there directly with its source identity, not
+through the tracking server.
+
 Order of work, so that a refusal writes nothing to the target:
 1. download the artifact from the source into a scratch directory;
 2. refuse unless its digest is the registered one (the handover's `model_digest`);
@@ -26,17 +31,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
-from mlops.config.environment import TRANSFER_SOURCE_PROFILE, TRANSFER_TARGET_PROFILE
+from mlops.config.environment import (
+    TRANSFER_SOURCE_PROFILE,
+    TRANSFER_SOURCE_ROOT,
+    TRANSFER_TARGET_PROFILE,
+)
 from mlops.errors import BadInputError, CheckFailedError
+from mlops.gates.evidence_names import HANDOVER_DOCUMENTS
 from mlops.objectstore.location import Location
-from mlops.serving.digest import artifact_digest, normalize_digest
+from mlops.serving.digest import artifact_digest, file_sha256, normalize_digest
 
 MODEL_DIR = "model"
 HANDOVER_FILE = "handover.json"
+HANDOVER_DIR = "handover"  # the copied handover documents (HANDOVER_DOCUMENTS), beside the model
 ALLOWED_TARGET = (
     "s3://BUCKET or s3://BUCKET/PREFIX (the target environment's released-models location)"
 )
+PROXIED_SCHEME = "mlflow-artifacts"  # what an MLflow server that serves artifacts hands out
+ALLOWED_SOURCE_ROOT = "s3://BUCKET or s3://BUCKET/PREFIX (the registry's --artifacts-destination)"
 
 
 class TransferRefusedError(CheckFailedError):
@@ -95,9 +109,52 @@ class Destination:
     target: str
     source_access: StoreAccess
     target_access: StoreAccess
+    source_root: str | None = None  # where the registry's `mlflow-artifacts:/` paths live
 
     def location(self) -> Location:
         return Location.parse(self.target, "--transfer-to", ALLOWED_TARGET)
+
+    def check(self) -> None:
+        """Bad input in the target or the source root, before anything is read or written."""
+        self.location()
+        if self.source_root is not None:
+            self._root()
+
+    def _root(self) -> Location:
+        assert self.source_root is not None
+        return Location.parse(self.source_root, TRANSFER_SOURCE_ROOT.name, ALLOWED_SOURCE_ROOT)
+
+    def source_location(self, uri: str, what: str) -> Location | None:
+        """The store location of a registered URI (`what` names its field): an s3:// one as
+        is, a proxied `mlflow-artifacts:/<path>` one under the source root; None otherwise (a
+        local registry's files, a web page)."""
+        if uri.startswith("s3://"):
+            return Location.parse(uri, what)
+        if not uri.startswith(f"{PROXIED_SCHEME}:"):
+            return None
+        if self.source_root is None:
+            raise BadInputError(
+                f"{what}: {uri!r} is served by the registry's MLflow; the transfer reads it "
+                f"from the registry's store: set {TRANSFER_SOURCE_ROOT.name} "
+                f"({ALLOWED_SOURCE_ROOT})"
+            )
+        root = self._root()
+        relative = urlsplit(uri).path.strip("/")
+        if not relative or any(part in ("", ".", "..") for part in relative.split("/")):
+            raise BadInputError(f"{what}: {uri!r}: not a path under the registry's store")
+        return Location(root.bucket, root.key(relative))
+
+
+@dataclass(frozen=True)
+class CopiedDocument:
+    """One handover document copied beside the model, read back with the same sha256."""
+
+    source_uri: str
+    target_uri: str
+    sha256: str
+
+    def evidence(self) -> dict[str, str]:
+        return {"source_uri": self.source_uri, "target_uri": self.target_uri, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)
@@ -114,6 +171,7 @@ class Transferred:
     bytes: int
     source_identity: str
     target_identity: str
+    documents: dict[str, CopiedDocument]  # handover field -> its copy
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -125,6 +183,7 @@ class Transferred:
             "files": self.files,
             "bytes": self.bytes,
             "identity": {"source": self.source_identity, "target": self.target_identity},
+            "documents": {field: doc.evidence() for field, doc in self.documents.items()},
         }
 
 
@@ -149,7 +208,7 @@ def transfer(
     target = Location(location.bucket, location.key(model, version, copy_segment(expected)))
     with tempfile.TemporaryDirectory(prefix="mlops-transfer-") as scratch:
         staged = Path(scratch) / "source"
-        source_identity = _download_source(source_uri, destination.source_access, staged)
+        source_identity = _download_source(source_uri, destination, staged)
         actual = artifact_digest(staged)
         if actual != expected:
             raise TransferRefusedError(
@@ -180,6 +239,16 @@ def transfer(
                 f"{copy.uri}: the copy's digest {copied} differs from the registered {expected}; "
                 "the promotion does not name it"
             )
+        documents = {
+            field: document
+            for field in HANDOVER_DOCUMENTS
+            if (
+                document := _copy_document(
+                    str(handover.get(field, "")), field, destination, client, target,
+                    Path(scratch) / "documents" / field,
+                )
+            )
+        }  # fmt: skip
         return Transferred(
             source_uri=source_uri,
             target_uri=copy.uri,
@@ -191,16 +260,56 @@ def transfer(
             bytes=sum(path.stat().st_size for path in files),
             source_identity=source_identity,
             target_identity=target_identity,
+            documents=documents,
         )
 
 
-def _download_source(uri: str, access: StoreAccess, into: Path) -> str:
-    """The artifact at `uri` (s3:// with the transfer identity, or a local registry's file://
-    path) into `into`; returns the identity that read it."""
-    if uri.startswith("s3://"):
-        location = Location.parse(uri, "storage_uri")
-        client, identity = access.client("source")
-        with _s3_errors(f"{uri}: reading the registered model"):
+def _copy_document(
+    uri: str, field: str, destination: Destination, client: Any, target: Location, scratch: Path
+) -> CopiedDocument | None:
+    """A handover document kept in the registry's store (or a local registry's files), copied
+    under the release's `handover/` and read back; None for one elsewhere (a web page)."""
+    location = destination.source_location(uri, field)
+    local = None if location is not None else _local_file(uri)
+    if location is None and local is None:
+        return None
+    scratch.mkdir(parents=True)
+    staged = scratch / "source"
+    if location is not None:
+        source, _ = destination.source_access.client("source")
+        with _s3_errors(f"{location.uri}: reading the handover's {field}"):
+            source.download_file(location.bucket, location.prefix, str(staged))
+    elif local is not None:
+        shutil.copyfile(local, staged)
+    name = PurePosixPath(urlsplit(uri).path).name
+    copy = Location(target.bucket, target.key(HANDOVER_DIR, name))
+    readback = scratch / "copy"
+    with _s3_errors(f"{copy.uri}: writing the handover's {field}"):
+        client.upload_file(str(staged), copy.bucket, copy.prefix)
+        client.download_file(copy.bucket, copy.prefix, str(readback))
+    digest = file_sha256(staged)
+    if file_sha256(readback) != digest:
+        raise TransferRefusedError(f"{copy.uri}: the copy of the handover's {field} differs")
+    return CopiedDocument(uri, copy.uri, digest)
+
+
+def _local_file(uri: str) -> Path | None:
+    """A local registry's file (file://); None for any other URI."""
+    if not uri.startswith("file://"):
+        return None
+    path = Path(uri.removeprefix("file://"))
+    if not path.is_file():
+        raise BadInputError(f"{uri}: no such file")
+    return path
+
+
+def _download_source(uri: str, destination: Destination, into: Path) -> str:
+    """The artifact at `uri` (in the registry's store, with the transfer identity, or a local
+    registry's file:// path) into `into`; returns the identity that read it."""
+    location = destination.source_location(uri, "storage_uri")
+    if location is not None:
+        client, identity = destination.source_access.client("source")
+        with _s3_errors(f"{location.uri}: reading the registered model {uri}"):
             _download_prefix(client, location, into)
         return identity
     if uri.startswith("file://") or "://" not in uri:
@@ -209,7 +318,9 @@ def _download_source(uri: str, access: StoreAccess, into: Path) -> str:
             raise BadInputError(f"{uri}: no model directory there")
         shutil.copytree(path, into, symlinks=True)
         return "local files"
-    raise BadInputError(f"storage_uri: {uri!r}; allowed: s3:// or file:// (the registry's store)")
+    raise BadInputError(
+        f"storage_uri: {uri!r}; allowed: s3://, {PROXIED_SCHEME}:/ or file:// (the registry's store)"
+    )
 
 
 def _download_prefix(client: Any, location: Location, into: Path) -> None:

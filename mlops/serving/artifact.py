@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -66,10 +67,10 @@ def registry_storage_uri(uri: str, client: Any) -> str:
 
 def local_path(uri: str) -> Path:
     """A local path or `file://` URI as is; any other MLflow-readable URI (models:/, runs:/,
-    s3://, gs://) is downloaded with MLflow into a temporary directory first, a `models:/` one
+    mlflow-artifacts:/ through the tracking server, s3://, gs://) is downloaded with MLflow into a temporary directory first, a `models:/` one
     from where the registry stores it. `models:/` and `runs:/` need a tracking server named:
     MLflow's fallback would create an empty `mlflow.db` in the current directory."""
-    if uri.startswith(("models:/", "runs:/")):
+    if uri.startswith(("models:/", "runs:/", "mlflow-artifacts:")):
         from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
 
         if not is_tracking_uri_set():
@@ -81,9 +82,10 @@ def local_path(uri: str) -> Path:
         from mlflow import MlflowClient
 
         uri = registry_storage_uri(uri, MlflowClient())
-    if uri.startswith("file://"):
+    scheme = urlsplit(uri).scheme
+    if scheme == "file":
         path = Path(uri.removeprefix("file://"))
-    elif "://" not in uri and not uri.startswith("runs:/"):
+    elif not scheme:
         path = Path(uri)
     else:
         import mlflow.artifacts

@@ -108,8 +108,13 @@ def files(host: Any, platform: LocalPlatform) -> Iterator[Result]:
     for relative in ("mlflow/mlflow.db", "audit/audit.db", "repo/.git/HEAD"):
         path = root / relative
         yield expect("files", relative, host.file(str(path)).exists, str(path))
-    yield expect("files", "mlflow/artifacts", host.file(str(root / "mlflow/artifacts")).is_directory,
-                 str(root / "mlflow/artifacts"))  # fmt: skip
+    stores = root / "stores"  # the registry's (MLflow's artifacts) and each environment's
+    found = sorted(p.name for p in stores.iterdir() if p.is_dir()) if stores.is_dir() else []
+    if not found:
+        yield failed("files", "stores", f"{stores}: no object store")
+    for store in found:
+        data = stores / store / "data"
+        yield expect("files", f"stores/{store}/data", host.file(str(data)).is_directory, str(data))
     for relative in ("audit/tokens.json", "env.sh"):
         file = host.file(str(root / relative))
         if not file.exists:

@@ -3,19 +3,22 @@ import json
 import pytest
 
 from components.object_storage import KSERVE_S3_ANNOTATIONS, ObjectStorage, ObjectStorageArgs
-from components.seaweedfs import IDENTITIES_FILE
+from components.seaweedfs import IDENTITIES_FILE, IDENTITIES_SECRET
 from mlops.config.model import ExternalStoreConfig, StackConfig, StorageConfig
 from mlops.config.object_store import (
     ACCESS_KEY,
     CREDENTIALS_SECRET,
     SECRET_KEY,
+    TRANSFER_CREDENTIALS_SECRET,
+    TRANSFER_GRANT,
+    TRANSFER_IDENTITY,
     Grant,
     in_cluster_url,
 )
 from mlops.objectstore.server import identities
 from mlops.plan.capture import SECRET_PLACEHOLDER
 from mlops.plan.runner import capture
-from tests.components.helpers import of_type, schema_errors
+from tests.components.helpers import of_type, plain_inputs, schema_errors
 
 GRANTS = {
     "mlflow": Grant("mlflow-artifacts", write=True),
@@ -24,15 +27,20 @@ GRANTS = {
 SECRET = "kubernetes:core/v1:Secret"
 
 
-def declare(config: StackConfig, storage: StorageConfig | None = None) -> tuple[list, dict]:
-    args = ObjectStorageArgs(
+def storage_args(config: StackConfig, storage: StorageConfig | None = None) -> ObjectStorageArgs:
+    return ObjectStorageArgs(
         cluster_name=f"mlops-{config.environment}",
         settings=storage or config.storage,
         namespace="object-storage",
         grants=GRANTS,
+        transfer=TRANSFER_GRANT,
         monitoring_namespace="monitoring",
         tags={},
     )
+
+
+def declare(config: StackConfig, storage: StorageConfig | None = None) -> tuple[list, dict]:
+    args = storage_args(config, storage)
     found: dict = {}
 
     def program() -> None:
@@ -86,9 +94,7 @@ def test_in_cluster_store_gives_each_consumer_its_own_generated_key(stack_config
             )
         )
     (identity_file,) = [
-        s
-        for s in of_type(resources, SECRET)
-        if s.inputs["metadata"]["namespace"] == "object-storage"
+        s for s in of_type(resources, SECRET) if s.inputs["metadata"]["name"] == IDENTITIES_SECRET
     ]
     assert identity_file.inputs["stringData"] == {IDENTITIES_FILE: SECRET_PLACEHOLDER}
     assert found["storage"].endpoint.url == in_cluster_url()
@@ -183,4 +189,33 @@ def test_predictors_may_only_put_request_logs_on_s3():
     assert by_resource[("arn:kms",)] == {"kms:Decrypt", "kms:GenerateDataKey"}
     assert [r for r in by_resource if any("logs-bucket" in x for x in r)] == [
         ("arn:aws:s3:::logs-bucket/*",)
+    ]
+
+
+def test_in_cluster_store_holds_the_promoters_identity_in_its_own_namespace_only(stack_configs):
+    """The model-transfer key lives beside the store, where no consumer namespace reads it and
+    the NetworkPolicy admits no namespace of that name; the server's identity file gives that
+    identity exactly the transfer's grant (mlops.objectstore.server.identities, which
+    tests/objectstore runs on the real server)."""
+    resources, found = declare(stack_configs["dev"])
+    (secret,) = [
+        s
+        for s in of_type(resources, SECRET)
+        if s.inputs["metadata"]["name"] == TRANSFER_CREDENTIALS_SECRET
+    ]
+    assert secret.inputs["metadata"]["namespace"] == "object-storage"
+    assert found["storage"].transfer_secret == f"object-storage/{TRANSFER_CREDENTIALS_SECRET}"
+    (policy,) = of_type(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    admitted = policy.inputs["spec"]["ingress"][0]["from"][0]["namespaceSelector"]
+    assert admitted["matchExpressions"][0]["values"] == sorted(GRANTS)
+
+    declared = plain_inputs(lambda: ObjectStorage("storage", storage_args(stack_configs["dev"])))
+    keys = declared[f"storage-{TRANSFER_IDENTITY}-credentials"]["stringData"]
+    served = json.loads(declared["storage-seaweedfs-identities"]["stringData"][IDENTITIES_FILE])
+    grants = {**GRANTS, TRANSFER_IDENTITY: TRANSFER_GRANT}
+    expected = identities(grants, dict.fromkeys(grants, "any"))["identities"]
+    assert [i["actions"] for i in served["identities"]] == [i["actions"] for i in expected]
+    (transfer,) = [i for i in served["identities"] if i["name"] == TRANSFER_IDENTITY]
+    assert transfer["credentials"] == [
+        {"accessKey": keys[ACCESS_KEY], "secretKey": keys[SECRET_KEY]}
     ]

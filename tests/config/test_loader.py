@@ -34,7 +34,10 @@ def test_unknown_key_names_it_and_lists_the_allowed_ones(tmp_path):
     message = refused(write_stack(tmp_path, lambda c: c["storage"].update(mdoe="s3")))
     assert "Pulumi.bad.yaml" in message
     assert "unknown key 'mdoe' at 'storage.mdoe'" in message
-    assert "allowed: buckets, external, force_destroy, image, mode, volume_size_gb" in message
+    assert (
+        "allowed: buckets, external, force_destroy, image, mode, transfer, volume_size_gb"
+        in message
+    )
 
 
 def test_the_archived_minio_mode_is_refused_with_what_replaces_it(tmp_path):
@@ -144,6 +147,25 @@ def test_the_model_reader_needs_the_released_models_bucket(tmp_path):
     buckets = ["mlflow-artifacts", "datasets", "pipeline-artifacts", "request-logs"]
     message = refused(write_stack(tmp_path, lambda c: c["storage"].update(buckets=buckets)))
     assert "storage.buckets: no 'released-models' bucket" in message
+
+
+def test_the_model_transfer_roles_trust_a_known_machine_on_s3_only(tmp_path):
+    def on_s3(transfer: dict[str, str]):
+        return lambda c: c["storage"].update(mode="s3", transfer=transfer)
+
+    assert load_stack(write_stack(tmp_path, on_s3({"machine": "ci"})), "bad").storage.transfer
+    message = refused(write_stack(tmp_path, on_s3({"machine": "github"})))
+    assert "storage.transfer.machine: unknown machine identity 'github'" in message
+    assert "allowed: ci, workloads" in message
+    arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.example"
+    message = refused(
+        write_stack(tmp_path, on_s3({"machine": "workloads", "oidc_provider_arn": arn}))
+    )
+    assert "issuer 'cluster', whose provider is the cluster's own" in message
+    message = refused(
+        write_stack(tmp_path, lambda c: c["storage"].update(transfer={"machine": "ci"}))
+    )
+    assert "'transfer' is set only with mode 's3' (mode is 'in_cluster')" in message
 
 
 def test_request_log_settings_are_checked(tmp_path):

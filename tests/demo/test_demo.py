@@ -77,8 +77,8 @@ def test_full_demo_releases_to_prod_with_the_evidence(held_demo: DemoProcess):
 
 def test_each_promotion_copied_the_model_into_its_environments_store(held_demo: DemoProcess):
     """The transfer of every promotion is evidence in the audit log (source, target, digest
-    verified, identity); the descriptor pins that copy, and each serving environment's store
-    holds it while the registry's copy is elsewhere."""
+    verified, identity), read from the registry's store where MLflow serves it; the descriptor
+    pins that copy and its handover documents, and each serving environment's store holds it."""
     summary = json.loads((held_demo.workdir / "summary.json").read_text())
     repo = Path(summary["repository"]["clone"])
     conn = sqlite3.connect(f"file:{held_demo.workdir / 'audit' / 'audit.db'}?mode=ro", uri=True)
@@ -99,15 +99,19 @@ def test_each_promotion_copied_the_model_into_its_environments_store(held_demo: 
         assert f"model_digest: {value['digest']}\n" in release
         assert artifacts == {"model": value["digest"]}
         assert value["measured_digest"] == {"source": value["digest"], "copy": value["digest"]}
-        assert value["identity"]["target"] == "model-transfer"
-        assert value["source_uri"].startswith("file://")  # the registry's store
+        assert value["identity"] == {"source": "model-transfer", "target": "model-transfer"}
+        assert value["source_uri"].startswith("mlflow-artifacts:/")  # MLflow serves it
         assert value["target_uri"].startswith("s3://released-models/")
+        documents = value["documents"]  # the handover travels with the model
+        assert sorted(documents) == ["environment_spec", "model_card", "parameters_reference"]
+        for field, document in documents.items():
+            assert f"{field}: {document['target_uri']}\n" in release
         store = held_demo.workdir / "stores" / env / "data"
         assert store.is_dir() and any(store.rglob("*"))
     commit = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%B",
                              summary["promotions"][-1]["commit"]],
                             capture_output=True, text=True, check=True).stdout  # fmt: skip
-    assert "Model-Transfer: file://" in commit and "verified, audit entry" in commit
+    assert "Model-Transfer: mlflow-artifacts:/" in commit and "verified, audit entry" in commit
 
 
 def test_verify_local_passes_against_the_running_platform(held_demo: DemoProcess):

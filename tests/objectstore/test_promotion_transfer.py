@@ -34,11 +34,20 @@ def destination(store: LocalStore, prefix: str) -> Destination:
 
 
 def registered_locally(world: World) -> tuple[str, Path]:
-    """A version whose registry copy is the local artifact (as in the demo's MLflow)."""
+    """A version whose registry copy and handover documents are local files (as in an MLflow
+    server over a local artifact root)."""
     artifact_root = world.root / "artifacts" / MODEL
     count = len(list(artifact_root.iterdir())) if artifact_root.is_dir() else 0
     artifact = artifact_root / str(count + 1) / "model"
-    version = world.register(storage_uri=artifact.as_uri())
+    handover = artifact.parent / "handover"
+    handover.mkdir(parents=True)
+    (handover / "params.json").write_text('{"C": 1.0}\n')
+    (handover / "requirements.txt").write_text("scikit-learn==1.8\n")
+    version = world.register(
+        storage_uri=artifact.as_uri(),
+        parameters_reference=(handover / "params.json").as_uri(),
+        environment_spec=(handover / "requirements.txt").as_uri(),
+    )
     world.training_evidence(version)
     return version, artifact
 
@@ -52,6 +61,10 @@ def test_the_promotion_names_the_verified_copy_and_records_it(world: World, stor
     assert copied is not None and copied.source_uri == artifact.as_uri()
     release = yaml.safe_load(world.descriptor("dev", ref=outcome.branch))
     assert release["storage_uri"] == copied.target_uri
+    beside = copied.target_uri.removesuffix("/model")  # the documents travel with the model
+    assert release["parameters_reference"] == f"{beside}/handover/params.json"
+    assert release["environment_spec"] == f"{beside}/handover/requirements.txt"
+    assert release["model_card"].startswith("https://")  # a web page is not copied
     assert copied.target_uri.startswith(f"s3://{RELEASED}/{prefix}/{MODEL}/{version}/sha256-")
     assert release["model_digest"] == copied.digest == world.tags(MODEL, version)["model_digest"]
     (entry,) = world.audit.query(
@@ -70,8 +83,8 @@ def test_the_promotion_names_the_verified_copy_and_records_it(world: World, stor
 
 
 def test_ci_accepts_only_the_recorded_copy(world: World, store, tmp_path):
-    """CI's re-check of the descriptor: the copy passes because the audit log records it; any
-    other storage URI (one no verified transfer wrote) fails."""
+    """CI's re-check of the descriptor: the copies pass because the audit log records them; any
+    other storage URI or document (one no verified transfer wrote) fails."""
     version, _ = registered_locally(world)
     outcome = promote(world.repo, MODEL, version, "dev", world.factory(),
                       destination=destination(store, tmp_path.name))  # fmt: skip
@@ -86,6 +99,13 @@ def test_ci_accepts_only_the_recorded_copy(world: World, store, tmp_path):
     )
     forged = check_descriptor(path, world.context(), "ci", None)
     assert [c.name for c in forged.checks if not c.passed] == ["descriptor.storage_uri"]
+    params = outcome.transferred.documents["parameters_reference"].target_uri
+    descriptor.write_text(descriptor.read_text().replace(params, "s3://elsewhere/params.json"))
+    forged = check_descriptor(path, world.context(), "ci", None)
+    assert [c.name for c in forged.checks if not c.passed] == [
+        "descriptor.storage_uri",
+        "descriptor.parameters_reference",
+    ]
 
 
 def test_a_tampered_registry_copy_stops_the_promotion(world: World, store, tmp_path):

@@ -135,3 +135,53 @@ def test_the_transfer_identity_is_taken_from_an_aws_profile(store, tmp_path, mon
 def test_a_target_that_is_not_an_s3_location_is_bad_input(target):
     with pytest.raises(BadInputError, match="--transfer-to"):
         Destination(target, StoreAccess(), StoreAccess()).location()
+
+
+DOCUMENTS = {"parameters_reference": b'{"C": 1.0}\n', "environment_spec": b"scikit-learn==1.8\n"}
+
+
+def proxied(store: LocalStore, tmp_path: Path) -> tuple[str, str, dict[str, str], str]:
+    """A model and handover documents as a proxying MLflow server keeps them: objects under its
+    artifacts destination, registered as `mlflow-artifacts:/` URIs. Returns the model's URI, its
+    digest, the handover fields naming the documents, and the target prefix."""
+    source, digest, target = registered(store, tmp_path)
+    run = source.removeprefix(f"s3://{REGISTRY}/").removesuffix("/model")
+    fields = {"model_card": "https://mlflow.example/get-artifact?path=handover/model_card.md"}
+    for field, body in DOCUMENTS.items():
+        name = "params.json" if field == "parameters_reference" else "requirements.txt"
+        key = f"{run}/handover/{name}"
+        store.client("mlflow").put_object(Bucket=REGISTRY, Key=key, Body=body)
+        fields[field] = f"mlflow-artifacts:/{key}"
+    return f"mlflow-artifacts:/{run}/model", digest, fields, target
+
+
+def test_a_proxied_registrys_model_and_documents_are_read_from_its_store(store, tmp_path):
+    source, digest, fields, target = proxied(store, tmp_path)
+    identity = access(store, TRANSFER_IDENTITY)
+    destination = Destination(target, identity, identity, f"s3://{REGISTRY}")
+    copied = transfer(source, digest, destination, "credit-risk", "8", fields)
+    assert (copied.source_uri, copied.source_digest, copied.copy_digest) == (source, digest, digest)
+    assert set(copied.documents) == set(DOCUMENTS)  # the web page stays where it is
+    reader = store.client("models")
+    for field, document in copied.documents.items():
+        assert document.source_uri == fields[field]
+        bucket, _, key = document.target_uri.removeprefix("s3://").partition("/")
+        assert key.startswith(
+            copied.target_uri.removeprefix(f"s3://{bucket}/").removesuffix("model")
+        )
+        assert reader.get_object(Bucket=bucket, Key=key)["Body"].read() == DOCUMENTS[field]
+    recorded = copied.evidence()["documents"]
+    assert recorded["environment_spec"]["source_uri"] == fields["environment_spec"]
+
+
+def test_a_proxied_uri_needs_the_registrys_root_and_stays_under_it(store, tmp_path):
+    source, digest, fields, target = proxied(store, tmp_path)
+    identity = access(store, TRANSFER_IDENTITY)
+    with pytest.raises(BadInputError, match="set MLOPS_TRANSFER_SOURCE_ROOT"):
+        transfer(source, digest, Destination(target, identity, identity), "m", "1", fields)
+    rooted = Destination(target, identity, identity, f"s3://{REGISTRY}")
+    with pytest.raises(BadInputError, match="not a path under the registry's store"):
+        transfer("mlflow-artifacts:/../other/model", digest, rooted, "m", "1", fields)
+    with pytest.raises(BadInputError, match="MLOPS_TRANSFER_SOURCE_ROOT"):
+        Destination(target, identity, identity, "https://registry.example").check()
+    assert released_keys(store, target) == []

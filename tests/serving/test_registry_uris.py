@@ -80,3 +80,16 @@ def test_an_unknown_registered_model_is_bad_input(registered):
         pytest.raises(BadInputError, match="models:/nope/3: not found in the model registry"),
     ):
         local_path("models:/nope/3")
+
+
+def test_a_proxied_artifact_is_asked_of_the_tracking_server_not_read_as_a_path(tmp_path):
+    """`mlflow-artifacts:/` (what a server that serves artifacts hands out) has no `//`: it was
+    once taken for a relative path."""
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tracking_utils, "_tracking_uri", None)
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.chdir(tmp_path)
+        with pytest.raises(BadInputError, match="needs a tracking server"):
+            local_path("mlflow-artifacts:/1/models/m-1/artifacts")

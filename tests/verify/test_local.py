@@ -39,7 +39,7 @@ def platform(tmp_path: Path):
     for relative in ("mlflow/mlflow.db", "audit/audit.db", "repo/.git/HEAD"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("x")
-    (tmp_path / "mlflow/artifacts").mkdir()
+    (tmp_path / "stores/analytics/data").mkdir(parents=True)
     for secret in ("audit/tokens.json", "env.sh"):
         (tmp_path / secret).write_text("export MLOPS_AUDIT=http://127.0.0.1:9\n")
         (tmp_path / secret).chmod(0o600)
