@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mlops.errors import BadInputError
+from mlops.governance.wal import SAFETY_PAGES, WalCheckpointer
 
 ADVISORY_LOCK_KEY = 0x6D6C6F7073  # "mlops": serialises appends across PostgreSQL connections
 BUSY_TIMEOUT_MS = 60_000
@@ -77,11 +78,14 @@ class Db:
 
     `read_only`: the connection cannot write (SQLite `mode=ro`, PostgreSQL read-only
     transactions) and the database must already exist: what verification opens.
+    `wal_thread`: SQLite WAL checkpoints on a thread of their own rather than inside a commit
+    (`mlops.governance.wal`): for a server, whose every commit answers a request.
     """
 
-    def __init__(self, url: DbUrl, read_only: bool = False) -> None:
+    def __init__(self, url: DbUrl, read_only: bool = False, wal_thread: bool = False) -> None:
         self.url = url
         self.dialect = url.dialect
+        self._wal: WalCheckpointer | None = None
         if url.dialect == "sqlite" and read_only:
             assert url.path is not None
             if not url.path.is_file():
@@ -111,6 +115,9 @@ class Db:
                 _enable_wal(self._conn)
                 # FULL: a commit is on disk before append() returns, even across power loss.
                 self._conn.execute("PRAGMA synchronous=FULL")
+                if wal_thread:
+                    self._conn.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
+                    self._wal = WalCheckpointer(url.path, BUSY_TIMEOUT_MS / 1000)
             except sqlite3.Error as error:
                 raise BadInputError(f"{url.path}: cannot open as SQLite: {error}") from None
         else:
@@ -152,12 +159,16 @@ class Db:
 
     def commit(self) -> None:
         self._conn.execute("COMMIT")
+        if self._wal is not None:
+            self._wal.committed()
 
     def rollback(self) -> None:
         with contextlib.suppress(Exception):  # nothing to roll back is fine
             self._conn.execute("ROLLBACK")
 
     def close(self) -> None:
+        if self._wal is not None:
+            self._wal.close()
         self._conn.close()
 
 

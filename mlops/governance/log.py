@@ -199,11 +199,16 @@ class EvidenceLog:
     """An open evidence log. Thread-safe (one lock around the connection); one per process is plenty."""
 
     def __init__(
-        self, db: str, signing_key: Ed25519PrivateKey | None = None, read_only: bool = False
+        self,
+        db: str,
+        signing_key: Ed25519PrivateKey | None = None,
+        read_only: bool = False,
+        wal_thread: bool = False,
     ) -> None:
-        """read_only: an existing log, opened so that nothing can be written (readers, auditors)."""
+        """read_only: an existing log, opened so that nothing can be written (readers, auditors).
+        wal_thread: SQLite WAL checkpoints off the commit path (a server; see `Db`)."""
         self.url = DbUrl.parse(db)
-        self._db = Db(self.url, read_only=read_only)
+        self._db = Db(self.url, read_only=read_only, wal_thread=wal_thread)
         self._lock = threading.RLock()
         self._key = signing_key
         self._key_id = keys.key_id(signing_key.public_key()) if signing_key else None
@@ -216,11 +221,11 @@ class EvidenceLog:
         self.scheme = self._meta("hash_scheme") or SCHEME_LEGACY
 
     @classmethod
-    def open(cls, db: str, key_file: Path | None = None) -> EvidenceLog:
+    def open(cls, db: str, key_file: Path | None = None, wal_thread: bool = False) -> EvidenceLog:
         """Open (creating if needed) with the signing key resolved as in `keys.resolve_signing_key`."""
         url = DbUrl.parse(db)
         sidecar = url.path.with_name(url.path.name + ".key.pem") if url.path else None
-        return cls(db, keys.resolve_signing_key(key_file, sidecar))
+        return cls(db, keys.resolve_signing_key(key_file, sidecar), wal_thread=wal_thread)
 
     def __enter__(self) -> EvidenceLog:
         return self

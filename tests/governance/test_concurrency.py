@@ -7,6 +7,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from mlops.governance.keys import load_private_key, write_private_key
 from mlops.governance.log import EvidenceLog
 
@@ -19,7 +21,8 @@ WRITER = textwrap.dedent(
     from mlops.governance.log import EvidenceLog
 
     db, key, name, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    log = EvidenceLog(db, signing_key=load_private_key(Path(key)))
+    wal_thread = sys.argv[5:] == ["wal-thread"]
+    log = EvidenceLog(db, signing_key=load_private_key(Path(key)), wal_thread=wal_thread)
     subject = Subject(model="m", run=name)
     for i in range(count):
         entry = log.append(subject, "step", i, None, name)
@@ -28,9 +31,9 @@ WRITER = textwrap.dedent(
 )
 
 
-def _writer(db: str, key: str, name: str, count: int) -> subprocess.Popen:
+def _writer(db: str, key: str, name: str, count: int, *mode: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", WRITER, db, key, name, str(count)],
+        [sys.executable, "-c", WRITER, db, key, name, str(count), *mode],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -56,12 +59,14 @@ def test_eight_concurrent_writers_produce_one_linear_chain(tmp_path):
         assert values == list(range(40))
 
 
-def test_a_writer_killed_mid_append_loses_no_acknowledged_entry(tmp_path):
+@pytest.mark.parametrize("mode", [(), ("wal-thread",)], ids=["wal-in-commit", "wal-thread"])
+def test_a_writer_killed_mid_append_loses_no_acknowledged_entry(tmp_path, mode):
+    """Also with WAL checkpoints on a thread (the server's): killed while one may be copying."""
     key_file = tmp_path / "key.pem"
     write_private_key(key_file)
     db = str(tmp_path / "audit.db")
-    survivor = _writer(db, str(key_file), "steady", 100_000)
-    victim = _writer(db, str(key_file), "victim", 100_000)
+    survivor = _writer(db, str(key_file), "steady", 100_000, *mode)
+    victim = _writer(db, str(key_file), "victim", 100_000, *mode)
     acknowledged = []
     deadline = time.monotonic() + 30
     while len(acknowledged) < 300 and time.monotonic() < deadline:
