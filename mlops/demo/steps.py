@@ -98,16 +98,14 @@ def start_services(platform: Platform) -> None:
     ws, supervisor = platform.workspace, platform.supervisor
     platform.tokens = services.write_tokens(ws)
     starting = stores.start(supervisor, ws)
-    planned = starting[stores.REGISTRY].store  # its keys hold if it starts again; its URL not
-    platform.mlflow = services.start_mlflow(supervisor, ws, stores.mlflow_env(planned))
     platform.audit = services.start_audit(supervisor, ws)
-    ready = stores.wait(supervisor, starting)
-    platform.registry_store = ready.pop(stores.REGISTRY)
-    platform.stores = ready
-    if platform.artifact_store.url != planned.url:  # it lost a port and started again
-        supervisor.stop(platform.mlflow)
-        store_env = stores.mlflow_env(platform.artifact_store)
-        platform.mlflow = services.start_mlflow(supervisor, ws, store_env)
+    # MLflow needs the registry store's address, which changes if it starts again on other
+    # ports (mlops.objectstore.local.ready): it starts once that store answers
+    registry = stores.wait(supervisor, {stores.REGISTRY: starting.pop(stores.REGISTRY)})
+    platform.registry_store = registry[stores.REGISTRY]
+    store_env = stores.mlflow_env(platform.artifact_store)
+    platform.mlflow = services.start_mlflow(supervisor, ws, store_env)
+    platform.stores = stores.wait(supervisor, starting)
     supervisor.wait_ready(platform.audit)
     supervisor.wait_ready(platform.mlflow)
     profiles = stores.write_profiles(ws, platform.registry_store, platform.stores)
