@@ -207,14 +207,21 @@ def transfer(
     location = destination.location()
     target = Location(location.bucket, location.key(model, version, copy_segment(expected)))
     with tempfile.TemporaryDirectory(prefix="mlops-transfer-") as scratch:
+        source = _Source(destination)
         staged = Path(scratch) / "source"
-        source_identity = _download_source(source_uri, destination, staged)
+        source.directory(source_uri, staged)
         actual = artifact_digest(staged)
         if actual != expected:
             raise TransferRefusedError(
                 f"{source_uri}: digest {actual} differs from the registered {expected}; "
                 "refusing to copy it (nothing written to the target)"
             )
+        # every read before the first write: a refusal leaves the target as it was
+        documents: dict[str, tuple[str, Path]] = {}
+        for field in HANDOVER_DOCUMENTS:
+            uri, path = str(handover.get(field, "")), Path(scratch) / "documents" / field / "source"
+            if source.file(uri, field, path):
+                documents[field] = (uri, path)
         client, target_identity = destination.target_access.client("target")
         files = sorted(path for path in staged.rglob("*") if path.is_file())
         model_key = target.key(MODEL_DIR)
@@ -239,16 +246,6 @@ def transfer(
                 f"{copy.uri}: the copy's digest {copied} differs from the registered {expected}; "
                 "the promotion does not name it"
             )
-        documents = {
-            field: document
-            for field in HANDOVER_DOCUMENTS
-            if (
-                document := _copy_document(
-                    str(handover.get(field, "")), field, destination, client, target,
-                    Path(scratch) / "documents" / field,
-                )
-            )
-        }  # fmt: skip
         return Transferred(
             source_uri=source_uri,
             target_uri=copy.uri,
@@ -258,32 +255,75 @@ def transfer(
             copy_digest=copied,
             files=len(files),
             bytes=sum(path.stat().st_size for path in files),
-            source_identity=source_identity,
+            source_identity=source.identity,
             target_identity=target_identity,
-            documents=documents,
+            documents={
+                field: _copy_document(uri, field, path, client, target)
+                for field, (uri, path) in documents.items()
+            },
         )
 
 
+class _Source:
+    """The registry's store as the transfer reads it: one client for every read (on AWS, one
+    role session), or a local registry's files."""
+
+    def __init__(self, destination: Destination) -> None:
+        self._destination = destination
+        self._client: Any = None
+        self.identity = "local files"  # the access key id, once the store is read
+
+    def _store(self) -> Any:
+        if self._client is None:
+            self._client, self.identity = self._destination.source_access.client("source")
+        return self._client
+
+    def directory(self, uri: str, into: Path) -> None:
+        """The artifact at `uri` into `into`."""
+        location = self._destination.source_location(uri, "storage_uri")
+        if location is not None:
+            with _s3_errors(f"{location.uri}: reading the registered model {uri}"):
+                _download_prefix(self._store(), location, into)
+            return
+        path = _local_path(uri, "storage_uri")
+        if not path.is_dir():
+            raise BadInputError(f"{uri}: no model directory there")
+        shutil.copytree(path, into, symlinks=True)
+
+    def file(self, uri: str, field: str, into: Path) -> bool:
+        """The handover document at `uri` into `into`; False for one outside the registry (a
+        web page), which stays where it is."""
+        location = self._destination.source_location(uri, field)
+        if location is None and not uri.startswith("file://"):
+            return False
+        into.parent.mkdir(parents=True)
+        if location is not None:
+            with _s3_errors(f"{location.uri}: reading the handover's {field}"):
+                self._store().download_file(location.bucket, location.prefix, str(into))
+            return True
+        path = _local_path(uri, field)
+        if not path.is_file():
+            raise BadInputError(f"{field}: {uri}: no such file")
+        shutil.copyfile(path, into)
+        return True
+
+
+def _local_path(uri: str, what: str) -> Path:
+    """A local registry's file:// URI or path; bad input for any other scheme."""
+    scheme = urlsplit(uri).scheme
+    if scheme not in ("", "file"):
+        raise BadInputError(
+            f"{what}: {uri!r}; allowed: s3://, {PROXIED_SCHEME}:/ or file:// (the registry's store)"
+        )
+    return Path(uri.removeprefix("file://"))
+
+
 def _copy_document(
-    uri: str, field: str, destination: Destination, client: Any, target: Location, scratch: Path
-) -> CopiedDocument | None:
-    """A handover document kept in the registry's store (or a local registry's files), copied
-    under the release's `handover/` and read back; None for one elsewhere (a web page)."""
-    location = destination.source_location(uri, field)
-    local = None if location is not None else _local_file(uri)
-    if location is None and local is None:
-        return None
-    scratch.mkdir(parents=True)
-    staged = scratch / "source"
-    if location is not None:
-        source, _ = destination.source_access.client("source")
-        with _s3_errors(f"{location.uri}: reading the handover's {field}"):
-            source.download_file(location.bucket, location.prefix, str(staged))
-    elif local is not None:
-        shutil.copyfile(local, staged)
-    name = PurePosixPath(urlsplit(uri).path).name
-    copy = Location(target.bucket, target.key(HANDOVER_DIR, name))
-    readback = scratch / "copy"
+    uri: str, field: str, staged: Path, client: Any, target: Location
+) -> CopiedDocument:
+    """A staged handover document copied under the release's `handover/` and read back."""
+    copy = Location(target.bucket, target.key(HANDOVER_DIR, PurePosixPath(urlsplit(uri).path).name))
+    readback = staged.with_name("copy")
     with _s3_errors(f"{copy.uri}: writing the handover's {field}"):
         client.upload_file(str(staged), copy.bucket, copy.prefix)
         client.download_file(copy.bucket, copy.prefix, str(readback))
@@ -291,36 +331,6 @@ def _copy_document(
     if file_sha256(readback) != digest:
         raise TransferRefusedError(f"{copy.uri}: the copy of the handover's {field} differs")
     return CopiedDocument(uri, copy.uri, digest)
-
-
-def _local_file(uri: str) -> Path | None:
-    """A local registry's file (file://); None for any other URI."""
-    if not uri.startswith("file://"):
-        return None
-    path = Path(uri.removeprefix("file://"))
-    if not path.is_file():
-        raise BadInputError(f"{uri}: no such file")
-    return path
-
-
-def _download_source(uri: str, destination: Destination, into: Path) -> str:
-    """The artifact at `uri` (in the registry's store, with the transfer identity, or a local
-    registry's file:// path) into `into`; returns the identity that read it."""
-    location = destination.source_location(uri, "storage_uri")
-    if location is not None:
-        client, identity = destination.source_access.client("source")
-        with _s3_errors(f"{location.uri}: reading the registered model {uri}"):
-            _download_prefix(client, location, into)
-        return identity
-    if uri.startswith("file://") or "://" not in uri:
-        path = Path(uri.removeprefix("file://"))
-        if not path.is_dir():
-            raise BadInputError(f"{uri}: no model directory there")
-        shutil.copytree(path, into, symlinks=True)
-        return "local files"
-    raise BadInputError(
-        f"storage_uri: {uri!r}; allowed: s3://, {PROXIED_SCHEME}:/ or file:// (the registry's store)"
-    )
 
 
 def _download_prefix(client: Any, location: Location, into: Path) -> None:

@@ -185,3 +185,15 @@ def test_a_proxied_uri_needs_the_registrys_root_and_stays_under_it(store, tmp_pa
     with pytest.raises(BadInputError, match="MLOPS_TRANSFER_SOURCE_ROOT"):
         Destination(target, identity, identity, "https://registry.example").check()
     assert released_keys(store, target) == []
+
+
+def test_a_missing_handover_document_is_refused_before_anything_is_written(store, tmp_path):
+    """Every source read comes before the first write: a document the registry lacks stops
+    the copy with the target untouched (the model itself was fine)."""
+    source, digest, fields, target = proxied(store, tmp_path)
+    fields["environment_spec"] += ".missing"
+    identity = access(store, TRANSFER_IDENTITY)
+    with pytest.raises(CheckFailedError, match="reading the handover's environment_spec"):
+        transfer(source, digest, Destination(target, identity, identity, f"s3://{REGISTRY}"),
+                 "credit-risk", "9", fields)  # fmt: skip
+    assert released_keys(store, target) == []
