@@ -71,7 +71,8 @@ def promote(
             envvar=settings.TRANSFER_TO.name,
             help="Copy the model, digest-verified, to the target environment's released models "
             "(s3://BUCKET or s3://BUCKET/PREFIX) and name the copy in the descriptor; the source store is "
-            f"read with ${settings.TRANSFER_SOURCE_PROFILE.name}, the target written with "
+            f"read with ${settings.TRANSFER_SOURCE_PROFILE.name} (a proxied registry's "
+            f"mlflow-artifacts:/ under ${settings.TRANSFER_SOURCE_ROOT.name}), the target written with "
             f"${settings.TRANSFER_TARGET_PROFILE.name} (AWS profiles; unset: default chain).",
         ),
     ] = None,
