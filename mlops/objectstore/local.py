@@ -12,7 +12,7 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,8 @@ class Starting:
 # when it binds (another process took the port in between).
 PORT_TAKEN = ("is not available on", "address already in use")
 STARTS = 3  # a free port can be taken before the server binds it: start again on fresh ones
+DATA_DIR = "data"
+IDENTITIES_FILE = "identities.json"
 
 
 def start_store(
@@ -111,26 +113,30 @@ def start_store(
 ) -> Starting:
     """Start the server in `workdir` under `supervisor` (which stops it by pid) without waiting,
     so that several stores start side by side (the demo's, one per environment)."""
-    workdir.mkdir(parents=True, exist_ok=True)
     keys = {consumer: secrets.token_urlsafe(30) for consumer in grants}
-    config = workdir / "identities.json"
+    (workdir / DATA_DIR).mkdir(parents=True, exist_ok=True)
+    config = workdir / IDENTITIES_FILE
     config.write_text(json.dumps(identities(grants, keys)), encoding="utf-8")
     config.chmod(0o600)
-    data_dir = workdir / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    store = LocalStore(url="", keys=keys, data_dir=data_dir, weed=weed, ports=Ports())
-    return _launch(supervisor, name, workdir, store, tuple(buckets))
+    return _launch(supervisor, name, weed, workdir, keys, tuple(buckets))
 
 
 def _launch(
-    supervisor: Supervisor, name: str, workdir: Path, store: LocalStore, buckets: tuple[str, ...]
+    supervisor: Supervisor,
+    name: str,
+    weed: Path,
+    workdir: Path,
+    keys: dict[str, str],
+    buckets: tuple[str, ...],
 ) -> Starting:
-    """The server of `store` (its keys, data and identity file) on fresh free ports."""
+    """The server of `workdir` (its data and identity file, whose `keys` it answers to) on
+    fresh free ports."""
     ports = Ports(**{field.name: free_port() for field in fields(Ports)})
+    data_dir = workdir / DATA_DIR
     args = server_args(
         buckets,
-        data_dir=str(store.data_dir),
-        identities_file=str(workdir / "identities.json"),
+        data_dir=str(data_dir),
+        identities_file=str(workdir / IDENTITIES_FILE),
         ip=LOOPBACK,
         bind_ip=LOOPBACK,
         ports=ports,
@@ -140,7 +146,7 @@ def _launch(
     offset = log.stat().st_size if log.exists() else 0
     service = supervisor.start(
         name,
-        [str(store.weed), *args],
+        [str(weed), *args],
         log,
         port=ports.s3,
         url=url,
@@ -148,8 +154,8 @@ def _launch(
         health=f"{url}/status",
         env=server_environment(os.environ),
     )
-    started = replace(store, url=url, ports=ports)
-    return Starting(service, started, buckets, name, workdir, offset)
+    store = LocalStore(url=url, keys=keys, data_dir=data_dir, weed=weed, ports=ports)
+    return Starting(service, store, buckets, name, workdir, offset)
 
 
 def ready(supervisor: Supervisor, starting: Starting) -> LocalStore:
@@ -162,8 +168,14 @@ def ready(supervisor: Supervisor, starting: Starting) -> LocalStore:
         except CheckFailedError:
             if start == STARTS - 1 or not _lost_a_port(starting):
                 raise
+            store = starting.store
             starting = _launch(
-                supervisor, starting.name, starting.workdir, starting.store, starting.buckets
+                supervisor,
+                starting.name,
+                store.weed,
+                starting.workdir,
+                store.keys,
+                starting.buckets,
             )
     _version_when_created(starting.store, starting.buckets)
     return starting.store
